@@ -1,0 +1,1 @@
+"""Transport: the Starlette application, its configuration, routes and command line."""

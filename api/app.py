@@ -1,0 +1,87 @@
+"""The application factory: routes, middleware and the process lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+from api.graphql import GraphQLApp
+from api.lifespan import running
+from api.logging import RequestIdMiddleware
+from api.routes import healthz, readyz
+from api.settings import Settings, load_settings
+from resolvers.context import Limits
+from schema.schema import SchemaLimits, build_schema
+
+
+class _Deferred:
+    """The GraphQL endpoint, built in the lifespan once the database is up."""
+
+    def __init__(self) -> None:
+        self.app: GraphQLApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None, "the lifespan has not started"
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    schema = build_schema(
+        SchemaLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_query_cost,
+            introspection=settings.introspection_enabled,
+        )
+    )
+    limits = Limits(
+        max_page_size=settings.max_page_size,
+        csa_min_term_months=settings.csa_min_term_months,
+        csa_max_term_months=settings.csa_max_term_months,
+        csa_min_lead_days=settings.csa_min_lead_days,
+        renewal_notice_days=settings.renewal_notice_days,
+    )
+    graphql = _Deferred()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with running(settings) as services:
+            app.state.services = services
+            graphql.app = GraphQLApp(
+                schema,
+                store=services.store,
+                clock=services.now,
+                verifier=services.verifier,
+                limits=limits,
+                graphiql=settings.graphiql,
+                keep_alive_seconds=settings.keep_alive_seconds,
+            )
+            yield
+
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,143 @@
+"""Bearer-token verification with PyJWT: the token becomes a `Viewer`, or is refused.
+
+Keys come only from configuration: an HS256 secret, a JWKS file, or a JWKS URL (fetched,
+cached and refreshed on an unknown `kid` by PyJWT's client). The algorithm list is fixed
+per key type, so a public key can never be used as an HMAC secret and `none` is never
+accepted (the algorithm-confusion class of python-jose's advisory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from jwt import PyJWK, PyJWKClient, PyJWKSet
+
+from api.settings import Settings
+from domain.errors import Unauthenticated
+from domain.party import Role, Viewer
+
+SYMMETRIC = ["HS256"]
+ASYMMETRIC = ["RS256", "ES256"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "role"]
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        public_keys: PyJWKSet | None = None,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
+        leeway_seconds: int = 30,
+    ) -> None:
+        if not (secret or public_keys or jwks_url):
+            raise ValueError("a JWT secret or public keys are required")
+        self._secret = secret
+        self._public_keys = public_keys
+        self._jwks = PyJWKClient(jwks_url, cache_keys=True, lifespan=600) if jwks_url else None
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenVerifier:
+        secret = settings.jwt_secret or (
+            settings.development_secret() if not settings.has_jwt_keys else None
+        )
+        public_keys = None
+        if settings.jwt_public_keys is not None:
+            public_keys = PyJWKSet.from_dict(json.loads(settings.jwt_public_keys.read_text()))
+        return cls(
+            secret=secret.get_secret_value() if secret else None,
+            public_keys=public_keys,
+            jwks_url=settings.jwt_jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds,
+        )
+
+    async def verify(self, token: str) -> Viewer:
+        try:
+            header = jwt.get_unverified_header(token)
+            key, algorithms = await self._key_for(header)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=self._leeway,
+                options={
+                    "require": REQUIRED_CLAIMS
+                    + (["iss"] if self._issuer else [])
+                    + (["aud"] if self._audience else []),
+                    "verify_aud": self._audience is not None,
+                },
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from None
+        return viewer_from_claims(claims)
+
+    async def _key_for(self, header: dict[str, Any]) -> tuple[Any, list[str]]:
+        algorithm = header.get("alg")
+        if algorithm in SYMMETRIC and self._secret is not None:
+            return self._secret, SYMMETRIC
+        if algorithm in ASYMMETRIC:
+            kid = header.get("kid")
+            if not isinstance(kid, str):
+                raise jwt.InvalidTokenError("a kid is required")
+            key = self._find_public_key(kid)
+            if key is None and self._jwks is not None:
+                # The JWKS client blocks on the network; keep the event loop free.
+                key = await asyncio.to_thread(self._jwks.get_signing_key, kid)
+            if key is None:
+                raise jwt.InvalidTokenError(f"unknown kid {kid}")
+            return key, [algorithm]
+        raise jwt.InvalidAlgorithmError(f"algorithm {algorithm!r} is not accepted")
+
+    def _find_public_key(self, kid: str) -> PyJWK | None:
+        if self._public_keys is None:
+            return None
+        try:
+            return self._public_keys[kid]
+        except KeyError:
+            return None
+
+
+def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        raise Unauthenticated(f"unknown role {claims['role']!r}") from None
+    client_id = claims.get("client_id")
+    agent_id = claims.get("agent_id")
+    needed = {Role.CLIENT: client_id, Role.AGENT: agent_id}.get(role, "")
+    if not isinstance(needed, str) or (
+        role is not Role.COMPLIANCE and not _OBJECT_ID.match(needed)
+    ):
+        claim = "client_id" if role is Role.CLIENT else "agent_id"
+        raise Unauthenticated(f"a {role} token needs a valid {claim} claim")
+    return Viewer(
+        subject=str(claims["sub"]),
+        role=role,
+        client_id=client_id if role is Role.CLIENT else None,
+        agent_id=agent_id if role is Role.AGENT else None,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization must be `Bearer <token>`")
+    return token.strip()

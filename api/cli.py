@@ -1,0 +1,117 @@
+"""`contracts`: serve, migrate, mint development tokens, export the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from api.settings import ConfigError, Settings, load_settings
+from domain.party import Role
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def export_schema_sdl() -> str:
+    from schema.schema import build_schema
+
+    return str(build_schema()) + "\n"
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from api.logging import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"contract service listening on {where}  (health: {where}/healthz)", flush=True)
+    if settings.graphiql:
+        print(f"GraphiQL: {where}/graphql", flush=True)
+    else:
+        print("GraphiQL is off (GRAPHIQL=true turns it on)", flush=True)
+    uvicorn.run(
+        "api.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        proxy_headers=True,
+        ws_per_message_deflate=False,
+    )
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from api.lifespan import running
+    from migrations.runner import migrate
+
+    async def run() -> list[str]:
+        async with running(settings.model_copy(update={"migrate_on_start": False})) as s:
+            return await migrate(s.db)
+
+    applied = asyncio.run(run())
+    print("applied: " + (", ".join(applied) if applied else "nothing pending"))
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> None:
+    from api.tokens import mint_token
+
+    print(
+        mint_token(
+            settings,
+            Role(args.role),
+            subject=args.subject,
+            client_id=args.client_id,
+            agent_id=args.agent_id,
+            lifetime=timedelta(hours=args.hours),
+            private_key=args.private_key,
+            kid=args.kid,
+        )
+    )
+
+
+def _export_schema(settings: Settings, args: argparse.Namespace) -> None:
+    args.output.write_text(export_schema_sdl())
+    print(f"wrote {args.output}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="contracts", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the API (settings from the environment)")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    token = commands.add_parser("token", help="mint a development token")
+    token.add_argument("role", choices=[role.value for role in Role])
+    token.add_argument("--client-id")
+    token.add_argument("--agent-id")
+    token.add_argument("--subject")
+    token.add_argument("--hours", type=float, default=8)
+    token.add_argument("--private-key", type=Path, help="PEM key: RS256 instead of HS256")
+    token.add_argument("--kid", help="key id for --private-key")
+    export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
+    export.add_argument("--output", type=Path, default=SCHEMA_FILE)
+    return root
+
+
+HANDLERS = {
+    "serve": _serve,
+    "migrate": _migrate,
+    "token": _token,
+    "export-schema": _export_schema,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    HANDLERS[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    main()

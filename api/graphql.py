@@ -1,0 +1,79 @@
+"""The GraphQL endpoint over HTTP and WebSocket (`graphql-transport-ws` only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.auth import TokenVerifier, bearer_token
+from domain.errors import Unauthenticated
+from resolvers.context import Context, Limits
+from storage.store import Store
+
+
+class ContractContext(Context):
+    """The resolvers' context plus what the WebSocket handshake carries."""
+
+    connection_params: dict[str, Any] | None = None
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        store: Store,
+        clock: Callable[[], datetime],
+        verifier: TokenVerifier,
+        limits: Limits,
+        graphiql: bool,
+        keep_alive_seconds: float,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            allow_queries_via_get=True,
+            keep_alive=True,
+            keep_alive_interval=keep_alive_seconds,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
+        self.store = store
+        self.clock = clock
+        self.verifier = verifier
+        self.limits = limits
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        context = ContractContext(
+            store=self.store, viewer=None, limits=self.limits, clock=self.clock
+        )
+        if isinstance(request, Request):
+            try:
+                token = bearer_token(request.headers.get("authorization"))
+                if token is not None:
+                    context.viewer = await self.verifier.verify(token)
+            except Unauthenticated as exc:
+                # Answered by the first guarded field, as a GraphQL error with its code.
+                context.auth_error = exc
+        return context
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        params = getattr(context, "connection_params", None) or {}
+        token = params.get("token") or params.get("authorization") or params.get("Authorization")
+        try:
+            if not isinstance(token, str):
+                raise Unauthenticated("connection_init needs a token")
+            context.viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message}) from None
+        return None

@@ -1,0 +1,59 @@
+"""What a process holds while it runs: the database, the embedded server, background tasks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from api.auth import TokenVerifier
+from api.settings import Settings
+from migrations.runner import migrate
+from resolvers.context import utc_now
+from storage.database import Database
+from storage.embedded import EmbeddedServer
+from storage.store import Store
+
+log = logging.getLogger("contracts")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    store: Store
+    verifier: TokenVerifier
+    embedded: EmbeddedServer | None
+    # Replaced by tests that move time (the scheduler's dates, CSA flags).
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Services]:
+    """Start the database (embedded when no MONGODB_URI), migrate, and clean up after."""
+    embedded = None
+    uri = settings.mongodb_uri
+    if uri is None:
+        embedded = EmbeddedServer(settings.data_dir, settings.embedded_port)
+        uri = await embedded.start()
+        log.info("embedded MongoDB-compatible server at %s, data in %s", uri, settings.data_dir)
+    db = Database(uri, settings.mongodb_database, exclusive=embedded is not None)
+    try:
+        if settings.migrate_on_start:
+            await migrate(db)
+        yield Services(
+            settings=settings,
+            db=db,
+            store=Store(db),
+            verifier=TokenVerifier.from_settings(settings),
+            embedded=embedded,
+        )
+    finally:
+        await db.close()
+        if embedded is not None:
+            await embedded.close()

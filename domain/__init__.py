@@ -1,0 +1,1 @@
+"""Pure domain rules of the contract service: no I/O, no GraphQL, no MongoDB."""

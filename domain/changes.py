@@ -1,0 +1,22 @@
+"""What a decision produces: new document states, with their versions and events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.events import NewEvent
+from domain.versioning import TermsVersion
+
+
+@dataclass(frozen=True, slots=True)
+class Change[T]:
+    """`before` None creates `after`; otherwise `after` replaces `before` if unchanged since."""
+
+    before: T | None
+    after: T
+    versions: tuple[TermsVersion, ...] = ()
+    events: tuple[NewEvent, ...] = ()
+
+
+type Decision = Sequence[Change[object]]

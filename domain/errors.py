@@ -1,0 +1,69 @@
+"""The errors a caller can act on, each with the `extensions.code` DESIGN.md fixes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """An expected refusal. `code` becomes the GraphQL error's `extensions.code`."""
+
+    code: ClassVar[str] = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, **extensions: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions: dict[str, object] = {
+            key: value for key, value in extensions.items() if value is not None
+        }
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    """Also the answer for a document outside the viewer's scope: its existence is not told."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id} not found", kind=kind, id=id)
+
+
+class BadUserInput(DomainError):
+    """Invalid input; `field` is the path of the offending argument, e.g. `terms.pricing.rate`."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, field: str | None = None, **extensions: object) -> None:
+        super().__init__(message, field=field, **extensions)
+        self.field = field
+
+
+class Conflict(DomainError):
+    """`expectedVersion` is not the document's current version."""
+
+    code = "CONFLICT"
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(
+            f"expectedVersion {expected} is stale: the current version is {actual}",
+            expectedVersion=expected,
+            currentVersion=actual,
+        )
+
+
+class InvalidTransition(DomainError):
+    code = "INVALID_TRANSITION"
+
+    def __init__(self, from_status: str, to_status: str, detail: str | None = None) -> None:
+        message = f"cannot go from {from_status} to {to_status}"
+        super().__init__(
+            f"{message}: {detail}" if detail else message,
+            **{"from": from_status, "to": to_status},
+        )

@@ -1,0 +1,70 @@
+"""Contract events: one per state change; the audit log and the source of subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.party import Actor
+
+
+class EntityType(StrEnum):
+    SOW = "SOW"
+    CSA = "CSA"
+
+
+class EventType(StrEnum):
+    CREATED = "CREATED"
+    TERMS_UPDATED = "TERMS_UPDATED"
+    SUBMITTED = "SUBMITTED"
+    REVIEW_STARTED = "REVIEW_STARTED"
+    CHANGES_REQUESTED = "CHANGES_REQUESTED"
+    SIGNED = "SIGNED"
+    AMENDMENT_PROPOSED = "AMENDMENT_PROPOSED"
+    AMENDMENT_ACCEPTED = "AMENDMENT_ACCEPTED"
+    AMENDMENT_REJECTED = "AMENDMENT_REJECTED"
+    ACTIVATED = "ACTIVATED"
+    EXPIRED = "EXPIRED"
+    TERMINATED = "TERMINATED"
+    SENT = "SENT"
+    AGENT_SIGNED = "AGENT_SIGNED"
+    DECLINED = "DECLINED"
+    COUNTERSIGNED = "COUNTERSIGNED"
+    FINAL_COPY_DELIVERED = "FINAL_COPY_DELIVERED"
+    WITHDRAWN = "WITHDRAWN"
+    RENEWAL_DUE = "RENEWAL_DUE"
+    RENEWED = "RENEWED"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewEvent:
+    """An event decided by the domain, not yet written (it has no cursor yet).
+
+    `client_id` and `agent_id` are the scoping keys: a client sees SOW events of its own
+    company, an agent CSA events of their own CSAs.
+    """
+
+    type: EventType
+    entity_type: EntityType
+    entity_id: str
+    from_status: str | None
+    to_status: str | None
+    version: int
+    actor: Actor
+    at: datetime
+    reason: str | None = None
+    client_id: str | None = None
+    agent_id: str | None = None
+    recipient: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event(NewEvent):
+    """A written event; `seq` orders all events and is their cursor."""
+
+    seq: int
+
+    @property
+    def id(self) -> str:
+        return str(self.seq)

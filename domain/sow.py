@@ -1,0 +1,478 @@
+"""Statements of Work: terms, the status machine, amendments and who may do what."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, Field, model_validator
+
+from domain.changes import Change
+from domain.errors import BadUserInput, Forbidden, InvalidTransition
+from domain.events import EntityType, EventType, NewEvent
+from domain.party import SYSTEM, Actor, Role, Viewer
+from domain.values import (
+    Channel,
+    CurrencyCode,
+    LanguageTag,
+    LongText,
+    Money,
+    Percent,
+    PricingUnit,
+    ServiceHours,
+    ShortText,
+    SlaMetric,
+    SlaTargets,
+    Terms,
+    _unique,
+    parse_terms,
+)
+from domain.versioning import (
+    Signature,
+    TermsVersion,
+    VersionState,
+    check_expected_version,
+    content_hash,
+    party_of,
+)
+
+
+class BillingTerm(StrEnum):
+    MONTHLY = "MONTHLY"
+    ANNUAL = "ANNUAL"
+
+
+class DisputeResolution(StrEnum):
+    MEDIATION = "MEDIATION"
+    ARBITRATION = "ARBITRATION"
+    COURTS = "COURTS"
+
+
+class SowStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    CHANGES_REQUESTED = "CHANGES_REQUESTED"
+    SIGNED = "SIGNED"
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    TERMINATED = "TERMINATED"
+
+
+EDITABLE = frozenset({SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED})
+IN_FORCE = frozenset({SowStatus.SIGNED, SowStatus.ACTIVE})
+
+
+class Pricing(Terms):
+    rate: Money
+    unit: PricingUnit
+    currency: CurrencyCode
+
+
+class ServiceCredit(Terms):
+    metric: SlaMetric
+    percent_of_fees: Annotated[Percent, Field(gt=0)]
+    cap_percent: Annotated[Percent, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _within_cap(self) -> Self:
+        if self.percent_of_fees > self.cap_percent:
+            raise ValueError("percentOfFees exceeds capPercent")
+        return self
+
+
+class SowTerms(Terms):
+    title: ShortText
+    program_name: ShortText
+    scope: Annotated[list[Channel], Field(min_length=1, max_length=5), AfterValidator(_unique)]
+    languages: Annotated[
+        list[LanguageTag], Field(min_length=1, max_length=20), AfterValidator(_unique)
+    ]
+    service_hours: ServiceHours
+    agents_required: Annotated[int, Field(ge=1, le=100_000)]
+    go_live_date: date
+    end_date: date
+    billing_term: BillingTerm
+    pricing: Pricing
+    payment_terms_days: Annotated[int, Field(ge=0, le=365)]
+    sla_targets: SlaTargets
+    service_credits: Annotated[list[ServiceCredit], Field(max_length=6)]
+    confidentiality: LongText | None = None
+    termination_clause: LongText | None = None
+    dispute_resolution: DisputeResolution
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.end_date <= self.go_live_date:
+            raise ValueError("endDate must be after goLiveDate")
+        targets = {target.metric for target in self.sla_targets}
+        for credit in self.service_credits:
+            if credit.metric not in targets:
+                raise ValueError(f"service credit for {credit.metric}, which has no SLA target")
+        _unique([credit.metric for credit in self.service_credits])
+        return self
+
+
+def parse_sow_terms(data: Mapping[str, Any], field: str = "terms") -> SowTerms:
+    return parse_terms(SowTerms, data, field)
+
+
+def patch_sow_terms(terms: SowTerms, patch: Mapping[str, Any], field: str = "terms") -> SowTerms:
+    """Apply a patch (GraphQL names; absent fields unchanged) and validate the whole."""
+    return parse_sow_terms({**terms.canonical(), **patch}, field)
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """A proposed new version of a signed or active SOW, not yet in force."""
+
+    version: TermsVersion
+    terms: SowTerms
+
+
+@dataclass(frozen=True, slots=True)
+class Sow:
+    id: str
+    number: str
+    client_id: str
+    status: SowStatus
+    version: int
+    latest_version: int
+    revision: int
+    terms: SowTerms
+    terms_hash: str
+    signatures: tuple[Signature, ...]
+    pending_amendment: Amendment | None
+    created_at: datetime
+    updated_at: datetime
+    created_by: Actor
+
+
+def _event(
+    sow: Sow,
+    type: EventType,
+    actor: Actor,
+    at: datetime,
+    to_status: SowStatus | None = None,
+    reason: str | None = None,
+    version: int | None = None,
+) -> NewEvent:
+    return NewEvent(
+        type=type,
+        entity_type=EntityType.SOW,
+        entity_id=sow.id,
+        from_status=sow.status,
+        to_status=to_status or sow.status,
+        version=version or sow.version,
+        actor=actor,
+        at=at,
+        reason=reason,
+        client_id=sow.client_id,
+    )
+
+
+def _require_role(viewer: Viewer, *roles: Role, action: str) -> None:
+    if viewer.role not in roles:
+        raise Forbidden(f"a {viewer.role} may not {action}")
+
+
+def _require_status(sow: Sow, target: SowStatus, *allowed: SowStatus) -> None:
+    if sow.status not in allowed:
+        raise InvalidTransition(sow.status, target)
+
+
+def create(
+    id: str,
+    number: str,
+    client_id: str,
+    terms: SowTerms,
+    viewer: Viewer,
+    now: datetime,
+    change_summary: str | None = None,
+) -> Change[Sow]:
+    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="create a SOW")
+    actor = Actor.of(viewer)
+    version = TermsVersion.of(1, terms.canonical(), actor, now, change_summary or "created")
+    sow = Sow(
+        id=id,
+        number=number,
+        client_id=client_id,
+        status=SowStatus.DRAFT,
+        version=1,
+        latest_version=1,
+        revision=1,
+        terms=terms,
+        terms_hash=version.hash,
+        signatures=(),
+        pending_amendment=None,
+        created_at=now,
+        updated_at=now,
+        created_by=actor,
+    )
+    created = NewEvent(
+        type=EventType.CREATED,
+        entity_type=EntityType.SOW,
+        entity_id=id,
+        from_status=None,
+        to_status=SowStatus.DRAFT,
+        version=1,
+        actor=actor,
+        at=now,
+        client_id=client_id,
+    )
+    return Change(None, sow, (version,), (created,))
+
+
+def _transition(
+    sow: Sow,
+    to: SowStatus,
+    event: EventType,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+    **fields: Any,
+) -> Change[Sow]:
+    after = dataclasses.replace(sow, status=to, revision=sow.revision + 1, updated_at=now, **fields)
+    return Change(sow, after, (), (_event(sow, event, actor, now, to, reason),))
+
+
+def _signature(sow: Sow, viewer: Viewer, now: datetime) -> Signature:
+    return Signature(party_of(viewer.role), Actor.of(viewer), sow.version, sow.terms_hash, now)
+
+
+def update(
+    sow: Sow,
+    viewer: Viewer,
+    expected_version: int,
+    patch: Mapping[str, Any],
+    change_summary: str | None,
+    now: datetime,
+) -> Change[Sow]:
+    """A new version of the terms of a draft, or of a SOW sent back for changes."""
+    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="edit a SOW")
+    check_expected_version(expected_version, sow.version)
+    if sow.status not in EDITABLE:
+        raise InvalidTransition(
+            sow.status, sow.status, "terms change in place only in DRAFT or CHANGES_REQUESTED"
+        )
+    terms = patch_sow_terms(sow.terms, patch)
+    actor = Actor.of(viewer)
+    version = TermsVersion.of(sow.latest_version + 1, terms.canonical(), actor, now, change_summary)
+    after = dataclasses.replace(
+        sow,
+        terms=terms,
+        terms_hash=version.hash,
+        version=version.number,
+        latest_version=version.number,
+        revision=sow.revision + 1,
+        updated_at=now,
+    )
+    event = _event(sow, EventType.TERMS_UPDATED, actor, now, version=version.number)
+    return Change(sow, after, (version,), (event,))
+
+
+def submit(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+    """The client submits, signing the exact version submitted."""
+    _require_role(viewer, Role.CLIENT, action="submit a SOW: submitting is the client's signature")
+    check_expected_version(expected_version, sow.version)
+    _require_status(sow, SowStatus.SUBMITTED, SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED)
+    signatures = (*sow.signatures, _signature(sow, viewer, now))
+    return _transition(
+        sow,
+        SowStatus.SUBMITTED,
+        EventType.SUBMITTED,
+        Actor.of(viewer),
+        now,
+        signatures=signatures,
+    )
+
+
+def start_review(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+    _require_role(viewer, Role.COMPLIANCE, action="review a SOW")
+    check_expected_version(expected_version, sow.version)
+    _require_status(sow, SowStatus.UNDER_REVIEW, SowStatus.SUBMITTED)
+    return _transition(sow, SowStatus.UNDER_REVIEW, EventType.REVIEW_STARTED, Actor.of(viewer), now)
+
+
+def request_changes(
+    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
+) -> Change[Sow]:
+    _require_role(viewer, Role.COMPLIANCE, action="request changes to a SOW")
+    check_expected_version(expected_version, sow.version)
+    _require_status(sow, SowStatus.CHANGES_REQUESTED, SowStatus.UNDER_REVIEW)
+    return _transition(
+        sow,
+        SowStatus.CHANGES_REQUESTED,
+        EventType.CHANGES_REQUESTED,
+        Actor.of(viewer),
+        now,
+        reason=require_reason(reason),
+    )
+
+
+def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+    """The operator signs the version the client submitted; `expectedVersion` names it."""
+    _require_role(viewer, Role.COMPLIANCE, action="sign a SOW")
+    check_expected_version(expected_version, sow.version)
+    _require_status(sow, SowStatus.SIGNED, SowStatus.UNDER_REVIEW)
+    signatures = (*sow.signatures, _signature(sow, viewer, now))
+    return _transition(
+        sow, SowStatus.SIGNED, EventType.SIGNED, Actor.of(viewer), now, signatures=signatures
+    )
+
+
+def terminate(
+    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
+) -> Change[Sow]:
+    """Ends the SOW; the caller terminates its CSAs in the same write (see `domain.csa`)."""
+    _require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
+    check_expected_version(expected_version, sow.version)
+    _require_status(sow, SowStatus.TERMINATED, *IN_FORCE)
+    return _transition(
+        sow,
+        SowStatus.TERMINATED,
+        EventType.TERMINATED,
+        Actor.of(viewer),
+        now,
+        reason=require_reason(reason),
+        pending_amendment=None,
+    )
+
+
+def propose_amendment(
+    sow: Sow,
+    viewer: Viewer,
+    expected_version: int,
+    patch: Mapping[str, Any],
+    change_summary: str,
+    now: datetime,
+) -> Change[Sow]:
+    """Either party proposes new terms for a SOW in force; they apply once accepted."""
+    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="amend a SOW")
+    check_expected_version(expected_version, sow.version)
+    if sow.status not in IN_FORCE:
+        raise InvalidTransition(sow.status, sow.status, "only a SIGNED or ACTIVE SOW is amended")
+    if sow.pending_amendment is not None:
+        raise BadUserInput("an amendment is already pending: accept or reject it first", field="id")
+    terms = patch_sow_terms(sow.terms, patch)
+    if content_hash(terms.canonical()) == sow.terms_hash:
+        raise BadUserInput("the amendment changes nothing", field="terms")
+    actor = Actor.of(viewer)
+    proposal = TermsVersion.of(
+        _next_number(sow),
+        terms.canonical(),
+        actor,
+        now,
+        require_reason(change_summary, "changeSummary"),
+        VersionState.PROPOSED,
+    )
+    after = dataclasses.replace(
+        sow,
+        pending_amendment=Amendment(proposal, terms),
+        latest_version=proposal.number,
+        revision=sow.revision + 1,
+        updated_at=now,
+    )
+    event = _event(
+        sow,
+        EventType.AMENDMENT_PROPOSED,
+        actor,
+        now,
+        reason=change_summary,
+        version=proposal.number,
+    )
+    return Change(sow, after, (proposal,), (event,))
+
+
+def _next_number(sow: Sow) -> int:
+    # Rejected proposals keep their numbers: a version number is never reused.
+    return sow.latest_version + 1
+
+
+def _pending(sow: Sow, viewer: Viewer, action: str) -> Amendment:
+    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action=action)
+    amendment = sow.pending_amendment
+    if amendment is None:
+        raise BadUserInput("no amendment is pending", field="id")
+    if amendment.version.author.role == viewer.role:
+        raise Forbidden("the other party answers an amendment, not its proposer")
+    return amendment
+
+
+def accept_amendment(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+    """The other party accepts: the proposal becomes the effective version, signed by both."""
+    amendment = _pending(sow, viewer, "accept an amendment")
+    check_expected_version(expected_version, sow.version)
+    proposal = amendment.version
+    effective = dataclasses.replace(proposal, state=VersionState.EFFECTIVE)
+    proposer = Signature(
+        party_of(proposal.author.role),
+        proposal.author,
+        proposal.number,
+        proposal.hash,
+        proposal.at,
+    )
+    acceptor = Signature(
+        party_of(viewer.role), Actor.of(viewer), proposal.number, proposal.hash, now
+    )
+    after = dataclasses.replace(
+        sow,
+        terms=amendment.terms,
+        terms_hash=proposal.hash,
+        version=proposal.number,
+        pending_amendment=None,
+        signatures=(*sow.signatures, proposer, acceptor),
+        revision=sow.revision + 1,
+        updated_at=now,
+    )
+    event = _event(
+        sow, EventType.AMENDMENT_ACCEPTED, Actor.of(viewer), now, version=proposal.number
+    )
+    return Change(sow, after, (effective,), (event,))
+
+
+def reject_amendment(
+    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
+) -> Change[Sow]:
+    amendment = _pending(sow, viewer, "reject an amendment")
+    check_expected_version(expected_version, sow.version)
+    rejected = dataclasses.replace(amendment.version, state=VersionState.REJECTED)
+    after = dataclasses.replace(
+        sow, pending_amendment=None, revision=sow.revision + 1, updated_at=now
+    )
+    event = _event(
+        sow,
+        EventType.AMENDMENT_REJECTED,
+        Actor.of(viewer),
+        now,
+        reason=require_reason(reason),
+        version=rejected.number,
+    )
+    return Change(sow, after, (rejected,), (event,))
+
+
+def scheduled(sow: Sow, today: date, now: datetime) -> Change[Sow] | None:
+    """The scheduler's transition for this SOW on `today`, if one is due.
+
+    A SOW whose end date also passed goes straight to EXPIRED with both events.
+    """
+    if sow.status is SowStatus.SIGNED and today >= sow.terms.go_live_date:
+        activated = _transition(sow, SowStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
+        following = scheduled(activated.after, today, now)
+        if following is None:
+            return activated
+        return Change(sow, following.after, (), activated.events + following.events)
+    if sow.status is SowStatus.ACTIVE and today >= sow.terms.end_date:
+        return _transition(sow, SowStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
+    return None
+
+
+def require_reason(reason: str, field: str = "reason") -> str:
+    text = reason.strip()
+    if not text or len(text) > 2000:
+        raise BadUserInput(f"{field}: 1 to 2000 characters", field=field)
+    return text

@@ -1,0 +1,1 @@
+"""The database schema as numbered steps: collections, validators, indexes, data changes."""

@@ -1,0 +1,1 @@
+"""Migration steps, applied in the order of their number (`mNNNN_name.py`)."""

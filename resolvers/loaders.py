@@ -1,0 +1,26 @@
+"""Per-request DataLoaders: nested fields of a page are fetched in one query per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from strawberry.dataloader import DataLoader
+
+from domain.party import Agent, Client
+from storage.store import Store
+
+
+def _batch[T](
+    fetch: Callable[[list[str]], Awaitable[Mapping[str, T]]],
+) -> Callable[[list[str]], Awaitable[list[T | None]]]:
+    async def load(keys: list[str]) -> list[T | None]:
+        found = await fetch(keys)
+        return [found.get(key) for key in keys]
+
+    return load
+
+
+class Loaders:
+    def __init__(self, store: Store) -> None:
+        self.client: DataLoader[str, Client | None] = DataLoader(_batch(store.parties.clients))
+        self.agent: DataLoader[str, Agent | None] = DataLoader(_batch(store.parties.agents))

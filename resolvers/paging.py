@@ -1,0 +1,16 @@
+"""Page-size rules shared by every list."""
+
+from __future__ import annotations
+
+from domain.errors import BadUserInput
+from resolvers.context import Context
+
+DEFAULT_PAGE_SIZE = 20
+
+
+def page_size(ctx: Context, first: int | None) -> int:
+    if first is None:
+        return min(DEFAULT_PAGE_SIZE, ctx.limits.max_page_size)
+    if not 0 <= first <= ctx.limits.max_page_size:
+        raise BadUserInput(f"first: 0 to {ctx.limits.max_page_size}", field="first")
+    return first

@@ -1,0 +1,175 @@
+"""SOW queries and mutations: load, let `domain.sow` decide, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from domain import access
+from domain import sow as rules
+from domain.errors import BadUserInput, NotFound
+from domain.party import Viewer
+from domain.sow import Sow
+from domain.versioning import FieldChange, TermsVersion, check_version_number, diff
+from resolvers.context import Context
+from resolvers.paging import page_size
+from storage.pages import Page
+from storage.sows import SowQuery, SowScope
+
+
+def _scope(viewer: Viewer) -> SowScope:
+    return SowScope(client_id=access.sow_client_scope(viewer))
+
+
+async def sow(ctx: Context, viewer: Viewer, id: str) -> Sow:
+    found = await ctx.store.sows.get(id, _scope(viewer))
+    if found is None:
+        raise NotFound("Sow", id)
+    return found
+
+
+async def sows(
+    ctx: Context, viewer: Viewer, where: SowQuery, first: int | None, after: str | None
+) -> Page[Sow]:
+    return await ctx.store.sows.page(_scope(viewer), where, page_size(ctx, first), after)
+
+
+async def count_sows(ctx: Context, viewer: Viewer, where: SowQuery) -> int:
+    return await ctx.store.sows.count(_scope(viewer), where)
+
+
+async def create_sow(
+    ctx: Context, viewer: Viewer, client_id: str | None, terms: Mapping[str, Any]
+) -> Sow:
+    owner = access.client_of_new_sow(viewer, client_id)
+    parsed = rules.parse_sow_terms(terms)
+    if await ctx.loaders.client.load(owner) is None:
+        raise BadUserInput("clientId: no such client", field="clientId")
+    now = ctx.clock()
+    number = await ctx.store.sows.next_number(now)
+    change = rules.create(ctx.store.new_id(), number, owner, parsed, viewer, now)
+    await ctx.store.writer.commit([change])
+    return change.after
+
+
+async def _act(ctx: Context, viewer: Viewer, id: str, decide: Callable[[Sow], Any]) -> Sow:
+    """One decision on one SOW in the viewer's scope, committed with its events."""
+
+    async def load() -> Sow:
+        return await sow(ctx, viewer, id)
+
+    changes = await ctx.store.writer.decide(load, lambda current: [decide(current)])
+    after: Sow = changes[0].after
+    return after
+
+
+async def update_sow(
+    ctx: Context,
+    viewer: Viewer,
+    id: str,
+    expected_version: int,
+    patch: Mapping[str, Any],
+    change_summary: str | None,
+) -> Sow:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda s: rules.update(s, viewer, expected_version, patch, change_summary, ctx.clock()),
+    )
+
+
+async def submit_sow(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
+    return await _act(
+        ctx, viewer, id, lambda s: rules.submit(s, viewer, expected_version, ctx.clock())
+    )
+
+
+async def start_sow_review(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
+    return await _act(
+        ctx, viewer, id, lambda s: rules.start_review(s, viewer, expected_version, ctx.clock())
+    )
+
+
+async def request_sow_changes(
+    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
+) -> Sow:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda s: rules.request_changes(s, viewer, expected_version, reason, ctx.clock()),
+    )
+
+
+async def sign_sow(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
+    return await _act(
+        ctx, viewer, id, lambda s: rules.sign(s, viewer, expected_version, ctx.clock())
+    )
+
+
+async def propose_sow_amendment(
+    ctx: Context,
+    viewer: Viewer,
+    id: str,
+    expected_version: int,
+    patch: Mapping[str, Any],
+    change_summary: str,
+) -> Sow:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda s: rules.propose_amendment(
+            s, viewer, expected_version, patch, change_summary, ctx.clock()
+        ),
+    )
+
+
+async def accept_sow_amendment(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda s: rules.accept_amendment(s, viewer, expected_version, ctx.clock()),
+    )
+
+
+async def reject_sow_amendment(
+    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
+) -> Sow:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda s: rules.reject_amendment(s, viewer, expected_version, reason, ctx.clock()),
+    )
+
+
+async def terminate_sow(
+    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
+) -> Sow:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda s: rules.terminate(s, viewer, expected_version, reason, ctx.clock()),
+    )
+
+
+async def sow_versions(ctx: Context, sow: Sow) -> list[TermsVersion]:
+    return await ctx.store.versions.list_for(sow.id)
+
+
+async def sow_version(ctx: Context, sow: Sow, number: int) -> TermsVersion | None:
+    return await ctx.store.versions.get(sow.id, number)
+
+
+async def sow_diff(ctx: Context, sow: Sow, from_version: int, to_version: int) -> list[FieldChange]:
+    check_version_number(from_version, sow.latest_version, "fromVersion")
+    check_version_number(to_version, sow.latest_version, "toVersion")
+    before = await ctx.store.versions.get(sow.id, from_version)
+    after = await ctx.store.versions.get(sow.id, to_version)
+    assert before is not None
+    assert after is not None
+    return diff(before.terms, after.terms)

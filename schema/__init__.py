@@ -1,0 +1,1 @@
+"""GraphQL types: the public contract frontend teams code against (see schema.graphql)."""

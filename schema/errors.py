@@ -1,0 +1,48 @@
+"""Every GraphQL error leaves with one of DESIGN.md's `extensions.code` values.
+
+Domain refusals keep their message and details; errors in the document itself (syntax,
+validation, variable coercion) are `BAD_USER_INPUT`; anything else is logged with its
+traceback and answered `INTERNAL_SERVER_ERROR` with no detail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import DomainError
+
+log = logging.getLogger("contracts.graphql")
+
+
+def code(error: GraphQLError) -> None:
+    """Give `error` its code, in place: the same objects reach HTTP and WebSocket replies."""
+    if error.extensions and "code" in error.extensions:
+        return
+    original = error.original_error
+    if isinstance(original, DomainError):
+        error.extensions = {"code": original.code, **original.extensions}
+        error.message = original.message
+    elif original is None:
+        error.extensions = {"code": "BAD_USER_INPUT"}
+    else:
+        log.error(
+            "internal error in %s",
+            ".".join(str(p) for p in error.path or ()) or "operation",
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        error.message = "Internal server error"
+    error.original_error = None
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        for errors in (context.pre_execution_errors, getattr(context.result, "errors", None)):
+            for error in errors or ():
+                code(error)

@@ -1,0 +1,60 @@
+"""Contract events: the audit log, as a paged query and per document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import event as resolve
+from resolvers.context import Context
+from schema.access import GUARDED, viewer_of
+from schema.connection import Connection
+from schema.enums import ContractEventType, EntityType
+from schema.party import PageArgs
+from schema.terms import Actor
+
+
+@strawberry.type(description="One state change. `id` is also its cursor.")
+class ContractEvent:
+    id: strawberry.ID
+    type: ContractEventType
+    entity_type: EntityType
+    entity_id: strawberry.ID
+    from_status: str | None
+    to_status: str | None
+    version: int = strawberry.field(description="Terms version the event concerns.")
+    actor: Actor
+    at: datetime
+    reason: str | None
+    recipient: str | None = strawberry.field(
+        description="FINAL_COPY_DELIVERED: the party the final copy went to."
+    )
+
+
+async def event_connection(
+    info: Info[Context, Any], entity_id: str | None, after: str | None, first: int | None
+) -> Connection[ContractEvent]:
+    ctx, viewer = info.context, viewer_of(info)
+    found, more = await resolve.events(ctx, viewer, entity_id, after, first)
+
+    async def count() -> int:
+        return await resolve.count_events(ctx, viewer, entity_id)
+
+    items = [(event.id, event) for event in found]
+    return cast(Connection[ContractEvent], Connection.of(items, more, count))
+
+
+@strawberry.type
+class EventQueries:
+    @strawberry.field(permission_classes=GUARDED, description="Oldest first, after a cursor.")
+    async def events(
+        self,
+        info: Info[Context, Any],
+        entity_id: strawberry.ID | None = None,
+        after: str | None = None,
+        first: PageArgs = None,
+    ) -> Connection[ContractEvent]:
+        return await event_connection(info, entity_id, after, first)

@@ -1,0 +1,63 @@
+"""The schema object: every concept's queries and mutations, and the safety extensions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.tools import merge_types
+
+from schema.errors import ErrorCodes, code
+from schema.event import EventQueries
+from schema.party import PartyMutation, PartyQuery
+from schema.sow import SowMutations, SowQueries
+
+Query = merge_types("Query", (PartyQuery, SowQueries, EventQueries))
+Mutation = merge_types("Mutation", (PartyMutation, SowMutations))
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaLimits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    introspection: bool = True
+
+
+class ContractSchema(strawberry.Schema):
+    """Codes every error, including those raised before any extension hook runs."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # Instead of Strawberry's default (log every error): refusals are not server
+        # errors; `code` logs internal ones.
+        for error in errors:
+            code(error)
+
+
+def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
+    limits = limits or SchemaLimits()
+    # Factories: a fresh extension per request; the caches themselves live at module level.
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        ErrorCodes,
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    return ContractSchema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+__all__ = ["SchemaLimits", "build_schema"]

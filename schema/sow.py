@@ -1,0 +1,337 @@
+"""Statements of Work: types, inputs, queries and mutations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from domain import sow as domain
+from resolvers import sow as resolve
+from resolvers.context import Context
+from schema.access import GUARDED, viewer_of
+from schema.connection import Connection
+from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
+from schema.event import ContractEvent, event_connection
+from schema.inputs import input_to_dict
+from schema.party import Client, PageArgs
+from schema.terms import (
+    FieldChange,
+    ServiceHours,
+    ServiceHoursInput,
+    Signature,
+    SlaTarget,
+    SlaTargetInput,
+    TermsVersion,
+)
+from storage.sows import SowQuery
+
+
+@strawberry.type
+class Pricing:
+    rate: Decimal
+    unit: PricingUnit
+    currency: str = strawberry.field(description="ISO 4217 code.")
+
+
+@strawberry.type
+class ServiceCredit:
+    metric: SlaMetric
+    percent_of_fees: float = strawberry.field(description="Percent of the period's fees.")
+    cap_percent: float
+
+
+@strawberry.type
+class SowTerms:
+    title: str
+    program_name: str
+    scope: list[Channel]
+    languages: list[str] = strawberry.field(description="BCP 47 tags.")
+    service_hours: ServiceHours
+    agents_required: int
+    go_live_date: date = strawberry.field(description="Live calls start.")
+    end_date: date
+    billing_term: BillingTerm
+    pricing: Pricing
+    payment_terms_days: int
+    sla_targets: list[SlaTarget]
+    service_credits: list[ServiceCredit]
+    confidentiality: str | None
+    termination_clause: str | None
+    dispute_resolution: DisputeResolution
+
+
+@strawberry.input
+class PricingInput:
+    rate: Decimal
+    unit: PricingUnit
+    currency: str
+
+
+@strawberry.input
+class ServiceCreditInput:
+    metric: SlaMetric
+    percent_of_fees: float
+    cap_percent: float
+
+
+@strawberry.input
+class SowTermsInput:
+    title: str
+    program_name: str
+    scope: list[Channel]
+    languages: list[str]
+    service_hours: ServiceHoursInput
+    agents_required: int
+    go_live_date: date
+    end_date: date
+    billing_term: BillingTerm
+    pricing: PricingInput
+    payment_terms_days: int
+    sla_targets: list[SlaTargetInput]
+    service_credits: list[ServiceCreditInput]
+    confidentiality: str | None = None
+    termination_clause: str | None = None
+    dispute_resolution: DisputeResolution
+
+
+@strawberry.input(description="The fields of SowTermsInput to change; absent fields stay.")
+class SowTermsPatch:
+    title: str | None = strawberry.UNSET
+    program_name: str | None = strawberry.UNSET
+    scope: list[Channel] | None = strawberry.UNSET
+    languages: list[str] | None = strawberry.UNSET
+    service_hours: ServiceHoursInput | None = strawberry.UNSET
+    agents_required: int | None = strawberry.UNSET
+    go_live_date: date | None = strawberry.UNSET
+    end_date: date | None = strawberry.UNSET
+    billing_term: BillingTerm | None = strawberry.UNSET
+    pricing: PricingInput | None = strawberry.UNSET
+    payment_terms_days: int | None = strawberry.UNSET
+    sla_targets: list[SlaTargetInput] | None = strawberry.UNSET
+    service_credits: list[ServiceCreditInput] | None = strawberry.UNSET
+    confidentiality: str | None = strawberry.UNSET
+    termination_clause: str | None = strawberry.UNSET
+    dispute_resolution: DisputeResolution | None = strawberry.UNSET
+
+
+@strawberry.type(description="A proposed amendment, not in force until the other party accepts.")
+class SowAmendment:
+    @strawberry.field
+    def version(self, parent: strawberry.Parent[domain.Amendment]) -> TermsVersion:
+        return cast(TermsVersion, parent.version)
+
+    @strawberry.field
+    def terms(self, parent: strawberry.Parent[domain.Amendment]) -> SowTerms:
+        return cast(SowTerms, parent.terms)
+
+
+@strawberry.input
+class SowFilter:
+    status: list[SowStatus] | None = None
+    client_id: strawberry.ID | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Words of the title, program name or number."
+    )
+    go_live_from: date | None = None
+    go_live_to: date | None = None
+
+    def query(self) -> SowQuery:
+        search = (self.search or "").strip()[:200] or None
+        return SowQuery(self.status, self.client_id, search, self.go_live_from, self.go_live_to)
+
+
+@strawberry.type(description="A Statement of Work between a client and the operator.")
+class Sow:
+    id: strawberry.ID
+    number: str = strawberry.field(description="Human-readable, unique: SOW-2026-0001.")
+    status: SowStatus
+    version: int = strawberry.field(
+        description="Number of the effective terms version; `expectedVersion` must equal it."
+    )
+    terms: SowTerms = strawberry.field(description="The effective terms.")
+    pending_amendment: SowAmendment | None
+    signatures: list[Signature]
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    async def client(
+        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
+    ) -> Client:
+        found = await info.context.loaders.client.load(parent.client_id)
+        return cast(Client, found)
+
+    @strawberry.field(description="Every version, proposals included, oldest first.")
+    async def versions(
+        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
+    ) -> list[TermsVersion]:
+        return cast(list[TermsVersion], await resolve.sow_versions(info.context, parent))
+
+    @strawberry.field(
+        description="One version by number. DESIGN.md's `version(number)`: `version` is "
+        "already the effective version's number, so the lookup is named termsVersion."
+    )
+    async def terms_version(
+        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any], number: int
+    ) -> TermsVersion | None:
+        return cast(TermsVersion | None, await resolve.sow_version(info.context, parent, number))
+
+    @strawberry.field(description="Every changed leaf from one version to another.")
+    async def diff(
+        self,
+        parent: strawberry.Parent[domain.Sow],
+        info: Info[Context, Any],
+        from_version: int,
+        to_version: int,
+    ) -> list[FieldChange]:
+        changes = await resolve.sow_diff(info.context, parent, from_version, to_version)
+        return cast(list[FieldChange], changes)
+
+    @strawberry.field(description="This SOW's events, oldest first.")
+    async def events(
+        self,
+        parent: strawberry.Parent[domain.Sow],
+        info: Info[Context, Any],
+        after: str | None = None,
+        first: PageArgs = None,
+    ) -> Connection[ContractEvent]:
+        return await event_connection(info, parent.id, after, first)
+
+
+def _sow(value: domain.Sow) -> Sow:
+    return cast(Sow, value)
+
+
+@strawberry.type
+class SowQueries:
+    @strawberry.field(permission_classes=GUARDED)
+    async def sow(self, info: Info[Context, Any], id: strawberry.ID) -> Sow:
+        return _sow(await resolve.sow(info.context, viewer_of(info), id))
+
+    @strawberry.field(permission_classes=GUARDED, description="Newest first.")
+    async def sows(
+        self,
+        info: Info[Context, Any],
+        filter: SowFilter | None = None,
+        first: PageArgs = None,
+        after: str | None = None,
+    ) -> Connection[Sow]:
+        ctx, viewer = info.context, viewer_of(info)
+        where = (filter or SowFilter()).query()
+        page = await resolve.sows(ctx, viewer, where, first, after)
+
+        async def count() -> int:
+            return await resolve.count_sows(ctx, viewer, where)
+
+        return cast(Connection[Sow], Connection.of(page.items, page.has_next_page, count))
+
+
+@strawberry.type
+class SowMutations:
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def create_sow(
+        self, info: Info[Context, Any], terms: SowTermsInput, client_id: strawberry.ID | None = None
+    ) -> Sow:
+        return _sow(
+            await resolve.create_sow(info.context, viewer_of(info), client_id, input_to_dict(terms))
+        )
+
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def update_sow(
+        self,
+        info: Info[Context, Any],
+        id: strawberry.ID,
+        expected_version: int,
+        terms: SowTermsPatch,
+        change_summary: str | None = None,
+    ) -> Sow:
+        return _sow(
+            await resolve.update_sow(
+                info.context,
+                viewer_of(info),
+                id,
+                expected_version,
+                input_to_dict(terms),
+                change_summary,
+            )
+        )
+
+    @strawberry.mutation(permission_classes=GUARDED, description="The client's signature.")
+    async def submit_sow(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+    ) -> Sow:
+        return _sow(await resolve.submit_sow(info.context, viewer_of(info), id, expected_version))
+
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def start_sow_review(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+    ) -> Sow:
+        return _sow(
+            await resolve.start_sow_review(info.context, viewer_of(info), id, expected_version)
+        )
+
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def request_sow_changes(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
+    ) -> Sow:
+        return _sow(
+            await resolve.request_sow_changes(
+                info.context, viewer_of(info), id, expected_version, reason
+            )
+        )
+
+    @strawberry.mutation(permission_classes=GUARDED, description="The operator's signature.")
+    async def sign_sow(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+    ) -> Sow:
+        return _sow(await resolve.sign_sow(info.context, viewer_of(info), id, expected_version))
+
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def propose_sow_amendment(
+        self,
+        info: Info[Context, Any],
+        id: strawberry.ID,
+        expected_version: int,
+        terms: SowTermsPatch,
+        change_summary: str,
+    ) -> Sow:
+        return _sow(
+            await resolve.propose_sow_amendment(
+                info.context,
+                viewer_of(info),
+                id,
+                expected_version,
+                input_to_dict(terms),
+                change_summary,
+            )
+        )
+
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def accept_sow_amendment(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+    ) -> Sow:
+        return _sow(
+            await resolve.accept_sow_amendment(info.context, viewer_of(info), id, expected_version)
+        )
+
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def reject_sow_amendment(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
+    ) -> Sow:
+        return _sow(
+            await resolve.reject_sow_amendment(
+                info.context, viewer_of(info), id, expected_version, reason
+            )
+        )
+
+    @strawberry.mutation(permission_classes=GUARDED)
+    async def terminate_sow(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
+    ) -> Sow:
+        return _sow(
+            await resolve.terminate_sow(info.context, viewer_of(info), id, expected_version, reason)
+        )

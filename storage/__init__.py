@@ -1,0 +1,1 @@
+"""Storage: the one place that talks to MongoDB. Documents become domain objects here."""

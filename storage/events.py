@@ -1,0 +1,121 @@
+"""The event log (collection `events`), ordered by a gap-free sequence number.
+
+`seq` comes from a counter incremented inside the writing transaction: an aborted
+transaction gives its number back, and in MongoDB a second writer cannot take the counter
+until the first commits, so numbers become visible in order. Readers still tolerate a
+late commit (see `storage.event_feed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from domain.events import EntityType, Event, EventType, NewEvent
+from storage.codec import actor_from_bson, actor_to_bson, object_id, optional_id, optional_str
+from storage.database import Database, Document
+
+COUNTER = "events"
+
+
+@dataclass(frozen=True, slots=True)
+class EventScope:
+    """What part of the log a viewer may read; all None: everything."""
+
+    entity_type: EntityType | None = None
+    client_id: str | None = None
+    agent_id: str | None = None
+
+    def filter(self) -> Document:
+        query: Document = {}
+        if self.entity_type is not None:
+            query["entityType"] = self.entity_type.value
+        if self.client_id is not None:
+            query["clientId"] = ObjectId(self.client_id)
+        if self.agent_id is not None:
+            query["agentId"] = ObjectId(self.agent_id)
+        return query
+
+
+def to_bson(seq: int, event: NewEvent) -> Document:
+    return {
+        "seq": seq,
+        "type": event.type.value,
+        "entityType": event.entity_type.value,
+        "entityId": ObjectId(event.entity_id),
+        "fromStatus": event.from_status,
+        "toStatus": event.to_status,
+        "version": event.version,
+        "actor": actor_to_bson(event.actor),
+        "at": event.at,
+        "reason": event.reason,
+        "clientId": optional_id(event.client_id),
+        "agentId": optional_id(event.agent_id),
+        "recipient": event.recipient,
+    }
+
+
+def from_bson(doc: Mapping[str, Any]) -> Event:
+    return Event(
+        seq=doc["seq"],
+        type=EventType(doc["type"]),
+        entity_type=EntityType(doc["entityType"]),
+        entity_id=str(doc["entityId"]),
+        from_status=doc.get("fromStatus"),
+        to_status=doc.get("toStatus"),
+        version=doc["version"],
+        actor=actor_from_bson(doc["actor"]),
+        at=doc["at"],
+        reason=doc.get("reason"),
+        client_id=optional_str(doc.get("clientId")),
+        agent_id=optional_str(doc.get("agentId")),
+        recipient=doc.get("recipient"),
+    )
+
+
+async def append(db: Database, session: AsyncClientSession, events: tuple[NewEvent, ...]) -> None:
+    if not events:
+        return
+    counter = await db.db.counters.find_one_and_update(
+        {"_id": COUNTER},
+        {"$inc": {"seq": len(events)}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    assert counter is not None
+    first = counter["seq"] - len(events) + 1
+    docs = [to_bson(first + offset, event) for offset, event in enumerate(events)]
+    await db.db.events.insert_many(docs, session=session)
+
+
+class EventStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def page(
+        self, scope: EventScope, entity_id: str | None, after: int | None, limit: int
+    ) -> list[Event]:
+        """Events after cursor `after`, oldest first, at most `limit`."""
+        query = _query(scope, entity_id)
+        if after is not None:
+            query["seq"] = {"$gt": after}
+        async with self._db.access():
+            cursor = self._db.db.events.find(query).sort("seq", 1).limit(limit)
+            return [from_bson(doc) async for doc in cursor]
+
+    async def count(self, scope: EventScope, entity_id: str | None) -> int:
+        async with self._db.access():
+            return await self._db.db.events.count_documents(_query(scope, entity_id))
+
+
+def _query(scope: EventScope, entity_id: str | None) -> Document:
+    query = scope.filter()
+    if entity_id is not None:
+        query["entityId"] = object_id(entity_id, "Event entity")
+    return query

@@ -1,0 +1,84 @@
+"""Client companies (collection `clients`) and agents (collection `agents`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+
+from domain.party import Agent, AgentStatus, Client
+from storage.codec import object_id
+from storage.database import Database
+from storage.pages import Page, after_filter, encode_cursor
+
+
+def client_from_bson(doc: Mapping[str, Any]) -> Client:
+    return Client(id=str(doc["_id"]), name=doc["name"], created_at=doc["createdAt"])
+
+
+def agent_from_bson(doc: Mapping[str, Any]) -> Agent:
+    return Agent(
+        id=str(doc["_id"]),
+        name=doc["name"],
+        email=doc["email"],
+        status=AgentStatus(doc["status"]),
+        created_at=doc["createdAt"],
+    )
+
+
+class PartyStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add_client(self, client: Client) -> None:
+        async with self._db.access():
+            await self._db.db.clients.insert_one(
+                {"_id": ObjectId(client.id), "name": client.name, "createdAt": client.created_at}
+            )
+
+    async def add_agent(self, agent: Agent) -> None:
+        async with self._db.access():
+            await self._db.db.agents.insert_one(
+                {
+                    "_id": ObjectId(agent.id),
+                    "name": agent.name,
+                    "email": agent.email,
+                    "status": agent.status.value,
+                    "createdAt": agent.created_at,
+                }
+            )
+
+    async def clients(self, ids: list[str]) -> dict[str, Client]:
+        query = {"_id": {"$in": [object_id(i, "Client") for i in ids]}}
+        async with self._db.access():
+            cursor = self._db.db.clients.find(query)
+            return {str(doc["_id"]): client_from_bson(doc) async for doc in cursor}
+
+    async def agents(self, ids: list[str]) -> dict[str, Agent]:
+        query = {"_id": {"$in": [object_id(i, "Agent") for i in ids]}}
+        async with self._db.access():
+            cursor = self._db.db.agents.find(query)
+            return {str(doc["_id"]): agent_from_bson(doc) async for doc in cursor}
+
+    async def client_page(self, first: int, after: str | None) -> Page[Client]:
+        async with self._db.access():
+            cursor = self._db.db.clients.find(after_filter("Client", {}, after))
+            docs = [doc async for doc in cursor.sort("_id", -1).limit(first + 1)]
+        items = [(encode_cursor("Client", d["_id"]), client_from_bson(d)) for d in docs[:first]]
+        return Page(items, len(docs) > first)
+
+    async def agent_page(self, first: int, after: str | None) -> Page[Agent]:
+        async with self._db.access():
+            cursor = self._db.db.agents.find(after_filter("Agent", {}, after))
+            docs = [doc async for doc in cursor.sort("_id", -1).limit(first + 1)]
+        items = [(encode_cursor("Agent", d["_id"]), agent_from_bson(d)) for d in docs[:first]]
+        return Page(items, len(docs) > first)
+
+    async def count_clients(self) -> int:
+        async with self._db.access():
+            return await self._db.db.clients.count_documents({})
+
+    async def count_agents(self) -> int:
+        async with self._db.access():
+            return await self._db.db.agents.count_documents({})

@@ -1,0 +1,202 @@
+"""SOW documents (collection `sows`) and their human-readable numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from domain.events import EntityType
+from domain.sow import Amendment, Sow, SowStatus, SowTerms
+from domain.versioning import Signature, SignatureParty
+from storage import versions
+from storage.codec import (
+    actor_from_bson,
+    actor_to_bson,
+    day,
+    object_id,
+    terms_from_bson,
+    terms_to_bson,
+)
+from storage.database import Database, Document
+from storage.pages import Page, after_filter, encode_cursor
+from storage.writes import Mapper
+
+KIND = "SOW"
+
+
+@dataclass(frozen=True, slots=True)
+class SowScope:
+    """The SOWs a viewer may see: one client's, or (None) all."""
+
+    client_id: str | None = None
+
+    def filter(self) -> Document:
+        return {} if self.client_id is None else {"clientId": ObjectId(self.client_id)}
+
+
+@dataclass(frozen=True, slots=True)
+class SowQuery:
+    status: list[SowStatus] | None = None
+    client_id: str | None = None
+    search: str | None = None
+    go_live_from: date | None = None
+    go_live_to: date | None = None
+
+    def filter(self) -> Document:
+        query: Document = {}
+        if self.status:
+            query["status"] = {"$in": [status.value for status in self.status]}
+        if self.client_id is not None:
+            query["clientId"] = object_id(self.client_id, "Client")
+        if self.search:
+            # Escaped: user text is matched literally, never as a pattern.
+            pattern = {"$regex": re.escape(self.search), "$options": "i"}
+            query["$or"] = [
+                {"terms.title": pattern},
+                {"terms.programName": pattern},
+                {"number": pattern},
+            ]
+        bounds: Document = {}
+        if self.go_live_from is not None:
+            bounds["$gte"] = day(self.go_live_from)
+        if self.go_live_to is not None:
+            bounds["$lte"] = day(self.go_live_to)
+        if bounds:
+            query["goLiveDate"] = bounds
+        return query
+
+
+def _signature_to_bson(signature: Signature) -> Document:
+    return {
+        "party": signature.party.value,
+        "signer": actor_to_bson(signature.signer),
+        "version": signature.version,
+        "hash": signature.hash,
+        "at": signature.at,
+    }
+
+
+def signature_from_bson(doc: Mapping[str, Any]) -> Signature:
+    return Signature(
+        party=SignatureParty(doc["party"]),
+        signer=actor_from_bson(doc["signer"]),
+        version=doc["version"],
+        hash=doc["hash"],
+        at=doc["at"],
+    )
+
+
+def signatures_to_bson(signatures: tuple[Signature, ...]) -> list[Document]:
+    return [_signature_to_bson(signature) for signature in signatures]
+
+
+def to_bson(sow: Sow) -> Document:
+    amendment = sow.pending_amendment
+    return {
+        "_id": ObjectId(sow.id),
+        "number": sow.number,
+        "clientId": ObjectId(sow.client_id),
+        "status": sow.status.value,
+        "version": sow.version,
+        "latestVersion": sow.latest_version,
+        "revision": sow.revision,
+        "terms": terms_to_bson(sow.terms.canonical()),
+        "termsHash": sow.terms_hash,
+        "goLiveDate": day(sow.terms.go_live_date),
+        "endDate": day(sow.terms.end_date),
+        "signatures": signatures_to_bson(sow.signatures),
+        "pendingAmendment": None
+        if amendment is None
+        else versions.to_bson(EntityType.SOW, sow.id, amendment.version),
+        "createdAt": sow.created_at,
+        "updatedAt": sow.updated_at,
+        "createdBy": actor_to_bson(sow.created_by),
+    }
+
+
+def from_bson(doc: Mapping[str, Any]) -> Sow:
+    pending = doc.get("pendingAmendment")
+    amendment = None
+    if pending is not None:
+        proposal = versions.from_bson(pending)
+        amendment = Amendment(proposal, SowTerms.from_canonical(proposal.terms))
+    return Sow(
+        id=str(doc["_id"]),
+        number=doc["number"],
+        client_id=str(doc["clientId"]),
+        status=SowStatus(doc["status"]),
+        version=doc["version"],
+        latest_version=doc["latestVersion"],
+        revision=doc["revision"],
+        terms=SowTerms.from_canonical(terms_from_bson(doc["terms"])),
+        terms_hash=doc["termsHash"],
+        signatures=tuple(signature_from_bson(s) for s in doc.get("signatures", ())),
+        pending_amendment=amendment,
+        created_at=doc["createdAt"],
+        updated_at=doc["updatedAt"],
+        created_by=actor_from_bson(doc["createdBy"]),
+    )
+
+
+MAPPER: Mapper[Sow] = Mapper(EntityType.SOW, lambda db: db.db.sows, to_bson)
+
+
+class SowStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def next_number(self, now: datetime) -> str:
+        """`SOW-2026-0001`: a yearly counter. Outside the creating transaction on purpose:
+        a number lost to a failed create leaves a gap, never a duplicate."""
+        async with self._db.access():
+            counter = await self._db.db.counters.find_one_and_update(
+                {"_id": f"sow:{now.year}"},
+                {"$inc": {"seq": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        assert counter is not None
+        return f"SOW-{now.year}-{counter['seq']:04d}"
+
+    async def get(self, id: str, scope: SowScope) -> Sow | None:
+        query = {"_id": object_id(id, KIND), **scope.filter()}
+        async with self._db.access():
+            doc = await self._db.db.sows.find_one(query)
+        return from_bson(doc) if doc else None
+
+    async def get_many(self, ids: list[str], scope: SowScope) -> dict[str, Sow]:
+        query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}, **scope.filter()}
+        async with self._db.access():
+            return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.sows.find(query)}
+
+    async def page(
+        self, scope: SowScope, where: SowQuery, first: int, after: str | None
+    ) -> Page[Sow]:
+        query = after_filter(KIND, {**where.filter(), **scope.filter()}, after)
+        async with self._db.access():
+            cursor = self._db.db.sows.find(query).sort("_id", -1).limit(first + 1)
+            docs = [doc async for doc in cursor]
+        items = [(encode_cursor(KIND, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
+        return Page(items, len(docs) > first)
+
+    async def count(self, scope: SowScope, where: SowQuery) -> int:
+        async with self._db.access():
+            return await self._db.db.sows.count_documents({**where.filter(), **scope.filter()})
+
+    async def due_for_schedule(self, today: date, limit: int) -> list[Sow]:
+        """SOWs the scheduler may have to move on `today`."""
+        query = {
+            "$or": [
+                {"status": SowStatus.SIGNED.value, "goLiveDate": {"$lte": day(today)}},
+                {"status": SowStatus.ACTIVE.value, "endDate": {"$lte": day(today)}},
+            ]
+        }
+        async with self._db.access():
+            cursor = self._db.db.sows.find(query).limit(limit)
+            return [from_bson(doc) async for doc in cursor]

@@ -1,0 +1,27 @@
+"""The storage facade the resolvers use: one per process, over one `Database`."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+
+from storage import sows
+from storage.database import Database
+from storage.events import EventStore
+from storage.parties import PartyStore
+from storage.sows import SowStore
+from storage.versions import VersionStore
+from storage.writes import Writer
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.parties = PartyStore(db)
+        self.sows = SowStore(db)
+        self.versions = VersionStore(db)
+        self.events = EventStore(db)
+        self.writer = Writer(db, {sows.Sow: sows.MAPPER})
+
+    @staticmethod
+    def new_id() -> str:
+        return str(ObjectId())

@@ -1,0 +1,131 @@
+"""The test harness: a real MongoDB-compatible server, the real driver, the real app.
+
+One server per session: the embedded in-memory one, or the server of `MONGODB_URI` when
+set. Each test gets its own database and its own application, driven through HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.settings import Settings, load_settings
+from api.tokens import mint_token
+from domain.party import Role
+from storage.embedded import EmbeddedServer
+
+SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+async def mongo_uri() -> AsyncIterator[str]:
+    if uri := os.environ.get("MONGODB_URI"):
+        yield uri
+        return
+    server = EmbeddedServer(data_dir=None)
+    yield await server.start()
+    await server.close()
+
+
+@pytest.fixture
+def settings(mongo_uri: str) -> Settings:
+    return load_settings(
+        mongodb_uri=mongo_uri,
+        mongodb_database=f"test_{uuid.uuid4().hex[:16]}",
+        jwt_secret=SECRET,
+        scheduler_enabled=False,
+        graphiql=True,
+    )
+
+
+class Clock:
+    """The time the app sees; tests move it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Api:
+    """A GraphQL client of the app under test, acting as one party or another."""
+
+    http: httpx.AsyncClient
+    settings: Settings
+    app: Starlette
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(
+        self,
+        role: Role,
+        *,
+        client_id: str | None = None,
+        agent_id: str | None = None,
+        subject: str | None = None,
+    ) -> str:
+        return mint_token(
+            self.settings,
+            role,
+            client_id=client_id,
+            agent_id=agent_id,
+            subject=subject or f"{role}-{client_id or agent_id or 'staff'}",
+        )
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def ok(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        body = await self.post(query, variables, token)
+        assert not body.get("errors"), body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The single error of a refused operation (its `extensions` hold the code)."""
+        body = await self.post(query, variables, token)
+        assert body.get("errors"), body
+        assert len(body["errors"]) == 1, body["errors"]
+        error: dict[str, Any] = body["errors"][0]
+        return error
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: Clock) -> AsyncIterator[Api]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        app.state.services.clock = clock
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield Api(http=http, settings=settings, app=app)
+        await app.state.services.db.client.drop_database(settings.mongodb_database)

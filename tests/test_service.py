@@ -1,0 +1,116 @@
+"""The skeleton: health, readiness, the viewer query, configuration errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.cli import SCHEMA_FILE, export_schema_sdl
+from api.settings import ConfigError, Settings, load_settings
+from domain.party import Role
+from storage.embedded import EmbeddedServer
+from tests.conftest import Api
+
+VIEWER = "{ viewer { id role clientId agentId } }"
+
+
+async def test_health_and_readiness(api: Api) -> None:
+    health = await api.http.get("/healthz")
+    ready = await api.http.get("/readyz")
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert health.headers["x-request-id"]
+
+
+async def test_readiness_fails_when_the_database_is_gone(settings: Settings) -> None:
+    server = EmbeddedServer(data_dir=None)
+    app = create_app(settings.model_copy(update={"mongodb_uri": await server.start()}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            assert (await http.get("/readyz")).status_code == 200
+            await server.close()
+            ready = await http.get("/readyz")
+            health = await http.get("/healthz")
+    assert ready.status_code == 503
+    assert health.status_code == 200
+
+
+async def test_viewer_reflects_the_token(api: Api) -> None:
+    client_id = "65f000000000000000000001"
+    token = api.token(Role.CLIENT, client_id=client_id, subject="alice")
+    data = await api.ok(VIEWER, token=token)
+    assert data["viewer"] == {
+        "id": "alice",
+        "role": "CLIENT",
+        "clientId": client_id,
+        "agentId": None,
+    }
+
+
+async def test_no_token_is_unauthenticated(api: Api) -> None:
+    error = await api.error(VIEWER)
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_bad_token_is_unauthenticated(api: Api) -> None:
+    error = await api.error(VIEWER, token="not-a-jwt")
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_graphql_over_get(api: Api) -> None:
+    token = api.token(Role.COMPLIANCE)
+    response = await api.http.get(
+        "/graphql", params={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.json()["data"]["viewer"]["role"] == "COMPLIANCE"
+
+
+async def test_syntax_error_is_bad_user_input(api: Api) -> None:
+    error = await api.error("{ viewer { ", token=api.token(Role.COMPLIANCE))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_schema_file_is_current() -> None:
+    assert SCHEMA_FILE.read_text() == export_schema_sdl(), (
+        "schema.graphql is out of date: run `contracts export-schema`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"MONGODB_URI": "http://nope"}, "MONGODB_URI"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"JWT_SECRET": "short"}, "JWT_SECRET"),
+        ({"MONGODB_URI": "mongodb://db:27017"}, "JWT_SECRET"),
+    ],
+)
+def test_bad_configuration_names_the_setting(
+    env: dict[str, str], setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert setting in str(raised.value)
+
+
+def test_bad_configuration_stops_the_command_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "migrate"],
+        env={"MONGODB_URI": "mongodb://", "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("configuration error: MONGODB_URI")
