@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     csa_max_term_months: int = Field(4, ge=1, le=60)
     csa_min_lead_days: int = Field(14, ge=0, le=365)
 
+    @field_validator(
+        "jwt_secret",
+        "jwt_public_keys",
+        "jwt_jwks_url",
+        "jwt_issuer",
+        "jwt_audience",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes `${VAR:-}` through as an empty string.
+        return None if value == "" else value
+
     @field_validator("mongodb_uri")
     @classmethod
     def _parse_uri(cls, value: str | None) -> str | None:

@@ -38,4 +38,8 @@ class Connection(Generic[T]):  # noqa: UP046
     ) -> Connection[N]:
         edges = [Edge(cursor=cursor, node=node) for cursor, node in items]
         end = edges[-1].cursor if edges else None
-        return Connection(edges=edges, page_info=PageInfo(has_next_page, end), count=count)
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=has_next_page, end_cursor=end),
+            count=count,
+        )
