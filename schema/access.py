@@ -24,7 +24,7 @@ class Allowed(BasePermission):
         return True
 
 
-GUARDED = [Allowed]
+GUARDED: list[type[BasePermission]] = [Allowed]
 
 
 def viewer_of(info: Info[Context, Any]) -> Viewer:

@@ -1,22 +1,50 @@
-"""The domain's enums, exposed under the names DESIGN.md fixes."""
+"""The domain's enums, registered as GraphQL enums under the names DESIGN.md fixes.
+
+`strawberry.enum` marks the domain classes themselves, so resolvers return domain values and
+the schema serializes them with no conversion.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from domain import events, party, sow, values, versioning
+from domain.events import EntityType, EventType
+from domain.party import AgentStatus, Role
+from domain.sow import BillingTerm, DisputeResolution, SowStatus
+from domain.values import Channel, PricingUnit, SlaMetric, TargetDirection, Weekday
+from domain.versioning import SignatureParty, VersionState
 
-Role = strawberry.enum(party.Role)
-AgentStatus = strawberry.enum(party.AgentStatus)
-Channel = strawberry.enum(values.Channel)
-Weekday = strawberry.enum(values.Weekday)
-PricingUnit = strawberry.enum(values.PricingUnit)
-SlaMetric = strawberry.enum(values.SlaMetric)
-TargetDirection = strawberry.enum(values.TargetDirection)
-BillingTerm = strawberry.enum(sow.BillingTerm)
-DisputeResolution = strawberry.enum(sow.DisputeResolution)
-SowStatus = strawberry.enum(sow.SowStatus)
-EntityType = strawberry.enum(events.EntityType)
-ContractEventType = strawberry.enum(events.EventType, name="ContractEventType")
-SignatureParty = strawberry.enum(versioning.SignatureParty)
-VersionState = strawberry.enum(versioning.VersionState)
+for enum in (
+    Role,
+    AgentStatus,
+    Channel,
+    Weekday,
+    PricingUnit,
+    SlaMetric,
+    TargetDirection,
+    BillingTerm,
+    DisputeResolution,
+    SowStatus,
+    EntityType,
+    SignatureParty,
+    VersionState,
+):
+    strawberry.enum(enum)
+strawberry.enum(EventType, name="ContractEventType")
+
+__all__ = [
+    "AgentStatus",
+    "BillingTerm",
+    "Channel",
+    "DisputeResolution",
+    "EntityType",
+    "EventType",
+    "PricingUnit",
+    "Role",
+    "SignatureParty",
+    "SlaMetric",
+    "SowStatus",
+    "TargetDirection",
+    "VersionState",
+    "Weekday",
+]

@@ -12,7 +12,7 @@ from resolvers import event as resolve
 from resolvers.context import Context
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection
-from schema.enums import ContractEventType, EntityType
+from schema.enums import EntityType, EventType
 from schema.party import PageArgs
 from schema.terms import Actor
 
@@ -20,7 +20,7 @@ from schema.terms import Actor
 @strawberry.type(description="One state change. `id` is also its cursor.")
 class ContractEvent:
     id: strawberry.ID
-    type: ContractEventType
+    type: EventType
     entity_type: EntityType
     entity_id: strawberry.ID
     from_status: str | None

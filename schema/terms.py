@@ -7,6 +7,7 @@ resolvers); inputs are plain input types validated by the domain.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -76,7 +77,7 @@ class TermsVersion:
 
     @strawberry.field(description="The terms as canonical JSON (decimals as strings).")
     def terms(self, parent: strawberry.Parent[versioning.TermsVersion]) -> JSON:
-        return parent.terms
+        return cast(JSON, parent.terms)
 
 
 @strawberry.type(description="One changed leaf between two versions.")

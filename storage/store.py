@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
+from domain.sow import Sow
 from storage import sows
 from storage.database import Database
 from storage.events import EventStore
@@ -20,7 +21,7 @@ class Store:
         self.sows = SowStore(db)
         self.versions = VersionStore(db)
         self.events = EventStore(db)
-        self.writer = Writer(db, {sows.Sow: sows.MAPPER})
+        self.writer = Writer(db, {Sow: sows.MAPPER})
 
     @staticmethod
     def new_id() -> str:
