@@ -38,6 +38,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=settings.port,
         workers=settings.workers,
         log_config=None,
+        # mongoeco's shutdown calls asyncio.Server.abort_clients, which uvloop lacks.
+        loop="asyncio" if settings.embedded else "auto",
         proxy_headers=True,
         ws_per_message_deflate=False,
     )

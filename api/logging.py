@@ -29,6 +29,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             JsonFormatter(
                 "{asctime}{levelname}{name}{message}{request_id}",
                 style="{",
+                datefmt="%Y-%m-%dT%H:%M:%S%z",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             )
         )
