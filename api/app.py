@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,7 +32,10 @@ class _Deferred:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, client_options: Mapping[str, Any] | None = None
+) -> Starlette:
+    """The service; `client_options` are passed to the MongoDB client (command listeners)."""
     settings = settings or load_settings()
     schema = build_schema(
         SchemaLimits(
@@ -52,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with running(settings) as services:
+        async with running(settings, client_options) as services:
             app.state.services = services
             graphql.app = GraphQLApp(
                 schema,

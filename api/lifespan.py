@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from api.auth import TokenVerifier
 from api.settings import Settings
@@ -34,15 +35,22 @@ class Services:
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Services]:
-    """Start the database (embedded when no MONGODB_URI), migrate, and clean up after."""
+async def running(
+    settings: Settings, client_options: Mapping[str, Any] | None = None
+) -> AsyncIterator[Services]:
+    """Start the database (embedded when no MONGODB_URI), migrate, and clean up after.
+
+    `client_options` go to `AsyncMongoClient` (tests and benchmarks add command listeners).
+    """
     embedded = None
     uri = settings.mongodb_uri
     if uri is None:
         embedded = EmbeddedServer(settings.data_dir, settings.embedded_port)
         uri = await embedded.start()
         log.info("embedded MongoDB-compatible server at %s, data in %s", uri, settings.data_dir)
-    db = Database(uri, settings.mongodb_database, exclusive=embedded is not None)
+    db = Database(
+        uri, settings.mongodb_database, exclusive=embedded is not None, **(client_options or {})
+    )
     try:
         if settings.migrate_on_start:
             await migrate(db)

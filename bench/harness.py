@@ -1,0 +1,126 @@
+"""Measuring helpers shared by the benchmarks: processes, latency, throughput, memory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass(frozen=True)
+class Latency:
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+
+    @staticmethod
+    def of(seconds: list[float]) -> Latency:
+        ms = [s * 1000 for s in seconds]
+        return Latency(
+            round(percentile(ms, 0.50), 3),
+            round(percentile(ms, 0.99), 3),
+            round(statistics.fmean(ms), 3),
+        )
+
+
+async def latency(call: Callable[[], Awaitable[object]], n: int, warmup: int = 50) -> Latency:
+    """Sequential calls: the time of one request with nothing else in flight."""
+    for _ in range(warmup):
+        await call()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await call()
+        times.append(time.perf_counter() - started)
+    return Latency.of(times)
+
+
+async def throughput(
+    call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
+) -> float:
+    """Completed calls per second with `concurrency` callers in a closed loop."""
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            await call()
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return round(done / (time.perf_counter() - started), 1)
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+class Server:
+    """An ASGI app served by uvicorn in its own process, as in production."""
+
+    def __init__(self, app: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    async def ready(self, path: str = "/healthz") -> None:
+        async with asyncio.timeout(60), httpx.AsyncClient() as client:
+            while True:
+                try:
+                    if (await client.get(self.url + path)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=20)

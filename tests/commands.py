@@ -1,0 +1,30 @@
+"""Counting the database commands a request issues, with PyMongo's command monitoring."""
+
+from __future__ import annotations
+
+from pymongo import monitoring
+
+# Driver housekeeping, not work a request asked for.
+IGNORED = frozenset({"endSessions", "hello", "isMaster", "ismaster", "ping", "killCursors"})
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in IGNORED:
+            self.commands.append(f"{event.command_name} {event.command.get(event.command_name)}")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def reset(self) -> None:
+        self.commands.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.commands)
