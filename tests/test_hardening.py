@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
+from typing import cast
 
 import httpx
 import pytest
-from httpx_ws import WebSocketDisconnect, aconnect_ws
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
 from api.app import create_app
@@ -219,10 +220,19 @@ async def websocket_client(api: Api) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def connect(
+    client: httpx.AsyncClient, protocol: str = "graphql-transport-ws"
+) -> AbstractAsyncContextManager[AsyncWebSocketSession]:
+    return cast(
+        AbstractAsyncContextManager[AsyncWebSocketSession],
+        aconnect_ws("/graphql", client, subprotocols=[protocol]),
+    )
+
+
 async def test_bad_token_in_connection_init_closes_with_4403(api: Api) -> None:
     async with websocket_client(api) as client:
         for payload in ({"token": "garbage"}, {}, {"token": api.token(Role.CLIENT)}):
-            async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+            async with connect(client) as ws:
                 await ws.send_json({"type": "connection_init", "payload": payload})
                 with pytest.raises(WebSocketDisconnect) as closed:
                     await ws.receive_json(timeout=5)
@@ -230,17 +240,19 @@ async def test_bad_token_in_connection_init_closes_with_4403(api: Api) -> None:
 
 
 async def test_good_token_in_connection_init_is_acknowledged(api: Api) -> None:
-    async with websocket_client(api) as client:
-        async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
-            token = api.token(Role.COMPLIANCE)
-            await ws.send_json({"type": "connection_init", "payload": {"token": token}})
-            assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+    async with (
+        websocket_client(api) as client,
+        connect(client) as ws,
+    ):
+        token = api.token(Role.COMPLIANCE)
+        await ws.send_json({"type": "connection_init", "payload": {"token": token}})
+        assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
 
 
 async def test_legacy_graphql_ws_protocol_is_refused(api: Api) -> None:
     async with (
         websocket_client(api) as client,
-        aconnect_ws("/graphql", client, subprotocols=["graphql-ws"]) as ws,
+        connect(client, "graphql-ws") as ws,
     ):
         token = api.token(Role.COMPLIANCE)
         await ws.send_json({"type": "connection_init", "payload": {"token": token}})
