@@ -259,3 +259,20 @@ async def test_legacy_graphql_ws_protocol_is_refused(api: Api) -> None:
         with pytest.raises(WebSocketDisconnect) as closed:
             await ws.receive_json(timeout=5)
     assert closed.value.code == 4406
+
+
+async def test_variables_a_scalar_cannot_parse_are_bad_user_input(api: Api) -> None:
+    """Coercion errors carry the scalar's exception: still the caller's error, not ours."""
+    token = api.token(Role.COMPLIANCE)
+    cases = [
+        ("query($f: SowFilter) { sows(filter: $f) { totalCount } }", {"f": {"goLiveFrom": "x"}}),
+        ("mutation($t: SowTermsInput!) { createSow(terms: $t) { id } }", {"t": {}}),
+        (
+            'mutation($t: SowTermsPatch!) { updateSow(id: "1", expectedVersion: 1, terms: $t)'
+            " { id } }",
+            {"t": {"pricing": {"rate": "not-a-number", "unit": "PER_HOUR", "currency": "USD"}}},
+        ),
+    ]
+    for query, variables in cases:
+        body = await api.post(query, variables, token=token)
+        assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_USER_INPUT"}
