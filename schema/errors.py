@@ -1,8 +1,8 @@
 """Every GraphQL error leaves with one of DESIGN.md's `extensions.code` values.
 
 Domain refusals keep their message and details; errors in the document itself (syntax,
-validation, variable coercion: the errors without a field path) are `BAD_USER_INPUT`; anything else is logged with its
-traceback and answered `INTERNAL_SERVER_ERROR` with no detail.
+validation, variable coercion: the errors without a field path) are `BAD_USER_INPUT`;
+anything else is logged with its traceback and answered `INTERNAL_SERVER_ERROR` with no detail.
 """
 
 from __future__ import annotations
