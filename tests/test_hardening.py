@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
-from typing import cast
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -264,7 +264,7 @@ async def test_legacy_graphql_ws_protocol_is_refused(api: Api) -> None:
 async def test_variables_a_scalar_cannot_parse_are_bad_user_input(api: Api) -> None:
     """Coercion errors carry the scalar's exception: still the caller's error, not ours."""
     token = api.token(Role.COMPLIANCE)
-    cases = [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("query($f: SowFilter) { sows(filter: $f) { totalCount } }", {"f": {"goLiveFrom": "x"}}),
         ("mutation($t: SowTermsInput!) { createSow(terms: $t) { id } }", {"t": {}}),
         (
