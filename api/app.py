@@ -12,9 +12,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from api.body_limit import BodySizeLimit
 from api.graphql import GraphQLApp
 from api.lifespan import running
 from api.logging import RequestIdMiddleware
+from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
 from api.settings import Settings, load_settings
 from resolvers.context import Limits
@@ -41,7 +43,9 @@ def create_app(
         SchemaLimits(
             max_depth=settings.max_query_depth,
             max_aliases=settings.max_aliases,
-            max_tokens=settings.max_query_cost,
+            max_tokens=settings.max_query_tokens,
+            max_cost=settings.max_query_cost,
+            max_page_size=settings.max_page_size,
             introspection=settings.introspection_enabled,
         )
     )
@@ -66,10 +70,18 @@ def create_app(
                 limits=limits,
                 graphiql=settings.graphiql,
                 keep_alive_seconds=settings.keep_alive_seconds,
+                rate_limiter=(
+                    RateLimiter(settings.rate_limit_per_minute)
+                    if settings.rate_limit_per_minute
+                    else None
+                ),
             )
             yield
 
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

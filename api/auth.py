@@ -23,6 +23,8 @@ from domain.party import Role, Viewer
 
 SYMMETRIC = ["HS256"]
 ASYMMETRIC = ["RS256", "ES256"]
+ASYMMETRIC_KEY_TYPES = frozenset({"RSA", "EC"})
+JWKS_TIMEOUT_SECONDS = 5
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "role"]
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
@@ -37,12 +39,25 @@ class TokenVerifier:
         issuer: str | None = None,
         audience: str | None = None,
         leeway_seconds: int = 30,
+        jwks_refresh_cooldown_seconds: float = 30,
     ) -> None:
         if not (secret or public_keys or jwks_url):
             raise ValueError("a JWT secret or public keys are required")
         self._secret = secret
         self._public_keys = public_keys
-        self._jwks = PyJWKClient(jwks_url, cache_keys=True, lifespan=600) if jwks_url else None
+        self._jwks = (
+            # An unknown kid refetches the set at most once per cooldown: tokens with made-up
+            # kids cannot make us hammer the identity provider.
+            PyJWKClient(
+                jwks_url,
+                cache_keys=True,
+                lifespan=600,
+                timeout=JWKS_TIMEOUT_SECONDS,
+                cooldown_duration=jwks_refresh_cooldown_seconds,
+            )
+            if jwks_url
+            else None
+        )
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
@@ -100,6 +115,10 @@ class TokenVerifier:
                 key = await asyncio.to_thread(self._jwks.get_signing_key, kid)
             if key is None:
                 raise jwt.InvalidTokenError(f"unknown kid {kid}")
+            # The key decides the algorithm, not the token: an RSA key under an ES256
+            # header, or a symmetric ("oct") key published in the set, is refused.
+            if key.key_type not in ASYMMETRIC_KEY_TYPES or key.algorithm_name != algorithm:
+                raise jwt.InvalidAlgorithmError(f"key {kid} is not a {algorithm} key")
             return key, [algorithm]
         raise jwt.InvalidAlgorithmError(f"algorithm {algorithm!r} is not accepted")
 

@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import TokenVerifier, bearer_token
+from api.rate_limit import RateLimiter
 from domain.errors import Unauthenticated
 from resolvers.context import Context, Limits
 from storage.store import Store
@@ -36,6 +38,7 @@ class GraphQLApp(GraphQL[Context, None]):
         limits: Limits,
         graphiql: bool,
         keep_alive_seconds: float,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -50,6 +53,36 @@ class GraphQLApp(GraphQL[Context, None]):
         self.clock = clock
         self.verifier = verifier
         self.limits = limits
+        self.rate_limiter = rate_limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            await self._authenticate(request)
+            if self.rate_limiter is not None:
+                viewer = request.state.viewer
+                client = request.client.host if request.client else "unknown"
+                key = f"sub:{viewer.subject}" if viewer else f"ip:{client}"
+                wait = self.rate_limiter.acquire(key)
+                if wait:
+                    response = PlainTextResponse(
+                        "rate limit exceeded", status_code=429, headers={"Retry-After": str(wait)}
+                    )
+                    await response(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+    async def _authenticate(self, request: Request) -> None:
+        """Verifies the bearer token once per request, before rate limiting needs the subject."""
+        request.state.viewer = None
+        request.state.auth_error = None
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            if token is not None:
+                request.state.viewer = await self.verifier.verify(token)
+        except Unauthenticated as exc:
+            # Answered by the first guarded field, as a GraphQL error with its code.
+            request.state.auth_error = exc
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -58,13 +91,8 @@ class GraphQLApp(GraphQL[Context, None]):
             store=self.store, viewer=None, limits=self.limits, clock=self.clock
         )
         if isinstance(request, Request):
-            try:
-                token = bearer_token(request.headers.get("authorization"))
-                if token is not None:
-                    context.viewer = await self.verifier.verify(token)
-            except Unauthenticated as exc:
-                # Answered by the first guarded field, as a GraphQL error with its code.
-                context.auth_error = exc
+            context.viewer = request.state.viewer
+            context.auth_error = request.state.auth_error
         return context
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_query_depth: int = Field(12, ge=2, le=50)
     max_aliases: int = Field(30, ge=1, le=1000)
-    max_query_cost: int = Field(5000, ge=10)
+    max_query_cost: int = Field(
+        5000, ge=10, description="Fields times the page sizes above them (schema/cost.py)."
+    )
+    max_query_tokens: int = Field(5000, ge=100, description="Lexical tokens of a document.")
     max_page_size: int = Field(100, ge=1, le=1000)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     rate_limit_per_minute: int = Field(1200, ge=0, description="Per token subject; 0: off.")

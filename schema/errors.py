@@ -1,8 +1,8 @@
 """Every GraphQL error leaves with one of DESIGN.md's `extensions.code` values.
 
 Domain refusals keep their message and details; errors in the document itself (syntax,
-validation, variable coercion) are `BAD_USER_INPUT`; anything else is logged with its
-traceback and answered `INTERNAL_SERVER_ERROR` with no detail.
+validation, variable coercion: the errors without a field path) are `BAD_USER_INPUT`;
+anything else is logged with its traceback and answered `INTERNAL_SERVER_ERROR` with no detail.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ def code(error: GraphQLError) -> None:
     if isinstance(original, DomainError):
         error.extensions = {"code": original.code, **original.extensions}
         error.message = original.message
-    elif original is None:
+    elif original is None or error.path is None:
+        # No field path: the error is about the document or its variables (syntax,
+        # validation, a value a scalar cannot parse), never about running a resolver.
         error.extensions = {"code": "BAD_USER_INPUT"}
     else:
         log.error(

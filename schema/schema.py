@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -17,6 +18,8 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 
+from resolvers.paging import DEFAULT_PAGE_SIZE
+from schema.cost import query_cost_rule
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries
 from schema.party import PartyMutation, PartyQuery
@@ -31,6 +34,8 @@ class SchemaLimits:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    max_cost: int = 5000
+    max_page_size: int = 100
     introspection: bool = True
 
 
@@ -46,6 +51,7 @@ class ContractSchema(strawberry.Schema):
 
 def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     limits = limits or SchemaLimits()
+    cost_rule = query_cost_rule(limits.max_cost, limits.max_page_size, DEFAULT_PAGE_SIZE)
     # Factories: a fresh extension per request; the caches themselves live at module level.
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=1024),
@@ -53,6 +59,7 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules([cost_rule]),
         ErrorCodes,
     ]
     if not limits.introspection:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -120,12 +121,25 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def api(settings: Settings, clock: Clock) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def serve(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Api]:
+    """The app of `settings`, running, and a client of it; its database dropped after."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        app.state.services.clock = clock
+        if clock is not None:
+            app.state.services.clock = clock
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield Api(http=http, settings=settings, app=app)
         await app.state.services.db.client.drop_database(settings.mongodb_database)
+
+
+def configured(settings: Settings, **changes: object) -> Settings:
+    """`settings` with `changes`, validated again as at start-up."""
+    return load_settings(**{**settings.model_dump(), **changes})
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: Clock) -> AsyncIterator[Api]:
+    async with serve(settings, clock) as running:
+        yield running

@@ -1,0 +1,153 @@
+"""Every operation x every role, generated from the schema: a new operation needs a rule.
+
+Generic on purpose: each root field is called with dummy arguments of valid shapes, so
+the guard (`schema.access.Allowed` applying `domain.access.RULES`) decides before any
+resolver; whose document it is (own or another's) is tested with each feature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    OperationType,
+    Undefined,
+    is_composite_type,
+)
+from strawberry.types.base import StrawberryObjectDefinition
+
+from domain.access import RULES
+from domain.party import Role
+from schema.access import Allowed
+from schema.schema import build_schema
+from tests.conftest import Api
+
+SCHEMA = build_schema()
+GRAPHQL = SCHEMA._schema
+ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+IDS = {
+    Role.CLIENT: {"client_id": "65f0000000000000000000c1"},
+    Role.AGENT: {"agent_id": "65f0000000000000000000a1"},
+    Role.COMPLIANCE: {},
+}
+SCALARS: dict[str, object] = {
+    "ID": "65f000000000000000000099",
+    "String": "x",
+    "Int": 1,
+    "Float": 1.0,
+    "Boolean": True,
+    "Decimal": "1",
+    "Date": "2026-06-01",
+    "DateTime": "2026-06-01T00:00:00+00:00",
+    "JSON": {},
+}
+
+
+def graphql_name(field: Any) -> str:
+    return SCHEMA.config.name_converter.get_graphql_name(field)
+
+
+def strawberry_type(name: str) -> StrawberryObjectDefinition | None:
+    found = SCHEMA.get_type_by_name(name)
+    return found if isinstance(found, StrawberryObjectDefinition) else None
+
+
+def root_fields(operation: str) -> list[str]:
+    root = GRAPHQL.get_root_type(OperationType(operation))
+    return [f"{root.name}.{name}" for name in root.fields] if root else []
+
+
+ALL_ROOT_FIELDS = [field for operation in ROOTS for field in root_fields(operation)]
+CALLABLE = [(op, field) for op in ("query", "mutation") for field in root_fields(op)]
+
+
+def dummy(type_: GraphQLInputType) -> object:
+    """A value of the right shape: required fields only, one item per list."""
+    if isinstance(type_, GraphQLNonNull):
+        return dummy(type_.of_type)
+    if isinstance(type_, GraphQLList):
+        return [dummy(type_.of_type)]
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values))
+    if isinstance(type_, GraphQLInputObjectType):
+        return {
+            name: dummy(field.type)
+            for name, field in type_.fields.items()
+            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
+        }
+    assert isinstance(type_, GraphQLScalarType)
+    return SCALARS[type_.name]
+
+
+def operation_for(operation: str, name: str) -> tuple[str, dict[str, object]]:
+    """A minimal document calling root field `Type.field`, and its variables."""
+    root = GRAPHQL.get_root_type(OperationType(operation))
+    assert root is not None
+    field: GraphQLField = root.fields[name]
+    required = {
+        arg: spec for arg, spec in field.args.items() if isinstance(spec.type, GraphQLNonNull)
+    }
+    declared = ", ".join(f"${arg}: {spec.type}" for arg, spec in required.items())
+    passed = ", ".join(f"{arg}: ${arg}" for arg in required)
+    selection = " { __typename }" if is_composite_type(_named(field.type)) else ""
+    document = (
+        f"{operation}{f'({declared})' if declared else ''} "
+        f"{{ {name}{f'({passed})' if passed else ''}{selection} }}"
+    )
+    return document, {arg: dummy(spec.type) for arg, spec in required.items()}
+
+
+def _named(type_: Any) -> Any:
+    while hasattr(type_, "of_type"):
+        type_ = type_.of_type
+    return type_
+
+
+@pytest.mark.parametrize("operation", ALL_ROOT_FIELDS)
+def test_every_root_field_has_a_rule_and_the_guard(operation: str) -> None:
+    type_name, field_name = operation.split(".")
+    assert operation in RULES, f"{operation} has no rule in domain/access.py"
+    definition = strawberry_type(type_name)
+    assert definition is not None
+    (field,) = [f for f in definition.fields if graphql_name(f) == field_name]
+    assert Allowed in field.permission_classes, f"{operation} lacks the Allowed permission"
+
+
+def test_every_guarded_nested_field_has_a_rule_and_every_rule_its_guard() -> None:
+    for type_name in GRAPHQL.type_map:
+        definition = strawberry_type(type_name)
+        if definition is None or type_name in ROOTS.values() or type_name.startswith("__"):
+            continue
+        for field in definition.fields:
+            key = f"{type_name}.{graphql_name(field)}"
+            guarded = Allowed in field.permission_classes
+            assert guarded == (key in RULES), f"{key}: guard and rule table disagree"
+
+
+@pytest.mark.parametrize(("operation", "field"), CALLABLE)
+async def test_each_role_is_let_through_or_forbidden_by_the_rule(
+    api: Api, operation: str, field: str
+) -> None:
+    document, variables = operation_for(operation, field.split(".")[1])
+    anonymous = await api.post(document, variables)
+    assert codes(anonymous) == ["UNAUTHENTICATED"], (document, anonymous)
+    for role in Role:
+        token = api.token(role, **IDS[role])
+        body = await api.post(document, variables, token=token)
+        if role in RULES[field]:
+            refused = {"FORBIDDEN", "UNAUTHENTICATED"} & set(codes(body))
+            assert not refused, (role, document, variables, body)
+        else:
+            assert codes(body) == ["FORBIDDEN"], (role, document, body)
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors") or ()]
