@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from graphql import ValueNode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
@@ -25,7 +26,7 @@ IDS = {
 }
 
 
-def _or_text(values: st.SearchStrategy[str]) -> st.SearchStrategy[object]:
+def _or_text(values: st.SearchStrategy[str]) -> st.SearchStrategy[ValueNode]:
     # Mostly well-formed values, sometimes any text: both must be answered cleanly.
     return st.one_of(values, values, st.text(max_size=30)).map(nodes.String)
 

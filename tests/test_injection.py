@@ -75,10 +75,11 @@ async def test_operator_looking_values_are_stored_as_plain_text(api: Api, staff:
 
 @pytest.mark.parametrize("bad_id", ['{"$ne": null}', "$ne", "a.b", "", "0" * 25])
 async def test_malformed_ids_name_no_document(api: Api, staff: str, bad_id: str) -> None:
-    for query, variables in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("query($id: ID!) { sow(id: $id) { id } }", {"id": bad_id}),
         ("query($id: ID) { events(entityId: $id) { totalCount } }", {"id": bad_id}),
         (COUNT, {"f": {"clientId": bad_id}}),
-    ]:
+    ]
+    for query, variables in cases:
         error = await api.error(query, variables, token=staff)
         assert error["extensions"]["code"] == "NOT_FOUND", (query, error)
