@@ -15,6 +15,7 @@ from api.settings import ConfigError, Settings, load_settings
 from domain.party import Role
 from storage.embedded import EmbeddedServer
 from tests.conftest import Api
+from tests.sow_helpers import create_client, signed_sow
 
 VIEWER = "{ viewer { id role clientId agentId } }"
 
@@ -114,3 +115,11 @@ def test_bad_configuration_stops_the_command_with_one_line(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("configuration error: MONGODB_URI")
+
+
+async def test_a_client_sow_walks_to_signed(api: Api) -> None:
+    client_id = await create_client(api)
+    sow = await signed_sow(api, client_id)
+    assert sow["status"] == "SIGNED"
+    assert sow["client"] == {"id": client_id}
+    assert sow["number"].startswith("SOW-2026-")
