@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -122,9 +122,13 @@ def clock() -> Clock:
 
 
 @asynccontextmanager
-async def serve(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Api]:
-    """The app of `settings`, running, and a client of it; its database dropped after."""
-    app = create_app(settings)
+async def serve(
+    settings: Settings, clock: Clock | None = None, client_options: Mapping[str, Any] | None = None
+) -> AsyncIterator[Api]:
+    """The app of `settings`, running, and a client of it; its database dropped after.
+
+    `client_options` reach the MongoDB client (command listeners)."""
+    app = create_app(settings, client_options)
     async with app.router.lifespan_context(app):
         if clock is not None:
             app.state.services.clock = clock
