@@ -85,6 +85,29 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+class Database:
+    """`bench/db_server.py` in its own process: the embedded server, in memory."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench.db_server"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+        assert self._process.stdout is not None
+        self.uri = self._process.stdout.readline().strip()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=20)
+
+
 class Server:
     """An ASGI app served by uvicorn in its own process, as in production."""
 

@@ -9,7 +9,7 @@ from bson import ObjectId
 
 from domain.party import Agent, AgentStatus, Client
 from storage.codec import object_id
-from storage.database import Database
+from storage.database import Database, Document
 from storage.pages import Page, after_filter, encode_cursor
 
 
@@ -27,27 +27,44 @@ def agent_from_bson(doc: Mapping[str, Any]) -> Agent:
     )
 
 
+def _client_to_bson(client: Client) -> Document:
+    return {"_id": ObjectId(client.id), "name": client.name, "createdAt": client.created_at}
+
+
+def _agent_to_bson(agent: Agent) -> Document:
+    return {
+        "_id": ObjectId(agent.id),
+        "name": agent.name,
+        "email": agent.email,
+        "status": agent.status.value,
+        "createdAt": agent.created_at,
+    }
+
+
 class PartyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def add_client(self, client: Client) -> None:
+        await self.add_clients([client])
+
+    async def add_clients(self, clients: list[Client]) -> None:
         async with self._db.access():
-            await self._db.db.clients.insert_one(
-                {"_id": ObjectId(client.id), "name": client.name, "createdAt": client.created_at}
-            )
+            await self._db.db.clients.insert_many([_client_to_bson(c) for c in clients])
 
     async def add_agent(self, agent: Agent) -> None:
+        await self.add_agents([agent])
+
+    async def add_agents(self, agents: list[Agent]) -> None:
         async with self._db.access():
-            await self._db.db.agents.insert_one(
-                {
-                    "_id": ObjectId(agent.id),
-                    "name": agent.name,
-                    "email": agent.email,
-                    "status": agent.status.value,
-                    "createdAt": agent.created_at,
-                }
-            )
+            await self._db.db.agents.insert_many([_agent_to_bson(a) for a in agents])
+
+    async def is_empty(self) -> bool:
+        """No client and no agent yet: nothing a seed could collide with."""
+        async with self._db.access():
+            found = await self._db.db.clients.find_one({}, {"_id": 1})
+            found = found or await self._db.db.agents.find_one({}, {"_id": 1})
+        return found is None
 
     async def clients(self, ids: list[str]) -> dict[str, Client]:
         query = {"_id": {"$in": [object_id(i, "Client") for i in ids]}}

@@ -154,15 +154,20 @@ class SowStore:
     async def next_number(self, now: datetime) -> str:
         """`SOW-2026-0001`: a yearly counter. Outside the creating transaction on purpose:
         a number lost to a failed create leaves a gap, never a duplicate."""
+        return (await self.reserve_numbers(now, 1))[0]
+
+    async def reserve_numbers(self, now: datetime, count: int) -> list[str]:
+        """`count` consecutive numbers of `now`'s year, never handed out again."""
         async with self._db.access():
             counter = await self._db.db.counters.find_one_and_update(
                 {"_id": f"sow:{now.year}"},
-                {"$inc": {"seq": 1}},
+                {"$inc": {"seq": count}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
         assert counter is not None
-        return f"SOW-{now.year}-{counter['seq']:04d}"
+        last = int(counter["seq"])
+        return [f"SOW-{now.year}-{seq:04d}" for seq in range(last - count + 1, last + 1)]
 
     async def get(self, id: str, scope: SowScope) -> Sow | None:
         query = {"_id": object_id(id, KIND), **scope.filter()}

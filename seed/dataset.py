@@ -1,0 +1,155 @@
+"""A realistic data set, built by walking each document along its status machine.
+
+Pure: every document, version and event comes from the same domain functions the API
+calls, so seeded data obey every rule (signatures bind hashes, events match transitions).
+Ids and SOW numbers come from the caller.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain import sow as sows
+from domain.changes import Change
+from domain.party import Agent, AgentStatus, Client, Role, Viewer
+from domain.sow import Sow, SowStatus
+
+STAFF = Viewer(subject="seed-compliance", role=Role.COMPLIANCE)
+
+# The share of SOWs in each status: most are in force, every status is present.
+SOW_MIX = (
+    (SowStatus.ACTIVE, 40),
+    (SowStatus.SIGNED, 20),
+    (SowStatus.DRAFT, 8),
+    (SowStatus.SUBMITTED, 6),
+    (SowStatus.UNDER_REVIEW, 6),
+    (SowStatus.CHANGES_REQUESTED, 5),
+    (SowStatus.EXPIRED, 10),
+    (SowStatus.TERMINATED, 5),
+)
+PROGRAMS = ("Care", "Billing", "Tech Support", "Retention", "Sales", "Claims", "Onboarding")
+CHANNELS = ("INBOUND_VOICE", "OUTBOUND_VOICE", "EMAIL", "CHAT", "SOCIAL")
+ZONES = ("America/New_York", "America/Chicago", "Europe/London", "Asia/Manila", "UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    clients: int
+    agents: int
+    sows: int
+    csas: int
+
+    @staticmethod
+    def of(factor: float) -> Scale:
+        """`1` is 100 clients, 1,000 agents, 500 SOWs and 5,000 CSAs."""
+        return Scale(
+            clients=max(2, round(100 * factor)),
+            agents=max(10, round(1000 * factor)),
+            sows=max(len(SOW_MIX), round(500 * factor)),
+            csas=round(5000 * factor),
+        )
+
+
+def client_viewer(client: Client) -> Viewer:
+    return Viewer(subject=f"seed-client-{client.id}", role=Role.CLIENT, client_id=client.id)
+
+
+def clients(scale: Scale, new_id: Callable[[], str], now: datetime) -> list[Client]:
+    return [Client(new_id(), f"Client {n:03d}", now) for n in range(scale.clients)]
+
+
+def agents(scale: Scale, new_id: Callable[[], str], now: datetime) -> list[Agent]:
+    ids = [new_id() for _ in range(scale.agents)]
+    # The id in the address keeps emails unique when a database is seeded twice.
+    return [
+        Agent(id, f"Agent {n:04d}", f"agent{n:04d}.{id[-6:]}@example.com", AgentStatus.ACTIVE, now)
+        for n, id in enumerate(ids)
+    ]
+
+
+def sow_statuses(count: int) -> Iterator[SowStatus]:
+    """`count` statuses in the proportions of `SOW_MIX`, interleaved."""
+    weighted = [status for status, weight in SOW_MIX for _ in range(weight)]
+    random.Random(7).shuffle(weighted)
+    # Every status first, so that even the smallest data set holds each one.
+    head = [status for status, _ in SOW_MIX]
+    return itertools.islice(itertools.chain(head, itertools.cycle(weighted)), count)
+
+
+def sow_terms(n: int, status: SowStatus, today: date) -> dict[str, Any]:
+    """Terms whose dates put a SOW of `status` where the scheduler would have it today."""
+    if status is SowStatus.ACTIVE:
+        go_live = today - timedelta(days=30 + n % 90)
+    elif status is SowStatus.EXPIRED:
+        go_live = today - timedelta(days=400 + n % 90)
+    else:
+        go_live = today + timedelta(days=30 + n % 60)
+    rng = random.Random(n)
+    return {
+        "title": f"{rng.choice(PROGRAMS)} program {n:04d}",
+        "programName": f"{rng.choice(PROGRAMS)} {n:04d}",
+        "scope": sorted(rng.sample(CHANNELS, rng.randint(1, 3))),
+        "languages": ["en-US"] if n % 3 else ["en-US", "es-US"],
+        "serviceHours": {
+            "timeZone": ZONES[n % len(ZONES)],
+            "days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+            "opensAt": "08:00",
+            "closesAt": "20:00",
+        },
+        "agentsRequired": 10 + n % 40,
+        "goLiveDate": go_live.isoformat(),
+        "endDate": (go_live + timedelta(days=364)).isoformat(),
+        "billingTerm": "ANNUAL" if n % 4 == 0 else "MONTHLY",
+        "pricing": {
+            "rate": str(Decimal(18) + Decimal(n % 700) / 100),
+            "unit": "PER_HOUR",
+            "currency": "USD",
+        },
+        "paymentTermsDays": 30,
+        "slaTargets": [
+            {"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20},
+            {"metric": "ABANDONMENT_RATE", "target": 5},
+        ],
+        "serviceCredits": [{"metric": "SERVICE_LEVEL", "percentOfFees": 2, "capPercent": 10}],
+        "disputeResolution": "ARBITRATION",
+    }
+
+
+def sow_history(
+    id: str, number: str, client: Client, status: SowStatus, n: int, now: datetime
+) -> list[Change[Sow]]:
+    """The changes that bring a new SOW to `status`, oldest first."""
+    today = now.date()
+    by_client = client_viewer(client)
+    terms = sows.parse_sow_terms(sow_terms(n, status, today))
+    history = [sows.create(id, number, client.id, terms, by_client, now)]
+
+    def step(transition: Callable[..., Change[Sow]], *args: Any) -> None:
+        current = history[-1].after
+        history.append(transition(current, *args, now))
+
+    if status is SowStatus.DRAFT:
+        return history
+    step(sows.submit, by_client, 1)
+    if status is SowStatus.SUBMITTED:
+        return history
+    step(sows.start_review, STAFF, 1)
+    if status is SowStatus.UNDER_REVIEW:
+        return history
+    if status is SowStatus.CHANGES_REQUESTED:
+        step(sows.request_changes, STAFF, 1, "Please confirm the weekend coverage.")
+        return history
+    step(sows.sign, STAFF, 1)
+    if status is SowStatus.TERMINATED:
+        step(sows.terminate, STAFF, 1, "The client closed the program.")
+    elif status in (SowStatus.ACTIVE, SowStatus.EXPIRED):
+        due = sows.scheduled(history[-1].after, today, now)
+        assert due is not None, (status, terms.go_live_date)
+        history.append(due)
+    return history

@@ -1,0 +1,65 @@
+"""Writing a data set: parties in bulk, each document's history in batched transactions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.changes import Change
+from domain.party import Agent, Client
+from seed import dataset
+from storage.store import Store
+
+# Changes per transaction: large enough to load quickly, small enough that one
+# transaction stays short on the embedded server.
+BATCH = 100
+
+
+class NotEmpty(Exception):
+    """The database already holds contracts; seeding it would mix demo data in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    clients: list[Client]
+    agents: list[Agent]
+    sows: int
+    changes: int
+
+
+async def commit_histories(store: Store, histories: Iterable[Sequence[Change[Any]]]) -> int:
+    """Commit each history whole, several per transaction; the number of changes written."""
+    written = 0
+    batch: list[Change[Any]] = []
+    for history in histories:
+        batch.extend(history)
+        if len(batch) >= BATCH:
+            await store.writer.commit(batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        await store.writer.commit(batch)
+        written += len(batch)
+    return written
+
+
+async def load(store: Store, scale: dataset.Scale, now: datetime, force: bool = False) -> Loaded:
+    """Load a data set of `scale`; refused on a database holding data unless `force`."""
+    if not force and not await store.parties.is_empty():
+        raise NotEmpty("the database already holds data")
+    clients = dataset.clients(scale, store.new_id, now)
+    agents = dataset.agents(scale, store.new_id, now)
+    await store.parties.add_clients(clients)
+    await store.parties.add_agents(agents)
+    numbers = await store.sows.reserve_numbers(now, scale.sows)
+    histories = (
+        dataset.sow_history(store.new_id(), number, client, status, n, now)
+        for n, (number, client, status) in enumerate(
+            zip(numbers, itertools.cycle(clients), dataset.sow_statuses(scale.sows), strict=False)
+        )
+    )
+    written = await commit_histories(store, histories)
+    return Loaded(clients, agents, scale.sows, written)
