@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -76,6 +77,9 @@ def create_app(
                     else None
                 ),
             )
+            # What start-up built (schema, modules, settings) lives as long as the process:
+            # frozen, the collector stops rescanning it, which removes its pauses from p99.
+            gc.freeze()
             yield
 
     middleware = [
