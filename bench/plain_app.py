@@ -1,4 +1,4 @@
-"""The baseline: a plain Starlette endpoint doing the same reads and returning JSON."""
+"""The baseline: a plain Starlette app doing the same database work and returning JSON."""
 
 from __future__ import annotations
 
@@ -8,52 +8,49 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bson import ObjectId
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-Document = dict[str, Any]
+from bench import reads
 
 
 def _json(value: object) -> Response:
-    return Response(json.dumps(value, default=str), media_type="application/json")
+    return Response(json.dumps({"data": value}, default=str), media_type="application/json")
 
 
-async def one(request: Request) -> Response:
-    db = request.app.state.db
-    doc = await db[request.path_params["collection"]].find_one(
-        {"_id": ObjectId(request.path_params["id"])}
-    )
-    return _json({"data": doc})
+async def csa(request: Request) -> Response:
+    return _json(await reads.csa_by_id(request.app.state.db, request.path_params["id"]))
 
 
-async def page(request: Request) -> Response:
-    db = request.app.state.db
-    query = {request.query_params["key"]: ObjectId(request.query_params["value"])}
-    cursor = db[request.path_params["collection"]].find(query).sort("_id", -1).limit(50)
-    return _json({"data": [doc async for doc in cursor]})
+async def agent_csas(request: Request) -> Response:
+    return _json(await reads.agent_csa_page(request.app.state.db, request.path_params["id"]))
 
 
-@asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    client: AsyncMongoClient[Document] = AsyncMongoClient(os.environ["MONGODB_URI"])
-    app.state.db = client[os.environ["MONGODB_DATABASE"]]
-    yield
-    await client.close()
+async def sows(request: Request) -> Response:
+    return _json(await reads.sow_page(request.app.state.db))
 
 
 async def healthz(request: Request) -> Response:
     return _json({"status": "ok"})
 
 
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(os.environ["MONGODB_URI"])
+    app.state.db = client[os.environ["MONGODB_DATABASE"]]
+    yield
+    await client.close()
+
+
 app = Starlette(
     routes=[
         Route("/healthz", healthz),
-        Route("/{collection}/one/{id}", one),
-        Route("/{collection}/page", page),
+        Route("/csas/{id}", csa),
+        Route("/agents/{id}/csas", agent_csas),
+        Route("/sows", sows),
     ],
     lifespan=lifespan,
 )
