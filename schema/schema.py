@@ -28,6 +28,9 @@ from schema.sow import SowMutations, SowQueries
 Query = merge_types("Query", (PartyQuery, SowQueries, EventQueries))
 Mutation = merge_types("Mutation", (PartyMutation, SowMutations))
 
+PARSER_CACHE_SIZE = 1024
+VALIDATION_CACHE_SIZE = 1024
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaLimits:
@@ -51,15 +54,19 @@ class ContractSchema(strawberry.Schema):
 
 def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     limits = limits or SchemaLimits()
-    cost_rule = query_cost_rule(limits.max_cost, limits.max_page_size, DEFAULT_PAGE_SIZE)
+    # The rule classes are built once: the validation cache is keyed by the rules too, and
+    # the limiters build a new class per instance, so per-request limiters never hit it.
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        query_cost_rule(limits.max_cost, limits.max_page_size, DEFAULT_PAGE_SIZE),
+    ]
     # Factories: a fresh extension per request; the caches themselves live at module level.
     extensions: list[Any] = [
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: ParserCache(maxsize=PARSER_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: AddValidationRules([cost_rule]),
+        lambda: AddValidationRules(rules),
         ErrorCodes,
     ]
     if not limits.introspection:

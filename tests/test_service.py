@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from strawberry.extensions.validation_cache import _get_validate_cache
 
 from api.app import create_app
 from api.cli import SCHEMA_FILE, export_schema_sdl
 from api.settings import ConfigError, Settings, load_settings
 from domain.party import Role
+from schema.schema import VALIDATION_CACHE_SIZE
 from storage.embedded import EmbeddedServer
 from tests.conftest import Api
 from tests.sow_helpers import create_client, signed_sow
@@ -123,3 +127,14 @@ async def test_a_client_sow_walks_to_signed(api: Api) -> None:
     assert sow["status"] == "SIGNED"
     assert sow["client"] == {"id": client_id}
     assert sow["number"].startswith("SOW-2026-")
+
+
+async def test_a_repeated_query_is_validated_once(api: Api) -> None:
+    # Validation costs more than the rest of a small request: it must come from the cache.
+    cache: Any = _get_validate_cache(VALIDATION_CACHE_SIZE)  # an lru_cache wrapper
+    query = f"query Unique{uuid.uuid4().hex} {{ viewer {{ id }} }}"
+    before = cache.cache_info()
+    for _ in range(3):
+        await api.ok(query, token=api.token(Role.COMPLIANCE))
+    after = cache.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
