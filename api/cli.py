@@ -23,6 +23,9 @@ def export_schema_sdl() -> str:
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    if args.seed:
+        seed_demo(settings)
+
     from api.logging import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
@@ -57,6 +60,48 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     print("applied: " + (", ".join(applied) if applied else "nothing pending"))
 
 
+def _seed(settings: Settings, args: argparse.Namespace) -> None:
+    if not seed_demo(settings, force=args.force, scale=args.scale):
+        raise SystemExit(1)
+
+
+def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = None) -> bool:
+    """Load the demo data set and print a token per role; False when refused."""
+    from api.lifespan import running
+    from api.tokens import mint_token
+    from seed.dataset import DEMO, Scale
+    from seed.load import Loaded, NotEmpty, load
+
+    async def run() -> Loaded:
+        async with running(settings) as services:
+            size = DEMO if scale is None else Scale.of(scale)
+            return await load(services.store, size, services.now(), force=force)
+
+    try:
+        loaded = asyncio.run(run())
+    except NotEmpty as exc:
+        print(f"not seeded: {exc} (`contracts seed --force` seeds it anyway)", file=sys.stderr)
+        return False
+    print(
+        f"seeded {len(loaded.clients)} clients, {len(loaded.agents)} agents, "
+        f"{loaded.sows} SOWs, {loaded.csas} CSAs ({loaded.changes} changes)"
+    )
+    if settings.jwt_secret is None and settings.has_jwt_keys:
+        print("public keys only: mint tokens with `contracts token --private-key ...`")
+        return True
+    client, agent = loaded.clients[0], loaded.agents[0]
+    for label, role, client_id, agent_id in (
+        (f"client ({client.name})", Role.CLIENT, client.id, None),
+        ("compliance", Role.COMPLIANCE, None, None),
+        (f"agent ({agent.name})", Role.AGENT, None, agent.id),
+    ):
+        token = mint_token(
+            settings, role, subject=f"demo-{role}", client_id=client_id, agent_id=agent_id
+        )
+        print(f'\n{label}, valid 8 hours:\n  {{"Authorization": "Bearer {token}"}}')
+    return True
+
+
 def _token(settings: Settings, args: argparse.Namespace) -> None:
     from api.tokens import mint_token
 
@@ -82,8 +127,14 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="contracts", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the API (settings from the environment)")
+    serve = commands.add_parser("serve", help="run the API (settings from the environment)")
+    serve.add_argument(
+        "--seed", action="store_true", help="first load the demo data if the database is empty"
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
+    seed = commands.add_parser("seed", help="load demo data and print a development token per role")
+    seed.add_argument("--force", action="store_true", help="even into a database with data")
+    seed.add_argument("--scale", type=float, help="1: 500 SOWs and 5,000 CSAs (benchmarks)")
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("role", choices=[role.value for role in Role])
     token.add_argument("--client-id")
@@ -100,6 +151,7 @@ def parser() -> argparse.ArgumentParser:
 HANDLERS = {
     "serve": _serve,
     "migrate": _migrate,
+    "seed": _seed,
     "token": _token,
     "export-schema": _export_schema,
 }

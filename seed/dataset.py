@@ -56,6 +56,10 @@ class Scale:
         )
 
 
+# The demo: small enough to read through in GraphiQL, every status present.
+DEMO = Scale(clients=2, agents=10, sows=16, csas=40)
+
+
 def client_viewer(client: Client) -> Viewer:
     return Viewer(subject=f"seed-client-{client.id}", role=Role.CLIENT, client_id=client.id)
 

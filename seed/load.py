@@ -27,6 +27,7 @@ class Loaded:
     clients: list[Client]
     agents: list[Agent]
     sows: int
+    csas: int
     changes: int
 
 
@@ -62,4 +63,4 @@ async def load(store: Store, scale: dataset.Scale, now: datetime, force: bool = 
         )
     )
     written = await commit_histories(store, histories)
-    return Loaded(clients, agents, scale.sows, written)
+    return Loaded(clients, agents, scale.sows, 0, written)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from api.settings import Settings
 from domain.party import Role
 from seed import dataset
 from seed.load import NotEmpty, load
-from tests.conftest import Api, Clock
+from tests.conftest import SECRET, Api, Clock
 
 SMALL = dataset.Scale(clients=2, agents=10, sows=len(dataset.SOW_MIX), csas=0)
 STATUSES = """
@@ -39,3 +47,38 @@ async def test_a_database_with_data_is_not_seeded_again(api: Api, clock: Clock) 
     await load(store, SMALL, clock(), force=True)
     data = await api.ok("{ sows { totalCount } }", token=api.token(Role.COMPLIANCE))
     assert data["sows"]["totalCount"] == 2 * SMALL.sows
+
+
+def _seed_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "MONGODB_URI": settings.mongodb_uri or "",
+        "MONGODB_DATABASE": settings.mongodb_database,
+        "JWT_SECRET": SECRET,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "seed", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+    )
+
+
+async def test_the_seed_command_prints_a_working_token_per_role(api: Api) -> None:
+    first = await asyncio.to_thread(_seed_command, api.settings)
+    assert first.returncode == 0, first.stderr
+    tokens = re.findall(r"Bearer ([\w.-]+)", first.stdout)
+    assert len(tokens) == 3, first.stdout
+    client, staff, agent = tokens
+    own = await api.ok("{ sows { totalCount } }", token=client)
+    assert 0 < own["sows"]["totalCount"] < dataset.DEMO.sows
+    viewer = await api.ok("{ viewer { role } }", token=agent)
+    assert viewer["viewer"]["role"] == "AGENT"
+    everything = await api.ok("{ sows { totalCount } }", token=staff)
+    assert everything["sows"]["totalCount"] == dataset.DEMO.sows
+    again = await asyncio.to_thread(_seed_command, api.settings)
+    assert again.returncode == 1
+    assert "already holds data" in again.stderr
