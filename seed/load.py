@@ -15,7 +15,7 @@ from storage.store import Store
 
 # Changes per transaction: large enough to load quickly, small enough that one
 # transaction stays short on the embedded server.
-BATCH = 100
+BATCH = 500
 
 
 class NotEmpty(Exception):
@@ -38,11 +38,11 @@ async def commit_histories(store: Store, histories: Iterable[Sequence[Change[Any
     for history in histories:
         batch.extend(history)
         if len(batch) >= BATCH:
-            await store.writer.commit(batch)
+            await store.writer.create_all(batch)
             written += len(batch)
             batch = []
     if batch:
-        await store.writer.commit(batch)
+        await store.writer.create_all(batch)
         written += len(batch)
     return written
 

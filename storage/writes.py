@@ -17,7 +17,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from domain.changes import Change
-from domain.events import EntityType
+from domain.events import EntityType, NewEvent
 from storage import events, versions
 from storage.database import Database, Document, is_write_conflict
 
@@ -79,6 +79,47 @@ class Writer:
         for version in change.versions:
             await versions.write(self._db, session, mapper.entity_type, change.after.id, version)
         await events.append(self._db, session, change.events)
+
+    async def create_all(self, changes: Sequence[Change[Any]]) -> None:
+        """Write the whole histories of new documents in one transaction, in bulk.
+
+        The result is what committing `changes` one by one would leave (each document and
+        version in its last state, every event in order), in a handful of commands instead
+        of several per change: for loading data sets. Every document must be created by
+        the first of its changes here.
+        """
+        documents: dict[str, tuple[Mapper[Any], Any]] = {}
+        last_versions: dict[tuple[str, int], Document] = {}
+        new_events: list[NewEvent] = []
+        for change in changes:
+            mapper = self._mappers[type(change.after)]
+            if change.before is None and change.after.id in documents:
+                raise ValueError(f"{change.after.id} is created twice")
+            if change.before is not None and change.after.id not in documents:
+                raise ValueError(f"{change.after.id} is not created in this batch")
+            documents[change.after.id] = (mapper, change.after)
+            for version in change.versions:
+                last_versions[(change.after.id, version.number)] = versions.to_bson(
+                    mapper.entity_type, change.after.id, version
+                )
+            new_events.extend(change.events)
+        by_collection: dict[str, tuple[AsyncCollection[Document], list[Document]]] = {}
+        for mapper, document in documents.values():
+            collection = mapper.collection(self._db)
+            by_collection.setdefault(collection.name, (collection, []))[1].append(
+                mapper.to_bson(document)
+            )
+
+        async def work(session: AsyncClientSession) -> None:
+            for collection, docs in by_collection.values():
+                await collection.insert_many(docs, session=session)
+            if last_versions:
+                await self._db.db.versions.insert_many(
+                    list(last_versions.values()), session=session
+                )
+            await events.append(self._db, session, tuple(new_events))
+
+        await self._db.in_transaction(work)
 
     async def decide[S](
         self,

@@ -7,14 +7,17 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from api.settings import Settings
-from domain.party import Role
+from domain.party import Client, Role
 from seed import dataset
 from seed.load import NotEmpty, load
+from storage.database import Database
+from storage.store import Store
 from tests.conftest import SECRET, Api, Clock
 
 SMALL = dataset.Scale(clients=2, agents=10, sows=len(dataset.SOW_MIX), csas=0)
@@ -82,3 +85,44 @@ async def test_the_seed_command_prints_a_working_token_per_role(api: Api) -> Non
     again = await asyncio.to_thread(_seed_command, api.settings)
     assert again.returncode == 1
     assert "already holds data" in again.stderr
+
+
+async def test_bulk_creation_leaves_what_one_by_one_commits_leave(settings: Settings) -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    client = Client("65f0000000000000000000c1", "Acme", now)
+    histories = [
+        dataset.sow_history(
+            f"65f00000000000000000{n:04x}", f"SOW-2026-{n:04d}", client, status, n, now
+        )
+        for n, (status, _) in enumerate(dataset.SOW_MIX)
+    ]
+    contents = []
+    for suffix in ("one_by_one", "bulk"):
+        db = Database(settings.mongodb_uri or "", f"{settings.mongodb_database}_{suffix}")
+        store = Store(db)
+        try:
+            if suffix == "bulk":
+                await store.writer.create_all([c for history in histories for c in history])
+            else:
+                for change in (c for history in histories for c in history):
+                    await store.writer.commit([change])
+            # Versions and events get their own ids on insert: compare everything else.
+            cursors = {
+                name: db.db[name].find().sort([("seq", 1), ("entityId", 1), ("number", 1)])
+                for name in ("sows", "versions", "events")
+            }
+            contents.append(
+                {
+                    name: [
+                        {k: v for k, v in doc.items() if name == "sows" or k != "_id"}
+                        async for doc in cursor
+                    ]
+                    for name, cursor in cursors.items()
+                }
+            )
+        finally:
+            await db.client.drop_database(db.db.name)
+            await db.close()
+    one_by_one, bulk = contents
+    assert one_by_one == bulk
+    assert len(bulk["events"]) == sum(len(c.events) for h in histories for c in h)
