@@ -1,0 +1,261 @@
+"""Delivery latency of one status change to thousands of WebSocket subscribers.
+
+    python -m bench.subscriptions [--subscribers 5000] [--bystanders 500] [--events 10]
+
+Starts a database and the service (one uvicorn process), opens `--subscribers` WebSocket
+subscriptions (`graphql-transport-ws`) from `--processes` client processes, half as
+compliance users, half as users of one client company, plus `--bystanders` users of other
+companies who must receive nothing. Then it commits `--events` status changes of that
+company's SOWs, one at a time, and measures for each delivery the time from the commit (the
+mutation's response) to its receipt; also the service's memory before and after the
+subscriptions. Target (issue 5): p99 ≤ 250 ms for one event to all 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from api.settings import load_settings
+from api.tokens import mint_token
+from bench.api import SECRET, GraphQL, _env, _token
+from bench.harness import Database, Server, peak_rss_mib, percentile
+from domain.party import Role
+from domain.sow import SowStatus
+from migrations.runner import migrate
+from seed import dataset
+from seed.load import commit_histories
+from storage.database import Database as Storage
+from storage.store import Store
+
+RESULTS = Path(__file__).resolve().parent / "results" / "subscriptions.json"
+SUBSCRIPTION = "subscription { contractEvents { id type entityId toStatus } }"
+START_REVIEW = """
+mutation($id: ID!) { startSowReview(id: $id, expectedVersion: 1) { id status } }
+"""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    token: str
+    recipient: bool
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+async def _subscribe(url: str, who: Subscriber, ready: asyncio.Event, out: list[Any]) -> None:
+    async with websockets.connect(
+        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")], compression=None
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": who.token}}))
+        ack = json.loads(await ws.recv())
+        if ack["type"] != "connection_ack":
+            raise RuntimeError(f"not acknowledged: {ack}")
+        await ws.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+        )
+        ready.set()
+        async for message in ws:
+            received = time.time()
+            frame = json.loads(message)
+            if frame["type"] == "next":
+                event = frame["payload"]["data"]["contractEvents"]
+                out.append((event["entityId"], received, who.recipient))
+            elif frame["type"] in ("error", "complete"):
+                raise RuntimeError(f"subscription ended: {frame}")
+
+
+def _client_process(url: str, subscribers: list[Subscriber], pipe: Connection) -> None:
+    """One client process: open its subscriptions, report, collect receipts until told."""
+
+    async def main() -> None:
+        received: list[Any] = []
+        readies = [asyncio.Event() for _ in subscribers]
+        tasks = []
+        for who, ready in zip(subscribers, readies, strict=True):
+            tasks.append(asyncio.create_task(_subscribe(url, who, ready, received)))
+            if len(tasks) % 100 == 0:
+                await asyncio.sleep(0.05)  # a paced ramp: no SYN flood of the listen queue
+        await asyncio.gather(*(ready.wait() for ready in readies))
+        pipe.send("ready")
+        await asyncio.to_thread(pipe.recv)
+        failed = [task for task in tasks if task.done() and task.exception()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        pipe.send({"received": received, "failed": len(failed)})
+
+    asyncio.run(main())
+
+
+async def _load(uri: str, name: str, events: int) -> tuple[str, list[str], list[str]]:
+    """One company with `events` submitted SOWs, and a few other companies."""
+    db = Storage(uri, name)
+    try:
+        await migrate(db)
+        store = Store(db)
+        now = datetime.now(UTC)
+        scale = dataset.Scale(clients=5, agents=0, sows=0, csas=0)
+        clients = dataset.clients(scale, store.new_id, now)
+        await store.parties.add_clients(clients)
+        numbers = await store.sows.reserve_numbers(now, events)
+        ids = [store.new_id() for _ in range(events)]
+        await commit_histories(
+            store,
+            (
+                dataset.sow_history(id, number, clients[0], SowStatus.SUBMITTED, n, now)
+                for n, (id, number) in enumerate(zip(ids, numbers, strict=True))
+            ),
+        )
+        return clients[0].id, [c.id for c in clients[1:]], ids
+    finally:
+        await db.close()
+
+
+def _subscribers(
+    count: int, bystanders: int, client_id: str, others: list[str]
+) -> list[Subscriber]:
+    settings = load_settings(jwt_secret=SECRET, mongodb_uri="mongodb://unused")
+
+    # Distinct subjects: each subscriber is its own user, as in production.
+    def token(n: int, company: str | None) -> str:
+        role = Role.CLIENT if company else Role.COMPLIANCE
+        return mint_token(settings, role, subject=f"user-{n}", client_id=company)
+
+    people = [Subscriber(token(n, client_id if n % 2 else None), True) for n in range(count)]
+    people += [
+        Subscriber(token(count + n, others[n % len(others)]), False) for n in range(bystanders)
+    ]
+    return people
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    database = None if os.environ.get("MONGODB_URI") else Database()
+    uri = os.environ.get("MONGODB_URI") or (database.uri if database else "")
+    client_id, others, sow_ids = await _load(uri, name, args.events)
+    env = {**_env(uri, name), "SUBSCRIPTIONS_PER_CONNECTION": "1"}
+    service = Server("api.main:app", env)
+    processes: list[tuple[multiprocessing.Process, Connection]] = []
+    try:
+        await service.ready()
+        rss_before = _rss_mib(service.pid)
+        people = _subscribers(args.subscribers, args.bystanders, client_id, others)
+        ws_url = service.url.replace("http://", "ws://") + "/graphql"
+        started = time.perf_counter()
+        for part in range(args.processes):
+            mine, theirs = multiprocessing.Pipe()
+            process = multiprocessing.Process(
+                target=_client_process, args=(ws_url, people[part :: args.processes], theirs)
+            )
+            process.start()
+            processes.append((process, mine))
+        for _, pipe in processes:
+            await asyncio.to_thread(pipe.recv)
+        connect_seconds = time.perf_counter() - started
+        await asyncio.sleep(1)
+        rss_subscribed = _rss_mib(service.pid)
+        # A commit happens between the mutation's request and its response: latencies are
+        # taken from the response (a lower bound) and from the request (an upper bound).
+        commits: dict[str, float] = {}
+        requests: dict[str, float] = {}
+        async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
+            staff = GraphQL(http, _token(Role.COMPLIANCE))
+            for sow_id in sow_ids:
+                requests[sow_id] = time.time()
+                await staff(START_REVIEW, {"id": sow_id})
+                commits[sow_id] = time.time()
+                await asyncio.sleep(args.gap)
+        await asyncio.sleep(2)
+        received: list[Any] = []
+        failed = 0
+        for _, pipe in processes:
+            pipe.send("stop")
+        for process, pipe in processes:
+            report = await asyncio.to_thread(pipe.recv)
+            received += report["received"]
+            failed += report["failed"]
+            process.join(30)
+        rss_peak = peak_rss_mib(service.pid)
+    finally:
+        for process, _ in processes:
+            if process.is_alive():
+                process.kill()
+        service.stop()
+        if database is not None:
+            database.stop()
+    latencies = [(at - commits[entity]) * 1000 for entity, at, recipient in received if recipient]
+    from_request = [
+        (at - requests[entity]) * 1000 for entity, at, recipient in received if recipient
+    ]
+    expected = args.subscribers * args.events
+    per_event = [
+        max((at - commits[sow]) * 1000 for entity, at, recipient in received if entity == sow)
+        for sow in sow_ids
+        if any(entity == sow for entity, _, _ in received)
+    ]
+    return {
+        "subscribers": args.subscribers,
+        "bystanders": args.bystanders,
+        "events": args.events,
+        "connect_seconds": round(connect_seconds, 1),
+        "deliveries": {"expected": expected, "received": len(latencies)},
+        "bystander_deliveries": sum(1 for _, _, recipient in received if not recipient),
+        "failed_subscriptions": failed,
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.5), 1) if latencies else None,
+            "p99": round(percentile(latencies, 0.99), 1) if latencies else None,
+            "max": round(max(latencies), 1) if latencies else None,
+            "last_receipt_per_event_p50": round(percentile(per_event, 0.5), 1)
+            if per_event
+            else None,
+            "p99_from_request": round(percentile(from_request, 0.99), 1) if latencies else None,
+        },
+        "service_rss_mib": {
+            "before": rss_before,
+            "subscribed": rss_subscribed,
+            "peak": rss_peak,
+            "per_subscription_kib": round(
+                (rss_subscribed - rss_before) * 1024 / (args.subscribers + args.bystanders), 1
+            ),
+        },
+        "target_p99_250ms_met": bool(latencies) and percentile(latencies, 0.99) <= 250,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=5000)
+    parser.add_argument("--bystanders", type=int, default=500)
+    parser.add_argument("--events", type=int, default=10)
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--gap", type=float, default=1.0, help="seconds between events")
+    parser.add_argument("--json", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    print(json.dumps(result, indent=2))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
