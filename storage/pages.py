@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo.asynchronous.collection import AsyncCollection
 
 from domain.errors import BadUserInput
-from storage.database import Document
+from storage.database import Database, Document
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +40,23 @@ def after_filter(kind: str, query: Document, after: str | None) -> Document:
     if after is None:
         return query
     return {**query, "_id": {"$lt": decode_cursor(kind, after)}}
+
+
+async def fetch_page[T](
+    db: Database,
+    collection: AsyncCollection[Document],
+    kind: str,
+    query: Document,
+    first: int,
+    after: str | None,
+    from_bson: Callable[[Mapping[str, Any]], T],
+) -> Page[T]:
+    """The `first` documents of `query` after the cursor `after`, newest first.
+
+    One more than asked is read to know whether a next page exists without a count.
+    """
+    async with db.access():
+        cursor = collection.find(after_filter(kind, query, after)).sort("_id", -1)
+        docs = [doc async for doc in cursor.limit(first + 1)]
+    items = [(encode_cursor(kind, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
+    return Page(items, len(docs) > first)

@@ -10,7 +10,7 @@ from bson import ObjectId
 from domain.party import Agent, AgentStatus, Client
 from storage.codec import object_id
 from storage.database import Database, Document
-from storage.pages import Page, after_filter, encode_cursor
+from storage.pages import Page, fetch_page
 
 
 def client_from_bson(doc: Mapping[str, Any]) -> Client:
@@ -79,18 +79,12 @@ class PartyStore:
             return {str(doc["_id"]): agent_from_bson(doc) async for doc in cursor}
 
     async def client_page(self, first: int, after: str | None) -> Page[Client]:
-        async with self._db.access():
-            cursor = self._db.db.clients.find(after_filter("Client", {}, after))
-            docs = [doc async for doc in cursor.sort("_id", -1).limit(first + 1)]
-        items = [(encode_cursor("Client", d["_id"]), client_from_bson(d)) for d in docs[:first]]
-        return Page(items, len(docs) > first)
+        clients = self._db.db.clients
+        return await fetch_page(self._db, clients, "Client", {}, first, after, client_from_bson)
 
     async def agent_page(self, first: int, after: str | None) -> Page[Agent]:
-        async with self._db.access():
-            cursor = self._db.db.agents.find(after_filter("Agent", {}, after))
-            docs = [doc async for doc in cursor.sort("_id", -1).limit(first + 1)]
-        items = [(encode_cursor("Agent", d["_id"]), agent_from_bson(d)) for d in docs[:first]]
-        return Page(items, len(docs) > first)
+        agents = self._db.db.agents
+        return await fetch_page(self._db, agents, "Agent", {}, first, after, agent_from_bson)
 
     async def count_clients(self) -> int:
         async with self._db.access():

@@ -24,7 +24,7 @@ from storage.codec import (
     terms_to_bson,
 )
 from storage.database import Database, Document
-from storage.pages import Page, after_filter, encode_cursor
+from storage.pages import Page, fetch_page
 from storage.writes import Mapper
 
 KIND = "SOW"
@@ -183,12 +183,8 @@ class SowStore:
     async def page(
         self, scope: SowScope, where: SowQuery, first: int, after: str | None
     ) -> Page[Sow]:
-        query = after_filter(KIND, {**where.filter(), **scope.filter()}, after)
-        async with self._db.access():
-            cursor = self._db.db.sows.find(query).sort("_id", -1).limit(first + 1)
-            docs = [doc async for doc in cursor]
-        items = [(encode_cursor(KIND, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
-        return Page(items, len(docs) > first)
+        query = {**where.filter(), **scope.filter()}
+        return await fetch_page(self._db, self._db.db.sows, KIND, query, first, after, from_bson)
 
     async def count(self, scope: SowScope, where: SowQuery) -> int:
         async with self._db.access():
