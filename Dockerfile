@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY api ./api
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY scheduler ./scheduler
 COPY domain ./domain
 COPY storage ./storage
 COPY migrations ./migrations

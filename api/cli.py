@@ -1,4 +1,4 @@
-"""`contracts`: serve, migrate, mint development tokens, export the schema."""
+"""`contracts`: serve, migrate, schedule (one pass), mint dev tokens, export the schema."""
 
 from __future__ import annotations
 
@@ -57,6 +57,21 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     print("applied: " + (", ".join(applied) if applied else "nothing pending"))
 
 
+def _schedule(settings: Settings, args: argparse.Namespace) -> None:
+    from api.lifespan import running, scheduler_options
+    from scheduler.job import Report
+    from scheduler.run import run_once
+
+    async def run() -> Report:
+        async with running(settings) as services:
+            return await run_once(services.store, services.now(), scheduler_options(settings))
+
+    report = asyncio.run(run())
+    print(report.to_json())
+    if report.errors:
+        raise SystemExit(1)
+
+
 def _token(settings: Settings, args: argparse.Namespace) -> None:
     from api.tokens import mint_token
 
@@ -84,6 +99,10 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the API (settings from the environment)")
     commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser(
+        "schedule",
+        help="one scheduler pass (for cron): due transitions and notices, a JSON summary",
+    )
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("role", choices=[role.value for role in Role])
     token.add_argument("--client-id")
@@ -100,6 +119,7 @@ def parser() -> argparse.ArgumentParser:
 HANDLERS = {
     "serve": _serve,
     "migrate": _migrate,
+    "schedule": _schedule,
     "token": _token,
     "export-schema": _export_schema,
 }

@@ -49,5 +49,5 @@ def test_dockerfile_runs_as_non_root_with_workers() -> None:
     assert "\nUSER app\n" in dockerfile
     assert "WORKERS=" in dockerfile
     assert 'CMD ["contracts", "serve"]' in dockerfile
-    for package in ("api", "schema", "resolvers", "domain", "storage", "migrations"):
+    for package in ("api", "schema", "resolvers", "scheduler", "domain", "storage", "migrations"):
         assert f"COPY {package} ./{package}" in dockerfile
