@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from api.cli import main
 from api.settings import Settings
@@ -129,6 +131,21 @@ async def test_batches_cover_every_due_sow_and_skip_those_not_yet_due(
     assert await state(api, later["id"]) == ("SIGNED", [])
 
 
+async def test_a_broken_document_is_logged_and_the_others_still_move(
+    api: Api, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await create_client(api)
+    broken, fine = [await signed_sow(api, client) for _ in range(2)]
+    # Damaged outside the service: its write cannot be encoded.
+    db = api.app.state.services.db.db
+    await db.sows.update_one({"_id": ObjectId(broken["id"])}, {"$set": {"clientId": "corrupt"}})
+    clock.now = datetime(2026, 7, 1, tzinfo=UTC)
+    report = await run_once(api.app.state.services.store, clock())
+    assert (report.checked, report.changed, report.errors) == (2, 1, 1)
+    assert await state(api, fine["id"]) == ("ACTIVE", [ACTIVATED])
+    assert f"sows {broken['id']} failed" in caplog.text
+
+
 async def test_concurrent_passes_in_two_processes_do_each_transition_once(
     settings: Settings, clock: Clock
 ) -> None:
@@ -149,8 +166,25 @@ async def test_concurrent_passes_in_two_processes_do_each_transition_once(
             assert await state(two, sow["id"]) == ("EXPIRED", [ACTIVATED, EXPIRED])
 
 
+async def status_is(api: Api, sow_id: str, status: str) -> bool:
+    return (await state(api, sow_id))[0] == status
+
+
+async def logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
+    return text in caplog.text
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    """Wait (5 s at most) for the background task's passes to make `check` true."""
+    for _ in range(100):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not within 5 s")
+
+
 async def test_the_background_task_runs_when_enabled_and_stops_on_shutdown(
-    settings: Settings, clock: Clock
+    settings: Settings, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     enabled = configured(settings, scheduler_enabled=True, scheduler_interval_seconds=0.05)
     async with serve(enabled, clock) as api:
@@ -159,11 +193,19 @@ async def test_the_background_task_runs_when_enabled_and_stops_on_shutdown(
         sow = await signed_sow(api, client)
         clock.now = datetime(2026, 6, 1, 12, tzinfo=UTC)
         # The task's next pass (every 0.05 s) sees the moved clock.
-        for _ in range(100):
-            if await state(api, sow["id"]) == ("ACTIVE", [ACTIVATED]):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: status_is(api, sow["id"], "ACTIVE"))
         assert await state(api, sow["id"]) == ("ACTIVE", [ACTIVATED])
+
+        # A failed pass is logged; the task goes on with the next one.
+        def failing() -> datetime:
+            raise RuntimeError("clock unavailable")
+
+        api.app.state.services.clock = failing
+        await eventually(lambda: logged(caplog, "scheduler pass failed"))
+        api.app.state.services.clock = clock
+        clock.now = datetime(2027, 6, 1, 12, tzinfo=UTC)
+        await eventually(lambda: status_is(api, sow["id"], "EXPIRED"))
+        assert await state(api, sow["id"]) == ("EXPIRED", [ACTIVATED, EXPIRED])
         assert not task.done()
     assert task.cancelled()
 
