@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -72,6 +71,7 @@ async def running(
 
 
 def scheduler_options(settings: Settings) -> Options:
+    """The scheduler's settings, for the background task and `contracts schedule` alike."""
     return Options(renewal_notice_days=settings.renewal_notice_days)
 
 
@@ -99,5 +99,5 @@ async def scheduling(services: Services) -> AsyncIterator[asyncio.Task[None] | N
         yield task
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with suppress(asyncio.CancelledError):
             await task
