@@ -13,6 +13,8 @@ COPY pyproject.toml README.md ./
 COPY api ./api
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY scheduler ./scheduler
+COPY seed ./seed
 COPY domain ./domain
 COPY storage ./storage
 COPY migrations ./migrations

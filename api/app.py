@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.body_limit import BodySizeLimit
 from api.graphql import GraphQLApp
-from api.lifespan import running
+from api.lifespan import running, scheduling
 from api.logging import RequestIdMiddleware
 from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
@@ -61,8 +61,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with running(settings, client_options) as services:
+        async with running(settings, client_options) as services, scheduling(services) as task:
             app.state.services = services
+            app.state.scheduler = task
             graphql.app = GraphQLApp(
                 schema,
                 store=services.store,

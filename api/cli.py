@@ -1,4 +1,4 @@
-"""`contracts`: serve, migrate, mint development tokens, export the schema."""
+"""`contracts`: serve, migrate, schedule (one pass), mint dev tokens, export the schema."""
 
 from __future__ import annotations
 
@@ -102,6 +102,21 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
     return True
 
 
+def _schedule(settings: Settings, args: argparse.Namespace) -> None:
+    from api.lifespan import running, scheduler_options
+    from scheduler.job import Report
+    from scheduler.run import run_once
+
+    async def run() -> Report:
+        async with running(settings) as services:
+            return await run_once(services.store, services.now(), scheduler_options(settings))
+
+    report = asyncio.run(run())
+    print(report.to_json())
+    if report.errors:
+        raise SystemExit(1)
+
+
 def _token(settings: Settings, args: argparse.Namespace) -> None:
     from api.tokens import mint_token
 
@@ -135,6 +150,10 @@ def parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", help="load demo data and print a development token per role")
     seed.add_argument("--force", action="store_true", help="even into a database with data")
     seed.add_argument("--scale", type=float, help="1: 500 SOWs and 5,000 CSAs (benchmarks)")
+    commands.add_parser(
+        "schedule",
+        help="one scheduler pass (for cron): due transitions and notices, a JSON summary",
+    )
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("role", choices=[role.value for role in Role])
     token.add_argument("--client-id")
@@ -152,6 +171,7 @@ HANDLERS = {
     "serve": _serve,
     "migrate": _migrate,
     "seed": _seed,
+    "schedule": _schedule,
     "token": _token,
     "export-schema": _export_schema,
 }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,8 @@ from api.auth import TokenVerifier
 from api.settings import Settings
 from migrations.runner import migrate
 from resolvers.context import utc_now
+from scheduler.job import Options
+from scheduler.loop import run_periodically
 from storage.database import Database
 from storage.embedded import EmbeddedServer
 from storage.store import Store
@@ -65,3 +68,36 @@ async def running(
         await db.close()
         if embedded is not None:
             await embedded.close()
+
+
+def scheduler_options(settings: Settings) -> Options:
+    """The scheduler's settings, for the background task and `contracts schedule` alike."""
+    return Options(renewal_notice_days=settings.renewal_notice_days)
+
+
+@asynccontextmanager
+async def scheduling(services: Services) -> AsyncIterator[asyncio.Task[None] | None]:
+    """The background scheduler of a serving process (when `SCHEDULER_ENABLED`), cancelled
+    on shutdown; yields its task, or None when disabled.
+
+    Every process may run it: the passes of several processes do each transition once.
+    """
+    settings = services.settings
+    if not settings.scheduler_enabled:
+        yield None
+        return
+    task = asyncio.create_task(
+        run_periodically(
+            services.store,
+            services.now,
+            settings.scheduler_interval_seconds,
+            scheduler_options(settings),
+        ),
+        name="scheduler",
+    )
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

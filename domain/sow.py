@@ -15,6 +15,7 @@ from domain.changes import Change
 from domain.errors import BadUserInput, Forbidden, InvalidTransition
 from domain.events import EntityType, EventType, NewEvent
 from domain.party import SYSTEM, Actor, Role, Viewer
+from domain.schedule import local_date
 from domain.values import (
     Channel,
     CurrencyCode,
@@ -455,14 +456,21 @@ def reject_amendment(
     return Change(sow, after, (rejected,), (event,))
 
 
-def scheduled(sow: Sow, today: date, now: datetime) -> Change[Sow] | None:
-    """The scheduler's transition for this SOW on `today`, if one is due.
+def scheduled(sow: Sow, now: datetime) -> Change[Sow] | None:
+    """The scheduler's transition for this SOW at instant `now`, if one is due.
 
-    A SOW whose end date also passed goes straight to EXPIRED with both events.
+    `goLiveDate` and `endDate` are local dates in `serviceHours.timeZone` (see
+    `domain.schedule`): SIGNED -> ACTIVE once that zone's date reaches go-live, ACTIVE ->
+    EXPIRED once it reaches the end date. A SOW whose end date also passed goes straight to
+    EXPIRED with both events. None when nothing is due, so a second run changes nothing.
     """
+    return _scheduled_on(sow, local_date(now, sow.terms.service_hours.time_zone), now)
+
+
+def _scheduled_on(sow: Sow, today: date, now: datetime) -> Change[Sow] | None:
     if sow.status is SowStatus.SIGNED and today >= sow.terms.go_live_date:
         activated = _transition(sow, SowStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        following = scheduled(activated.after, today, now)
+        following = _scheduled_on(activated.after, today, now)
         if following is None:
             return activated
         return Change(sow, following.after, (), activated.events + following.events)

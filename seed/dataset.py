@@ -153,7 +153,7 @@ def sow_history(
     if status is SowStatus.TERMINATED:
         step(sows.terminate, STAFF, 1, "The client closed the program.")
     elif status in (SowStatus.ACTIVE, SowStatus.EXPIRED):
-        due = sows.scheduled(history[-1].after, today, now)
+        due = sows.scheduled(history[-1].after, now)
         assert due is not None, (status, terms.go_live_date)
         history.append(due)
     return history

@@ -190,14 +190,21 @@ class SowStore:
         async with self._db.access():
             return await self._db.db.sows.count_documents({**where.filter(), **scope.filter()})
 
-    async def due_for_schedule(self, today: date, limit: int) -> list[Sow]:
-        """SOWs the scheduler may have to move on `today`."""
-        query = {
+    async def due_for_schedule(self, through: date, after: str | None, limit: int) -> list[Sow]:
+        """SOWs the scheduler may have to move: SIGNED with go-live, or ACTIVE with end date,
+        on or before `through`, in id order after the id `after` (one batch).
+
+        `through` is the latest date anywhere (`domain.schedule.latest_local_date`): the
+        result may hold SOWs not yet due in their own time zone, which the domain skips.
+        """
+        query: Document = {
             "$or": [
-                {"status": SowStatus.SIGNED.value, "goLiveDate": {"$lte": day(today)}},
-                {"status": SowStatus.ACTIVE.value, "endDate": {"$lte": day(today)}},
+                {"status": SowStatus.SIGNED.value, "goLiveDate": {"$lte": day(through)}},
+                {"status": SowStatus.ACTIVE.value, "endDate": {"$lte": day(through)}},
             ]
         }
+        if after is not None:
+            query["_id"] = {"$gt": ObjectId(after)}
         async with self._db.access():
-            cursor = self._db.db.sows.find(query).limit(limit)
+            cursor = self._db.db.sows.find(query).sort("_id", 1).limit(limit)
             return [from_bson(doc) async for doc in cursor]

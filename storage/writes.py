@@ -52,6 +52,9 @@ class Writer:
 
     async def commit(self, changes: Sequence[Change[Any]]) -> None:
         """Write `changes` in one transaction; `StaleWrite` if any document moved."""
+        if not changes:
+            # A decision to do nothing (the scheduler on a document not due) costs no round trip.
+            return
 
         async def work(session: AsyncClientSession) -> None:
             for change in changes:

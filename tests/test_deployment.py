@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -49,5 +50,8 @@ def test_dockerfile_runs_as_non_root_with_workers() -> None:
     assert "\nUSER app\n" in dockerfile
     assert "WORKERS=" in dockerfile
     assert 'CMD ["contracts", "serve"]' in dockerfile
-    for package in ("api", "schema", "resolvers", "domain", "storage", "migrations"):
+    # Every package the project installs is copied into the image.
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    for pattern in packages["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
         assert f"COPY {package} ./{package}" in dockerfile

@@ -1,0 +1,106 @@
+"""One kind of scheduled work, and the sweep that applies it to every document due."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.changes import Change
+from storage.store import Store
+from storage.writes import Revisioned
+
+log = logging.getLogger("contracts.scheduler")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Settings of a pass: its batch size and the renewal notice period (CSA jobs)."""
+
+    batch_size: int = 100
+    renewal_notice_days: int = 30
+
+
+@dataclass
+class Report:
+    """What a pass did: documents examined, documents changed, events written by type."""
+
+    checked: int = 0
+    changed: int = 0
+    errors: int = 0
+    events: Counter[str] = field(default_factory=Counter)
+
+    def add(self, change: Change[Any]) -> None:
+        self.changed += 1
+        self.events.update(f"{event.entity_type}:{event.type}" for event in change.events)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "checked": self.checked,
+                "changed": self.changed,
+                "errors": self.errors,
+                "events": dict(sorted(self.events.items())),
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Job[T: Revisioned]:
+    """Scheduled work on one kind of document.
+
+    `due(store, now, options, after)`: the next batch (at most `options.batch_size`, in id
+    order after the id `after`) of documents that may be due; it may over-select, since
+    `decide` has the last word. `reload(store, id)`: the document as it is now.
+    `decide(document, now, options)`: the pure domain decision, None when nothing is due.
+    """
+
+    name: str
+    due: Callable[[Store, datetime, Options, str | None], Awaitable[Sequence[T]]]
+    reload: Callable[[Store, str], Awaitable[T | None]]
+    decide: Callable[[T, datetime, Options], Change[T] | None]
+
+
+async def sweep[T: Revisioned](
+    job: Job[T], store: Store, now: datetime, options: Options, report: Report
+) -> None:
+    """Apply `job` to every document due at `now`, batch by batch; one failure is logged
+    and counted, and the others still go ahead."""
+    after: str | None = None
+    while True:
+        batch = await job.due(store, now, options, after)
+        for document in batch:
+            report.checked += 1
+            try:
+                changes = await _settle(job, store, document, now, options)
+            except Exception:
+                report.errors += 1
+                log.exception("scheduler: %s %s failed", job.name, document.id)
+                continue
+            for change in changes:
+                report.add(change)
+        if len(batch) < options.batch_size:
+            return
+        after = batch[-1].id
+
+
+async def _settle[T: Revisioned](
+    job: Job[T], store: Store, document: T, now: datetime, options: Options
+) -> Sequence[Change[Any]]:
+    """Decide on `document` and commit; after a lost race, decide again on a fresh read
+    (the winner's write normally leaves nothing due)."""
+    # The batch's copy serves the first attempt: no second read for the common case.
+    first = [document]
+
+    async def load() -> T | None:
+        return first.pop() if first else await job.reload(store, document.id)
+
+    def decide(current: T | None) -> list[Change[T]]:
+        change = None if current is None else job.decide(current, now, options)
+        return [] if change is None else [change]
+
+    return await store.writer.decide(load, decide)

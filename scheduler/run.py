@@ -1,0 +1,23 @@
+"""One pass of the scheduler over every job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scheduler import sows
+from scheduler.job import Job, Options, Report, sweep
+from storage.store import Store
+
+JOBS: tuple[Job[Any], ...] = (sows.JOB,)
+"""The extension point: each further kind of scheduled work (CSA activation, expiry and
+RENEWAL_DUE) is one more `Job` here."""
+
+
+async def run_once(store: Store, now: datetime, options: Options | None = None) -> Report:
+    """Every transition and notice due at `now`, each written exactly once even when other
+    processes run at the same moment; running it again at the same `now` changes nothing."""
+    report = Report()
+    for job in JOBS:
+        await sweep(job, store, now, options or Options(), report)
+    return report
