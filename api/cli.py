@@ -47,14 +47,37 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     from api.lifespan import running
-    from migrations.runner import migrate
+    from migrations.lock import LockError
+    from migrations.runner import MigrationError, Migrator
+
+    if args.to is not None and args.action != "down":
+        print("--to applies to `migrate down` only", file=sys.stderr)
+        raise SystemExit(2)
 
     async def run() -> list[str]:
         async with running(settings.model_copy(update={"migrate_on_start": False})) as s:
-            return await migrate(s.db)
+            migrator = Migrator(s.db)
+            if args.action == "status":
+                return [
+                    f"{row.state:8} {row.id}"
+                    + (
+                        f"  {row.applied_at:%Y-%m-%d %H:%M:%S}Z  {row.duration_ms} ms"
+                        if row.applied_at
+                        else ""
+                    )
+                    for row in await migrator.status()
+                ] or ["no migration steps"]
+            if args.action == "down":
+                return ["reverted: " + ", ".join(await migrator.down(args.to))]
+            applied = await migrator.up()
+            return ["applied: " + (", ".join(applied) if applied else "nothing pending")]
 
-    applied = asyncio.run(run())
-    print("applied: " + (", ".join(applied) if applied else "nothing pending"))
+    try:
+        lines = asyncio.run(run())
+    except (MigrationError, LockError) as exc:
+        print(f"migration refused: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print("\n".join(lines))
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:
@@ -83,7 +106,16 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="contracts", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the API (settings from the environment)")
-    commands.add_parser("migrate", help="apply pending database migrations")
+    migrate = commands.add_parser("migrate", help="apply, list or revert database migrations")
+    migrate.add_argument(
+        "action",
+        nargs="?",
+        choices=["up", "status", "down"],
+        default="up",
+        help="up (default): apply pending steps; status: list applied and pending steps; "
+        "down: revert the last step",
+    )
+    migrate.add_argument("--to", metavar="ID", help="down: revert every step applied after ID")
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("role", choices=[role.value for role in Role])
     token.add_argument("--client-id")
