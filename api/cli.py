@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.settings import ConfigError, Settings, load_settings
 from domain.party import Role
+
+if TYPE_CHECKING:
+    from migrations.runner import StepStatus
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -45,6 +50,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def status_lines(rows: Sequence[StepStatus]) -> list[str]:
+    """`contracts migrate status`: one aligned line per step."""
+    width = max((len(row.id) for row in rows), default=0)
+    return [
+        f"{row.state:8} {row.id:{width}}"
+        + (f"  {row.applied_at:%Y-%m-%d %H:%M:%S}Z  {row.duration_ms} ms" if row.applied_at else "")
+        for row in rows
+    ] or ["no migration steps"]
+
+
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     from api.lifespan import running
     from migrations.lock import LockError
@@ -58,15 +73,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
         async with running(settings.model_copy(update={"migrate_on_start": False})) as s:
             migrator = Migrator(s.db)
             if args.action == "status":
-                return [
-                    f"{row.state:8} {row.id}"
-                    + (
-                        f"  {row.applied_at:%Y-%m-%d %H:%M:%S}Z  {row.duration_ms} ms"
-                        if row.applied_at
-                        else ""
-                    )
-                    for row in await migrator.status()
-                ] or ["no migration steps"]
+                return status_lines(await migrator.status())
             if args.action == "down":
                 return ["reverted: " + ", ".join(await migrator.down(args.to))]
             applied = await migrator.up()

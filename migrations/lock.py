@@ -76,21 +76,19 @@ class MigrationLock:
     async def release(self) -> None:
         await self._locks.delete_one({"_id": LOCK_ID, "owner": self.owner})
 
+    async def _holder(self) -> str:
+        lock = await self._locks.find_one({"_id": LOCK_ID})
+        if lock is None:
+            return "another runner"
+        return f"{lock['owner']} until {lock['expiresAt']:%Y-%m-%d %H:%M:%S}Z"
+
     @asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
         """Wait for the lock (up to `wait`), hold it for the block, release it after."""
         deadline = asyncio.get_running_loop().time() + self._wait.total_seconds()
         while not await self.try_acquire():
             if asyncio.get_running_loop().time() >= deadline:
-                holder = await self._locks.find_one({"_id": LOCK_ID})
-                raise LockError(
-                    "migration lock held by "
-                    + (
-                        f"{holder['owner']} until {holder['expiresAt']:%Y-%m-%d %H:%M:%S}Z"
-                        if holder
-                        else "another runner"
-                    )
-                )
+                raise LockError(f"migration lock held by {await self._holder()}")
             await asyncio.sleep(self._poll)
         try:
             yield
