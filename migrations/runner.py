@@ -106,17 +106,15 @@ class Migrator:
         async with self._db.access():
             records = await self._records()
         known = {step.id: step for step in self._steps}
-        rows = []
-        for record in records:
-            step = known.get(record["_id"])
-            state: Literal["applied", "changed", "unknown"] = (
-                "unknown"
-                if step is None
-                else "applied"
-                if step.checksum == record.get("checksum")
-                else "changed"
+        rows = [
+            StepStatus(
+                record["_id"],
+                _state(known.get(record["_id"]), record),
+                record["appliedAt"],
+                record["durationMs"],
             )
-            rows.append(StepStatus(record["_id"], state, record["appliedAt"], record["durationMs"]))
+            for record in records
+        ]
         applied = {record["_id"] for record in records}
         rows += [StepStatus(s.id, "pending") for s in self._steps if s.id not in applied]
         return rows
@@ -177,12 +175,18 @@ class Migrator:
         known = {step.id: step for step in self._steps}
         records = await self._records()
         for record in records:
-            step = known.get(record["_id"])
-            if step is None:
+            state = _state(known.get(record["_id"]), record)
+            if state == "unknown":
                 raise UnknownStep(record["_id"])
-            if step.checksum != record.get("checksum"):
+            if state == "changed":
                 raise ChangedStep(record["_id"])
         return records
+
+
+def _state(step: Step | None, record: Document) -> Literal["applied", "changed", "unknown"]:
+    if step is None:
+        return "unknown"
+    return "applied" if step.checksum == record.get("checksum") else "changed"
 
 
 async def migrate(db: Database) -> list[str]:
