@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.settings import ConfigError, Settings, load_settings
 from domain.party import Role
+
+if TYPE_CHECKING:
+    from migrations.runner import StepStatus
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -48,16 +53,41 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def status_lines(rows: Sequence[StepStatus]) -> list[str]:
+    """`contracts migrate status`: one aligned line per step."""
+    width = max((len(row.id) for row in rows), default=0)
+    return [
+        f"{row.state:8} {row.id:{width}}"
+        + (f"  {row.applied_at:%Y-%m-%d %H:%M:%S}Z  {row.duration_ms} ms" if row.applied_at else "")
+        for row in rows
+    ] or ["no migration steps"]
+
+
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     from api.lifespan import running
-    from migrations.runner import migrate
+    from migrations.lock import LockError
+    from migrations.runner import MigrationError, Migrator
+
+    if args.to is not None and args.action != "down":
+        print("--to applies to `migrate down` only", file=sys.stderr)
+        raise SystemExit(2)
 
     async def run() -> list[str]:
         async with running(settings.model_copy(update={"migrate_on_start": False})) as s:
-            return await migrate(s.db)
+            migrator = Migrator(s.db)
+            if args.action == "status":
+                return status_lines(await migrator.status())
+            if args.action == "down":
+                return ["reverted: " + ", ".join(await migrator.down(args.to))]
+            applied = await migrator.up()
+            return ["applied: " + (", ".join(applied) if applied else "nothing pending")]
 
-    applied = asyncio.run(run())
-    print("applied: " + (", ".join(applied) if applied else "nothing pending"))
+    try:
+        lines = asyncio.run(run())
+    except (MigrationError, LockError) as exc:
+        print(f"migration refused: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print("\n".join(lines))
 
 
 def _seed(settings: Settings, args: argparse.Namespace) -> None:
@@ -146,7 +176,6 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed", action="store_true", help="first load the demo data if the database is empty"
     )
-    commands.add_parser("migrate", help="apply pending database migrations")
     seed = commands.add_parser("seed", help="load demo data and print a development token per role")
     seed.add_argument("--force", action="store_true", help="even into a database with data")
     seed.add_argument("--scale", type=float, help="1: 500 SOWs and 5,000 CSAs (benchmarks)")
@@ -154,6 +183,16 @@ def parser() -> argparse.ArgumentParser:
         "schedule",
         help="one scheduler pass (for cron): due transitions and notices, a JSON summary",
     )
+    migrate = commands.add_parser("migrate", help="apply, list or revert database migrations")
+    migrate.add_argument(
+        "action",
+        nargs="?",
+        choices=["up", "status", "down"],
+        default="up",
+        help="up (default): apply pending steps; status: list applied and pending steps; "
+        "down: revert the last step",
+    )
+    migrate.add_argument("--to", metavar="ID", help="down: revert every step applied after ID")
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("role", choices=[role.value for role in Role])
     token.add_argument("--client-id")

@@ -1,4 +1,4 @@
-"""Every collection and the indexes its queries need, each with its reason."""
+"""The indexes the queries need, each named and with its reason."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from storage.database import Document
 
 INDEXES: dict[str, list[IndexModel]] = {
-    "clients": [],
+    # clients and counters: read by `_id` only (pages sort on `_id`), its own index serves.
     "agents": [
         # createAgent refuses a second agent with the same email.
         IndexModel([("email", ASCENDING)], name="agent_email_unique", unique=True),
@@ -65,19 +65,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         # An agent's events (scope key), in cursor order.
         IndexModel([("agentId", ASCENDING), ("seq", ASCENDING)], name="event_agent_seq"),
     ],
-    "counters": [],
 }
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    existing = set(await db.list_collection_names())
+    # create_indexes is a no-op for an index that already exists with the same definition.
     for name, indexes in INDEXES.items():
-        if name not in existing:
-            await db.create_collection(name)
-        if indexes:
-            await db[name].create_indexes(indexes)
+        await db[name].create_indexes(indexes)
 
 
 async def down(db: AsyncDatabase[Document]) -> None:
-    for name in INDEXES:
-        await db.drop_collection(name)
+    for name, indexes in INDEXES.items():
+        for index in indexes:
+            await db[name].drop_index(index.document["name"])
