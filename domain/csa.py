@@ -486,6 +486,17 @@ def cascade(csas: Sequence[Csa], viewer: Viewer, now: datetime) -> list[Change[C
     ]
 
 
+def _same_term(terms: CsaTerms, start: date) -> date:
+    """The expiration of a term from `start` as long as `terms`' in months and days, so that
+    June 1 to August 31 renews as September 1 to November 30, not to December 1."""
+    end = terms.expiration_date + timedelta(days=1)
+    months = (end.year - terms.effective_date.year) * 12 + end.month - terms.effective_date.month
+    if add_months(terms.effective_date, months) > end:
+        months -= 1
+    days = end - add_months(terms.effective_date, months)
+    return add_months(start, months) + days - timedelta(days=1)
+
+
 def renew(
     csa: Csa,
     sow: Sow,
@@ -507,11 +518,10 @@ def renew(
     if csa.renewed_by is not None:
         raise BadUserInput("id: this CSA is already renewed", field="id")
     start = csa.terms.expiration_date + timedelta(days=1)
-    length = csa.terms.expiration_date - csa.terms.effective_date
     shifted = {
         **csa.terms.canonical(),
         "effectiveDate": start.isoformat(),
-        "expirationDate": (start + length).isoformat(),
+        "expirationDate": _same_term(csa.terms, start).isoformat(),
     }
     terms = parse_csa_terms({**shifted, **(patch or {})})
     check_term(terms, policy)
