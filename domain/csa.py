@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from domain.changes import Change
 from domain.errors import BadUserInput, Forbidden, InvalidTransition
@@ -84,14 +84,9 @@ class CsaTerms(Terms):
     performance_expectations: SlaTargets
     hours_of_service: ServiceHours
     pay_rate: PayRate
+    # Their order and distance are checked by `check_term`, which names the field.
     effective_date: date
     expiration_date: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.expiration_date <= self.effective_date:
-            raise ValueError("expirationDate must be after effectiveDate")
-        return self
 
 
 @dataclass(frozen=True, slots=True)
