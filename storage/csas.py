@@ -123,6 +123,12 @@ def from_bson(doc: Mapping[str, Any]) -> Csa:
     )
 
 
+def _match(scope: CsaScope, where: CsaQuery) -> Document:
+    """Both: a filter naming another agent narrows an agent's scope to nothing, not to theirs."""
+    limit, wanted = scope.filter(), where.filter()
+    return {"$and": [wanted, limit]} if limit and wanted else {**wanted, **limit}
+
+
 MAPPER: Mapper[Csa] = Mapper(EntityType.CSA, lambda db: db.db.csas, to_bson)
 
 
@@ -159,7 +165,7 @@ class CsaStore:
     async def page(
         self, scope: CsaScope, where: CsaQuery, first: int, after: str | None
     ) -> Page[Csa]:
-        query = after_filter(KIND, {**where.filter(), **scope.filter()}, after)
+        query = after_filter(KIND, _match(scope, where), after)
         async with self._db.access():
             cursor = self._db.db.csas.find(query).sort("_id", -1).limit(first + 1)
             docs = [doc async for doc in cursor]
@@ -168,7 +174,7 @@ class CsaStore:
 
     async def count(self, scope: CsaScope, where: CsaQuery) -> int:
         async with self._db.access():
-            return await self._db.db.csas.count_documents({**where.filter(), **scope.filter()})
+            return await self._db.db.csas.count_documents(_match(scope, where))
 
     async def of_sows(self, sow_ids: list[str]) -> dict[str, list[Csa]]:
         """Each SOW's CSAs, oldest first, in one query."""
