@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from strawberry.dataloader import DataLoader
 
+from domain.csa import Csa
 from domain.party import Agent, Client
+from storage.csas import Staffing
 from storage.store import Store
 
 
@@ -24,3 +26,7 @@ class Loaders:
     def __init__(self, store: Store) -> None:
         self.client: DataLoader[str, Client | None] = DataLoader(_batch(store.parties.clients))
         self.agent: DataLoader[str, Agent | None] = DataLoader(_batch(store.parties.agents))
+        # Unscoped: only for links (renewalOf, renewedBy) from a CSA the viewer already sees.
+        self.csa: DataLoader[str, Csa | None] = DataLoader(_batch(store.csas.get_many))
+        self.sow_csas: DataLoader[str, list[Csa] | None] = DataLoader(_batch(store.csas.of_sows))
+        self.staffing: DataLoader[str, Staffing | None] = DataLoader(_batch(store.csas.staffing))

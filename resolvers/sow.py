@@ -6,7 +6,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from domain import access
+from domain import csa as csa_rules
 from domain import sow as rules
+from domain.changes import Change
+from domain.csa import Csa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Viewer
 from domain.sow import Sow
@@ -149,12 +152,21 @@ async def reject_sow_amendment(
 async def terminate_sow(
     ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
 ) -> Sow:
-    return await _act(
-        ctx,
-        viewer,
-        id,
-        lambda s: rules.terminate(s, viewer, expected_version, reason, ctx.clock()),
-    )
+    """Ends the SOW and, in the same transaction, every CSA under it not yet ended."""
+
+    async def load() -> tuple[Sow, list[Csa]]:
+        current = await sow(ctx, viewer, id)
+        return current, await ctx.store.csas.open_of_sow(current.id)
+
+    def decide(state: tuple[Sow, list[Csa]]) -> list[Change[Any]]:
+        current, csas = state
+        now = ctx.clock()
+        ended = rules.terminate(current, viewer, expected_version, reason, now)
+        return [ended, *csa_rules.cascade(csas, viewer, now)]
+
+    changes = await ctx.store.writer.decide(load, decide)
+    after: Sow = changes[0].after
+    return after
 
 
 async def sow_versions(ctx: Context, sow: Sow) -> list[TermsVersion]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.csa import CsaFlag, CsaStatus, CsaTerminationReason
 from domain.events import EntityType, EventType
 from domain.party import AgentStatus, Role
 from domain.sow import BillingTerm, DisputeResolution, SowStatus
@@ -25,6 +26,9 @@ for enum in (
     BillingTerm,
     DisputeResolution,
     SowStatus,
+    CsaStatus,
+    CsaTerminationReason,
+    CsaFlag,
     EntityType,
     SignatureParty,
     VersionState,
@@ -36,6 +40,9 @@ __all__ = [
     "AgentStatus",
     "BillingTerm",
     "Channel",
+    "CsaFlag",
+    "CsaStatus",
+    "CsaTerminationReason",
     "DisputeResolution",
     "EntityType",
     "EventType",

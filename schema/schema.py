@@ -20,13 +20,14 @@ from strawberry.tools import merge_types
 
 from resolvers.paging import DEFAULT_PAGE_SIZE
 from schema.cost import query_cost_rule
+from schema.csa import CsaMutations, CsaQueries
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries
 from schema.party import PartyMutation, PartyQuery
 from schema.sow import SowMutations, SowQueries
 
-Query = merge_types("Query", (PartyQuery, SowQueries, EventQueries))
-Mutation = merge_types("Mutation", (PartyMutation, SowMutations))
+Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries))
+Mutation = merge_types("Mutation", (PartyMutation, SowMutations, CsaMutations))
 
 PARSER_CACHE_SIZE = 1024
 VALIDATION_CACHE_SIZE = 1024

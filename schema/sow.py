@@ -14,6 +14,7 @@ from resolvers import sow as resolve
 from resolvers.context import Context
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection
+from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.event import ContractEvent, event_connection
 from schema.inputs import input_to_dict
@@ -144,6 +145,12 @@ class SowFilter:
         return SowQuery(self.status, self.client_id, search, self.go_live_from, self.go_live_to)
 
 
+@strawberry.type(description="How many agents are contracted (EXECUTED or ACTIVE CSAs) and active.")
+class Staffing:
+    contracted: int
+    active: int
+
+
 @strawberry.type(description="A Statement of Work between a client and the operator.")
 class Sow:
     id: strawberry.ID
@@ -190,6 +197,18 @@ class Sow:
     ) -> list[FieldChange]:
         changes = await resolve.sow_diff(info.context, parent, from_version, to_version)
         return cast(list[FieldChange], changes)
+
+    @strawberry.field(description="CSA counts; no agent data.")
+    async def staffing(
+        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
+    ) -> Staffing:
+        return cast(Staffing, await info.context.loaders.staffing.load(parent.id))
+
+    @strawberry.field(permission_classes=GUARDED, description="Compliance only; oldest first.")
+    async def csas(
+        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
+    ) -> list[Csa]:
+        return cast(list[Csa], await info.context.loaders.sow_csas.load(parent.id))
 
     @strawberry.field(description="This SOW's events, oldest first.")
     async def events(

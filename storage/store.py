@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bson import ObjectId
 
+from domain.csa import Csa
 from domain.sow import Sow
-from storage import sows
+from storage import csas, sows
+from storage.csas import CsaStore
 from storage.database import Database
 from storage.events import EventStore
 from storage.parties import PartyStore
@@ -19,9 +21,10 @@ class Store:
         self.db = db
         self.parties = PartyStore(db)
         self.sows = SowStore(db)
+        self.csas = CsaStore(db)
         self.versions = VersionStore(db)
         self.events = EventStore(db)
-        self.writer = Writer(db, {Sow: sows.MAPPER})
+        self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER})
 
     @staticmethod
     def new_id() -> str:

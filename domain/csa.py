@@ -1,0 +1,546 @@
+"""Client Service Agreements: one agent's contract under a SOW, its status machine and policy."""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from domain.changes import Change
+from domain.errors import BadUserInput, Forbidden, InvalidTransition
+from domain.events import EntityType, EventType, NewEvent
+from domain.party import Actor, Agent, AgentStatus, Role, Viewer
+from domain.sow import IN_FORCE, Sow, require_reason
+from domain.values import (
+    CurrencyCode,
+    LongText,
+    Money,
+    PricingUnit,
+    ServiceHours,
+    SlaTargets,
+    Terms,
+    parse_terms,
+)
+from domain.versioning import (
+    Signature,
+    SignatureParty,
+    TermsVersion,
+    check_expected_version,
+    party_of,
+)
+
+
+class CsaStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    AGENT_SIGNED = "AGENT_SIGNED"
+    EXECUTED = "EXECUTED"
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+    TERMINATED = "TERMINATED"
+
+
+class CsaTerminationReason(StrEnum):
+    BREACH = "BREACH"
+    UNPROFESSIONAL_CONDUCT = "UNPROFESSIONAL_CONDUCT"
+    CLIENT_AGREEMENT_TERMINATED = "CLIENT_AGREEMENT_TERMINATED"
+
+
+class CsaFlag(StrEnum):
+    """Timeline checks reported on a CSA, not refusals."""
+
+    LATE_DELIVERY = "LATE_DELIVERY"
+    EARLY_DELIVERY = "EARLY_DELIVERY"
+    LATE_PRODUCTION = "LATE_PRODUCTION"
+
+
+ENDED = frozenset(
+    {CsaStatus.EXPIRED, CsaStatus.DECLINED, CsaStatus.WITHDRAWN, CsaStatus.TERMINATED}
+)
+TERMINABLE = frozenset({CsaStatus.AGENT_SIGNED, CsaStatus.EXECUTED, CsaStatus.ACTIVE})
+RENEWABLE = frozenset({CsaStatus.EXECUTED, CsaStatus.ACTIVE})
+CONTRACTED = frozenset({CsaStatus.EXECUTED, CsaStatus.ACTIVE})
+# Delivery (SENT) is due between 1 and 3 days before the effective date.
+MIN_DELIVERY_DAYS = 1
+MAX_DELIVERY_DAYS = 3
+
+
+class PayRate(Terms):
+    amount: Money
+    currency: CurrencyCode
+    unit: PricingUnit
+
+
+class CsaTerms(Terms):
+    obligations: Annotated[list[Annotated[LongText, Field(min_length=1)]], Field(max_length=50)]
+    performance_expectations: SlaTargets
+    hours_of_service: ServiceHours
+    pay_rate: PayRate
+    # Their order and distance are checked by `check_term`, which names the field.
+    effective_date: date
+    expiration_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class CsaPolicy:
+    """The configurable production policy (DESIGN.md: three to four months, two weeks)."""
+
+    min_term_months: int = 3
+    max_term_months: int = 4
+    min_lead_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
+class Csa:
+    id: str
+    number: str
+    agent_id: str
+    sow_id: str
+    sow_version: int
+    sow_go_live_date: date
+    client_id: str
+    program_name: str
+    status: CsaStatus
+    version: int
+    latest_version: int
+    revision: int
+    terms: CsaTerms
+    terms_hash: str
+    signatures: tuple[Signature, ...]
+    produced_at: datetime
+    sent_at: datetime | None
+    termination_reason: CsaTerminationReason | None
+    renewal_of: str | None
+    renewed_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+
+def parse_csa_terms(data: Mapping[str, Any], field: str = "terms") -> CsaTerms:
+    return parse_terms(CsaTerms, data, field)
+
+
+def patch_csa_terms(terms: CsaTerms, patch: Mapping[str, Any], field: str = "terms") -> CsaTerms:
+    """Apply a patch (GraphQL names; absent fields unchanged) and validate the whole."""
+    return parse_csa_terms({**terms.canonical(), **patch}, field)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (Jan 31 + 1 = Feb 28)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def check_term(terms: CsaTerms, policy: CsaPolicy, field: str = "terms") -> None:
+    """The term runs `min..max` months: a 3-month term from June 1 ends on August 31."""
+    shortest = add_months(terms.effective_date, policy.min_term_months) - timedelta(days=1)
+    longest = add_months(terms.effective_date, policy.max_term_months)
+    if not shortest <= terms.expiration_date <= longest:
+        raise BadUserInput(
+            f"{field}.expirationDate: the term must run {policy.min_term_months} to "
+            f"{policy.max_term_months} months from effectiveDate",
+            field=f"{field}.expirationDate",
+        )
+
+
+def overlaps(csa: Csa, terms: CsaTerms) -> bool:
+    return (
+        not csa.ended
+        and csa.terms.effective_date <= terms.expiration_date
+        and terms.effective_date <= csa.terms.expiration_date
+    )
+
+
+def _require_role(viewer: Viewer, *roles: Role, action: str) -> None:
+    if viewer.role not in roles:
+        raise Forbidden(f"a {viewer.role} may not {action}")
+
+
+def _require_status(csa: Csa, target: CsaStatus, *allowed: CsaStatus) -> None:
+    if csa.status not in allowed:
+        raise InvalidTransition(csa.status, target)
+
+
+def _event(
+    csa: Csa,
+    type: EventType,
+    actor: Actor,
+    at: datetime,
+    to_status: CsaStatus | None = None,
+    reason: str | None = None,
+    version: int | None = None,
+    recipient: str | None = None,
+) -> NewEvent:
+    return NewEvent(
+        type=type,
+        entity_type=EntityType.CSA,
+        entity_id=csa.id,
+        from_status=csa.status,
+        to_status=to_status or csa.status,
+        version=version or csa.version,
+        actor=actor,
+        at=at,
+        reason=reason,
+        client_id=csa.client_id,
+        agent_id=csa.agent_id,
+        recipient=recipient,
+    )
+
+
+def _transition(
+    csa: Csa,
+    to: CsaStatus,
+    event: EventType,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+    **fields: Any,
+) -> Change[Csa]:
+    after = dataclasses.replace(csa, status=to, revision=csa.revision + 1, updated_at=now, **fields)
+    return Change(csa, after, (), (_event(csa, event, actor, now, to, reason),))
+
+
+def _created(
+    id: str,
+    number: str,
+    agent_id: str,
+    sow: Sow,
+    terms: CsaTerms,
+    actor: Actor,
+    now: datetime,
+    change_summary: str,
+    renewal_of: str | None = None,
+) -> Change[Csa]:
+    version = TermsVersion.of(1, terms.canonical(), actor, now, change_summary)
+    csa = Csa(
+        id=id,
+        number=number,
+        agent_id=agent_id,
+        sow_id=sow.id,
+        sow_version=sow.version,
+        sow_go_live_date=sow.terms.go_live_date,
+        client_id=sow.client_id,
+        program_name=sow.terms.program_name,
+        status=CsaStatus.DRAFT,
+        version=1,
+        latest_version=1,
+        revision=1,
+        terms=terms,
+        terms_hash=version.hash,
+        signatures=(),
+        produced_at=now,
+        sent_at=None,
+        termination_reason=None,
+        renewal_of=renewal_of,
+        renewed_by=None,
+        created_at=now,
+        updated_at=now,
+    )
+    event = dataclasses.replace(_event(csa, EventType.CREATED, actor, now), from_status=None)
+    return Change(None, csa, (version,), (event,))
+
+
+@dataclass(frozen=True, slots=True)
+class NewCsa:
+    """Identity allocated for one CSA before deciding: its id, number and agent."""
+
+    id: str
+    number: str
+    agent_id: str
+
+
+def produce(
+    sow: Sow,
+    new: Sequence[NewCsa],
+    agents: Mapping[str, Agent],
+    existing: Sequence[Csa],
+    terms: CsaTerms,
+    viewer: Viewer,
+    policy: CsaPolicy,
+    now: datetime,
+) -> list[Change[Csa]]:
+    """DRAFT CSAs for each agent from the SOW's effective version: all of them, or none.
+
+    `agents` are the known agents among those asked for; `existing` the SOW's CSAs.
+    """
+    _require_role(viewer, Role.COMPLIANCE, action="produce CSAs")
+    if sow.status not in IN_FORCE:
+        raise BadUserInput(
+            f"sowId: CSAs are produced for a SIGNED or ACTIVE SOW, not {sow.status}",
+            field="sowId",
+        )
+    check_term(terms, policy)
+    agent_ids = [item.agent_id for item in new]
+    if not agent_ids:
+        raise BadUserInput("agentIds: at least one agent", field="agentIds")
+    if len(set(agent_ids)) != len(agent_ids):
+        raise BadUserInput("agentIds: an agent is named twice", field="agentIds")
+    for index, agent_id in enumerate(agent_ids):
+        field = f"agentIds[{index}]"
+        agent = agents.get(agent_id)
+        if agent is None:
+            raise BadUserInput(f"{field}: no such agent", field=field)
+        if agent.status is not AgentStatus.ACTIVE:
+            raise BadUserInput(f"{field}: the agent is not ACTIVE", field=field)
+        if any(c.agent_id == agent_id and overlaps(c, terms) for c in existing):
+            raise BadUserInput(
+                f"{field}: the agent already has a CSA of this SOW for an overlapping period",
+                field=field,
+            )
+    actor = Actor.of(viewer)
+    return [
+        _created(item.id, item.number, item.agent_id, sow, terms, actor, now, "produced")
+        for item in new
+    ]
+
+
+def hold(sow: Sow) -> Change[Sow]:
+    """The SOW unchanged but for its revision, written with new CSAs: a concurrent change
+    of the SOW (a termination cascading to its CSAs) then conflicts instead of missing them."""
+    return Change(sow, dataclasses.replace(sow, revision=sow.revision + 1))
+
+
+def update_draft(
+    csa: Csa,
+    viewer: Viewer,
+    expected_version: int,
+    patch: Mapping[str, Any],
+    change_summary: str | None,
+    policy: CsaPolicy,
+    now: datetime,
+) -> Change[Csa]:
+    """A new version of a draft's terms."""
+    _require_role(viewer, Role.COMPLIANCE, action="edit a CSA")
+    check_expected_version(expected_version, csa.version)
+    if csa.status is not CsaStatus.DRAFT:
+        raise InvalidTransition(csa.status, csa.status, "terms change in place only in DRAFT")
+    terms = patch_csa_terms(csa.terms, patch)
+    check_term(terms, policy)
+    actor = Actor.of(viewer)
+    version = TermsVersion.of(csa.latest_version + 1, terms.canonical(), actor, now, change_summary)
+    after = dataclasses.replace(
+        csa,
+        terms=terms,
+        terms_hash=version.hash,
+        version=version.number,
+        latest_version=version.number,
+        revision=csa.revision + 1,
+        updated_at=now,
+    )
+    event = _event(csa, EventType.TERMS_UPDATED, actor, now, version=version.number)
+    return Change(csa, after, (version,), (event,))
+
+
+def send(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
+    _require_role(viewer, Role.COMPLIANCE, action="send a CSA")
+    check_expected_version(expected_version, csa.version)
+    _require_status(csa, CsaStatus.SENT, CsaStatus.DRAFT)
+    return _transition(csa, CsaStatus.SENT, EventType.SENT, Actor.of(viewer), now, sent_at=now)
+
+
+def _own_agent(csa: Csa, viewer: Viewer, action: str) -> None:
+    _require_role(viewer, Role.AGENT, action=action)
+    if viewer.agent_id != csa.agent_id:
+        raise Forbidden(f"only the CSA's own agent may {action}")
+
+
+def _signature(csa: Csa, viewer: Viewer, now: datetime) -> Signature:
+    return Signature(party_of(viewer.role), Actor.of(viewer), csa.version, csa.terms_hash, now)
+
+
+def sign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
+    """The agent signs the exact version sent; `expectedVersion` names it."""
+    _own_agent(csa, viewer, "sign a CSA")
+    check_expected_version(expected_version, csa.version)
+    _require_status(csa, CsaStatus.AGENT_SIGNED, CsaStatus.SENT)
+    return _transition(
+        csa,
+        CsaStatus.AGENT_SIGNED,
+        EventType.AGENT_SIGNED,
+        Actor.of(viewer),
+        now,
+        signatures=(*csa.signatures, _signature(csa, viewer, now)),
+    )
+
+
+def decline(
+    csa: Csa, viewer: Viewer, expected_version: int, reason: str, now: datetime
+) -> Change[Csa]:
+    _own_agent(csa, viewer, "decline a CSA")
+    check_expected_version(expected_version, csa.version)
+    _require_status(csa, CsaStatus.DECLINED, CsaStatus.SENT)
+    return _transition(
+        csa,
+        CsaStatus.DECLINED,
+        EventType.DECLINED,
+        Actor.of(viewer),
+        now,
+        reason=require_reason(reason),
+    )
+
+
+def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
+    """The operator signs: EXECUTED, and each party gets the final copy (an event each)."""
+    _require_role(viewer, Role.COMPLIANCE, action="countersign a CSA")
+    check_expected_version(expected_version, csa.version)
+    _require_status(csa, CsaStatus.EXECUTED, CsaStatus.AGENT_SIGNED)
+    actor = Actor.of(viewer)
+    signed = _transition(
+        csa,
+        CsaStatus.EXECUTED,
+        EventType.COUNTERSIGNED,
+        actor,
+        now,
+        signatures=(*csa.signatures, _signature(csa, viewer, now)),
+    )
+    copies = tuple(
+        _event(
+            signed.after,
+            EventType.FINAL_COPY_DELIVERED,
+            actor,
+            now,
+            recipient=party.value,
+        )
+        for party in (SignatureParty.AGENT, SignatureParty.OPERATOR)
+    )
+    return dataclasses.replace(signed, events=signed.events + copies)
+
+
+def withdraw(
+    csa: Csa, viewer: Viewer, expected_version: int, reason: str, now: datetime
+) -> Change[Csa]:
+    _require_role(viewer, Role.COMPLIANCE, action="withdraw a CSA")
+    check_expected_version(expected_version, csa.version)
+    _require_status(csa, CsaStatus.WITHDRAWN, CsaStatus.DRAFT, CsaStatus.SENT)
+    return _transition(
+        csa,
+        CsaStatus.WITHDRAWN,
+        EventType.WITHDRAWN,
+        Actor.of(viewer),
+        now,
+        reason=require_reason(reason),
+    )
+
+
+def _terminated(
+    csa: Csa, actor: Actor, reason: CsaTerminationReason, note: str | None, now: datetime
+) -> Change[Csa]:
+    _require_status(csa, CsaStatus.TERMINATED, *TERMINABLE)
+    text = reason.value if note is None else f"{reason.value}: {require_reason(note, 'note')}"
+    return _transition(
+        csa, CsaStatus.TERMINATED, EventType.TERMINATED, actor, now, text, termination_reason=reason
+    )
+
+
+def terminate(
+    csa: Csa,
+    viewer: Viewer,
+    expected_version: int,
+    reason: CsaTerminationReason,
+    note: str | None,
+    now: datetime,
+) -> Change[Csa]:
+    _require_role(viewer, Role.COMPLIANCE, action="terminate a CSA")
+    check_expected_version(expected_version, csa.version)
+    return _terminated(csa, Actor.of(viewer), reason, note, now)
+
+
+def cascade(csas: Sequence[Csa], viewer: Viewer, now: datetime) -> list[Change[Csa]]:
+    """The SOW was terminated: every CSA under it not yet ended is terminated, one event each.
+
+    DESIGN.md makes this the one way into TERMINATED from DRAFT or SENT: the agreement a
+    draft was produced under is gone.
+    """
+    actor = Actor.of(viewer)
+    reason = CsaTerminationReason.CLIENT_AGREEMENT_TERMINATED
+    return [
+        _transition(
+            csa,
+            CsaStatus.TERMINATED,
+            EventType.TERMINATED,
+            actor,
+            now,
+            reason=reason.value,
+            termination_reason=reason,
+        )
+        for csa in csas
+        if not csa.ended
+    ]
+
+
+def _same_term(terms: CsaTerms, start: date) -> date:
+    """The expiration of a term from `start` as long as `terms`' in months and days, so that
+    June 1 to August 31 renews as September 1 to November 30, not to December 1."""
+    end = terms.expiration_date + timedelta(days=1)
+    months = (end.year - terms.effective_date.year) * 12 + end.month - terms.effective_date.month
+    if add_months(terms.effective_date, months) > end:
+        months -= 1
+    days = end - add_months(terms.effective_date, months)
+    return add_months(start, months) + days - timedelta(days=1)
+
+
+def renew(
+    csa: Csa,
+    sow: Sow,
+    new: NewCsa,
+    viewer: Viewer,
+    expected_version: int,
+    patch: Mapping[str, Any] | None,
+    policy: CsaPolicy,
+    now: datetime,
+) -> tuple[Change[Csa], Change[Csa]]:
+    """A new DRAFT starting the day after `csa` expires, same length unless patched.
+
+    Returns the renewed CSA's change (now linked) and the new CSA's creation.
+    """
+    _require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
+    check_expected_version(expected_version, csa.version)
+    if csa.status not in RENEWABLE:
+        raise InvalidTransition(csa.status, CsaStatus.DRAFT, "only EXECUTED or ACTIVE renews")
+    if csa.renewed_by is not None:
+        raise BadUserInput("id: this CSA is already renewed", field="id")
+    start = csa.terms.expiration_date + timedelta(days=1)
+    shifted = {
+        **csa.terms.canonical(),
+        "effectiveDate": start.isoformat(),
+        "expirationDate": _same_term(csa.terms, start).isoformat(),
+    }
+    terms = parse_csa_terms({**shifted, **(patch or {})})
+    check_term(terms, policy)
+    actor = Actor.of(viewer)
+    created = _created(
+        new.id, new.number, csa.agent_id, sow, terms, actor, now, f"renewal of {csa.number}"
+    )
+    created = dataclasses.replace(
+        created, after=dataclasses.replace(created.after, renewal_of=csa.id)
+    )
+    linked = dataclasses.replace(csa, renewed_by=new.id, revision=csa.revision + 1, updated_at=now)
+    event = _event(csa, EventType.RENEWED, actor, now, reason=new.number)
+    return Change(csa, linked, (), (event,)), created
+
+
+def flags(csa: Csa, policy: CsaPolicy) -> list[CsaFlag]:
+    """Timeline checks: delivery 1 to 3 days before effectiveDate; production lead time."""
+    found: list[CsaFlag] = []
+    if csa.sent_at is not None:
+        notice = (csa.terms.effective_date - csa.sent_at.date()).days
+        if notice < MIN_DELIVERY_DAYS:
+            found.append(CsaFlag.LATE_DELIVERY)
+        elif notice > MAX_DELIVERY_DAYS:
+            found.append(CsaFlag.EARLY_DELIVERY)
+    if (csa.sow_go_live_date - csa.produced_at.date()).days < policy.min_lead_days:
+        found.append(CsaFlag.LATE_PRODUCTION)
+    return found

@@ -1,0 +1,199 @@
+"""CSA queries and mutations: load, let `domain.csa` decide, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from domain import access
+from domain import csa as rules
+from domain.changes import Change
+from domain.csa import Csa, CsaFlag, CsaPolicy, CsaTerminationReason, NewCsa
+from domain.errors import BadUserInput, NotFound
+from domain.party import Agent, Viewer
+from domain.sow import Sow
+from resolvers.context import Context
+from resolvers.paging import page_size
+from storage.csas import CsaQuery, CsaScope
+from storage.pages import Page
+from storage.sows import SowScope
+
+MAX_AGENTS_PER_PRODUCTION = 500
+
+
+def _scope(viewer: Viewer) -> CsaScope:
+    return CsaScope(agent_id=access.csa_agent_scope(viewer))
+
+
+def policy(ctx: Context) -> CsaPolicy:
+    limits = ctx.limits
+    return CsaPolicy(
+        limits.csa_min_term_months, limits.csa_max_term_months, limits.csa_min_lead_days
+    )
+
+
+async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
+    found = await ctx.store.csas.get(id, _scope(viewer))
+    if found is None:
+        raise NotFound("Csa", id)
+    return found
+
+
+async def csas(
+    ctx: Context, viewer: Viewer, where: CsaQuery, first: int | None, after: str | None
+) -> Page[Csa]:
+    return await ctx.store.csas.page(_scope(viewer), where, page_size(ctx, first), after)
+
+
+async def count_csas(ctx: Context, viewer: Viewer, where: CsaQuery) -> int:
+    return await ctx.store.csas.count(_scope(viewer), where)
+
+
+async def _sow_of(ctx: Context, sow_id: str) -> Sow:
+    found = await ctx.store.sows.get(sow_id, SowScope())
+    if found is None:
+        raise BadUserInput("sowId: no such SOW", field="sowId")
+    return found
+
+
+async def produce_csas(
+    ctx: Context, viewer: Viewer, sow_id: str, agent_ids: list[str], terms: Mapping[str, Any]
+) -> list[Csa]:
+    parsed = rules.parse_csa_terms(terms)
+    if len(agent_ids) > MAX_AGENTS_PER_PRODUCTION:
+        raise BadUserInput(f"agentIds: at most {MAX_AGENTS_PER_PRODUCTION}", field="agentIds")
+    now = ctx.clock()
+    numbers = await ctx.store.csas.next_numbers(now, len(agent_ids)) if agent_ids else []
+    new = [
+        NewCsa(ctx.store.new_id(), number, agent_id)
+        for number, agent_id in zip(numbers, agent_ids, strict=True)
+    ]
+
+    async def load() -> tuple[Sow, dict[str, Agent], list[Csa]]:
+        sow = await _sow_of(ctx, sow_id)
+        agents = await ctx.store.parties.agents(agent_ids)
+        existing = await ctx.store.csas.of_sow_and_agents(sow.id, list(agents))
+        return sow, agents, existing
+
+    def decide(state: tuple[Sow, dict[str, Agent], list[Csa]]) -> list[Change[Any]]:
+        sow, agents, existing = state
+        produced = rules.produce(sow, new, agents, existing, parsed, viewer, policy(ctx), now)
+        return [rules.hold(sow), *produced]
+
+    changes = await ctx.store.writer.decide(load, decide)
+    return [change.after for change in changes[1:]]
+
+
+async def _act(ctx: Context, viewer: Viewer, id: str, decide: Callable[[Csa], Change[Csa]]) -> Csa:
+    """One decision on one CSA in the viewer's scope, committed with its events."""
+
+    async def load() -> Csa:
+        return await csa(ctx, viewer, id)
+
+    changes = await ctx.store.writer.decide(load, lambda current: [decide(current)])
+    after: Csa = changes[0].after
+    return after
+
+
+async def update_csa_draft(
+    ctx: Context,
+    viewer: Viewer,
+    id: str,
+    expected_version: int,
+    patch: Mapping[str, Any],
+    change_summary: str | None,
+) -> Csa:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda c: rules.update_draft(
+            c, viewer, expected_version, patch, change_summary, policy(ctx), ctx.clock()
+        ),
+    )
+
+
+async def send_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
+    return await _act(
+        ctx, viewer, id, lambda c: rules.send(c, viewer, expected_version, ctx.clock())
+    )
+
+
+async def sign_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
+    return await _act(
+        ctx, viewer, id, lambda c: rules.sign(c, viewer, expected_version, ctx.clock())
+    )
+
+
+async def decline_csa(
+    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
+) -> Csa:
+    return await _act(
+        ctx, viewer, id, lambda c: rules.decline(c, viewer, expected_version, reason, ctx.clock())
+    )
+
+
+async def countersign_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
+    return await _act(
+        ctx, viewer, id, lambda c: rules.countersign(c, viewer, expected_version, ctx.clock())
+    )
+
+
+async def withdraw_csa(
+    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
+) -> Csa:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda c: rules.withdraw(c, viewer, expected_version, reason, ctx.clock()),
+    )
+
+
+async def terminate_csa(
+    ctx: Context,
+    viewer: Viewer,
+    id: str,
+    expected_version: int,
+    reason: CsaTerminationReason,
+    note: str | None,
+) -> Csa:
+    return await _act(
+        ctx,
+        viewer,
+        id,
+        lambda c: rules.terminate(c, viewer, expected_version, reason, note, ctx.clock()),
+    )
+
+
+async def renew_csa(
+    ctx: Context,
+    viewer: Viewer,
+    id: str,
+    expected_version: int,
+    patch: Mapping[str, Any] | None,
+) -> Csa:
+    """The new DRAFT, linked both ways with the CSA it renews."""
+    now = ctx.clock()
+    (number,) = await ctx.store.csas.next_numbers(now, 1)
+    new_id = ctx.store.new_id()
+
+    async def load() -> tuple[Csa, Sow]:
+        current = await csa(ctx, viewer, id)
+        return current, await _sow_of(ctx, current.sow_id)
+
+    def decide(state: tuple[Csa, Sow]) -> Sequence[Change[Any]]:
+        current, sow = state
+        new = NewCsa(new_id, number, current.agent_id)
+        linked, created = rules.renew(
+            current, sow, new, viewer, expected_version, patch, policy(ctx), now
+        )
+        return [rules.hold(sow), linked, created]
+
+    changes = await ctx.store.writer.decide(load, decide)
+    renewal: Csa = changes[2].after
+    return renewal
+
+
+def flags(ctx: Context, csa: Csa) -> list[CsaFlag]:
+    return rules.flags(csa, policy(ctx))

@@ -1,0 +1,224 @@
+"""CSA documents (collection `csas`), their numbers and the per-SOW staffing counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from domain.csa import CONTRACTED, ENDED, Csa, CsaStatus, CsaTerminationReason, CsaTerms
+from domain.events import EntityType
+from storage.codec import (
+    day,
+    object_id,
+    optional_id,
+    optional_str,
+    terms_from_bson,
+    terms_to_bson,
+)
+from storage.database import Database, Document
+from storage.pages import Page, after_filter, encode_cursor
+from storage.sows import signature_from_bson, signatures_to_bson
+from storage.writes import Mapper
+
+KIND = "CSA"
+
+
+@dataclass(frozen=True, slots=True)
+class CsaScope:
+    """The CSAs a viewer may see: one agent's, or (None) all."""
+
+    agent_id: str | None = None
+
+    def filter(self) -> Document:
+        return {} if self.agent_id is None else {"agentId": ObjectId(self.agent_id)}
+
+
+@dataclass(frozen=True, slots=True)
+class CsaQuery:
+    status: list[CsaStatus] | None = None
+    agent_id: str | None = None
+    sow_id: str | None = None
+    expiring_before: date | None = None
+
+    def filter(self) -> Document:
+        query: Document = {}
+        if self.status:
+            query["status"] = {"$in": [status.value for status in self.status]}
+        if self.agent_id is not None:
+            query["agentId"] = object_id(self.agent_id, "Agent")
+        if self.sow_id is not None:
+            query["sowId"] = object_id(self.sow_id, "Sow")
+        if self.expiring_before is not None:
+            query["expirationDate"] = {"$lt": day(self.expiring_before)}
+        return query
+
+
+@dataclass(frozen=True, slots=True)
+class Staffing:
+    """How many CSAs of a SOW are signed by both parties, and how many of those run."""
+
+    contracted: int = 0
+    active: int = 0
+
+
+def to_bson(csa: Csa) -> Document:
+    return {
+        "_id": ObjectId(csa.id),
+        "number": csa.number,
+        "agentId": ObjectId(csa.agent_id),
+        "sowId": ObjectId(csa.sow_id),
+        "sowVersion": csa.sow_version,
+        "sowGoLiveDate": day(csa.sow_go_live_date),
+        "clientId": ObjectId(csa.client_id),
+        "programName": csa.program_name,
+        "status": csa.status.value,
+        "version": csa.version,
+        "latestVersion": csa.latest_version,
+        "revision": csa.revision,
+        "terms": terms_to_bson(csa.terms.canonical()),
+        "termsHash": csa.terms_hash,
+        "effectiveDate": day(csa.terms.effective_date),
+        "expirationDate": day(csa.terms.expiration_date),
+        "signatures": signatures_to_bson(csa.signatures),
+        "producedAt": csa.produced_at,
+        "sentAt": csa.sent_at,
+        "terminationReason": csa.termination_reason.value if csa.termination_reason else None,
+        "renewalOf": optional_id(csa.renewal_of),
+        "renewedBy": optional_id(csa.renewed_by),
+        "createdAt": csa.created_at,
+        "updatedAt": csa.updated_at,
+    }
+
+
+def from_bson(doc: Mapping[str, Any]) -> Csa:
+    reason = doc.get("terminationReason")
+    return Csa(
+        id=str(doc["_id"]),
+        number=doc["number"],
+        agent_id=str(doc["agentId"]),
+        sow_id=str(doc["sowId"]),
+        sow_version=doc["sowVersion"],
+        sow_go_live_date=doc["sowGoLiveDate"].date(),
+        client_id=str(doc["clientId"]),
+        program_name=doc["programName"],
+        status=CsaStatus(doc["status"]),
+        version=doc["version"],
+        latest_version=doc["latestVersion"],
+        revision=doc["revision"],
+        terms=CsaTerms.from_canonical(terms_from_bson(doc["terms"])),
+        terms_hash=doc["termsHash"],
+        signatures=tuple(signature_from_bson(s) for s in doc.get("signatures", ())),
+        produced_at=doc["producedAt"],
+        sent_at=doc.get("sentAt"),
+        termination_reason=CsaTerminationReason(reason) if reason else None,
+        renewal_of=optional_str(doc.get("renewalOf")),
+        renewed_by=optional_str(doc.get("renewedBy")),
+        created_at=doc["createdAt"],
+        updated_at=doc["updatedAt"],
+    )
+
+
+def _match(scope: CsaScope, where: CsaQuery) -> Document:
+    """Both: a filter naming another agent narrows an agent's scope to nothing, not to theirs."""
+    limit, wanted = scope.filter(), where.filter()
+    return {"$and": [wanted, limit]} if limit and wanted else {**wanted, **limit}
+
+
+MAPPER: Mapper[Csa] = Mapper(EntityType.CSA, lambda db: db.db.csas, to_bson)
+
+
+class CsaStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def next_numbers(self, now: datetime, count: int) -> list[str]:
+        """`count` numbers `CSA-2026-0001`...: a yearly counter, taken outside the writing
+        transaction on purpose (a failed produce leaves a gap, never a duplicate)."""
+        async with self._db.access():
+            counter = await self._db.db.counters.find_one_and_update(
+                {"_id": f"csa:{now.year}"},
+                {"$inc": {"seq": count}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        assert counter is not None
+        first = counter["seq"] - count + 1
+        return [f"CSA-{now.year}-{seq:04d}" for seq in range(first, first + count)]
+
+    async def get(self, id: str, scope: CsaScope) -> Csa | None:
+        query = {"_id": object_id(id, KIND), **scope.filter()}
+        async with self._db.access():
+            doc = await self._db.db.csas.find_one(query)
+        return from_bson(doc) if doc else None
+
+    async def get_many(self, ids: list[str]) -> dict[str, Csa]:
+        """By id, unscoped: for links from a CSA already in the viewer's scope."""
+        query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+        async with self._db.access():
+            return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.csas.find(query)}
+
+    async def page(
+        self, scope: CsaScope, where: CsaQuery, first: int, after: str | None
+    ) -> Page[Csa]:
+        query = after_filter(KIND, _match(scope, where), after)
+        async with self._db.access():
+            cursor = self._db.db.csas.find(query).sort("_id", -1).limit(first + 1)
+            docs = [doc async for doc in cursor]
+        items = [(encode_cursor(KIND, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
+        return Page(items, len(docs) > first)
+
+    async def count(self, scope: CsaScope, where: CsaQuery) -> int:
+        async with self._db.access():
+            return await self._db.db.csas.count_documents(_match(scope, where))
+
+    async def of_sows(self, sow_ids: list[str]) -> dict[str, list[Csa]]:
+        """Each SOW's CSAs, oldest first, in one query."""
+        found: dict[str, list[Csa]] = {sow_id: [] for sow_id in sow_ids}
+        query = {"sowId": {"$in": [ObjectId(i) for i in sow_ids]}}
+        async with self._db.access():
+            async for doc in self._db.db.csas.find(query).sort("_id", 1):
+                found[str(doc["sowId"])].append(from_bson(doc))
+        return found
+
+    async def open_of_sow(self, sow_id: str) -> list[Csa]:
+        """The SOW's CSAs not yet ended (the ones its termination ends)."""
+        query = {"sowId": ObjectId(sow_id), "status": {"$nin": [s.value for s in ENDED]}}
+        async with self._db.access():
+            return [from_bson(doc) async for doc in self._db.db.csas.find(query)]
+
+    async def of_sow_and_agents(self, sow_id: str, agent_ids: list[str]) -> list[Csa]:
+        query = {
+            "sowId": ObjectId(sow_id),
+            "agentId": {"$in": [object_id(i, "Agent") for i in agent_ids]},
+        }
+        async with self._db.access():
+            return [from_bson(doc) async for doc in self._db.db.csas.find(query)]
+
+    async def staffing(self, sow_ids: list[str]) -> dict[str, Staffing]:
+        """Contracted (EXECUTED or ACTIVE) and ACTIVE counts per SOW, in one aggregation."""
+        pipeline: list[Document] = [
+            {
+                "$match": {
+                    "sowId": {"$in": [ObjectId(i) for i in sow_ids]},
+                    "status": {"$in": [s.value for s in CONTRACTED]},
+                }
+            },
+            {"$group": {"_id": {"sow": "$sowId", "status": "$status"}, "n": {"$sum": 1}}},
+        ]
+        counts: dict[str, dict[str, int]] = {}
+        async with self._db.access():
+            cursor = await self._db.db.csas.aggregate(pipeline)
+            async for row in cursor:
+                counts.setdefault(str(row["_id"]["sow"]), {})[row["_id"]["status"]] = row["n"]
+        return {
+            sow_id: Staffing(
+                contracted=sum(counts.get(sow_id, {}).values()),
+                active=counts.get(sow_id, {}).get(CsaStatus.ACTIVE.value, 0),
+            )
+            for sow_id in sow_ids
+        }
