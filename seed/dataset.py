@@ -15,8 +15,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain import csa as csas
 from domain import sow as sows
 from domain.changes import Change
+from domain.csa import Csa, CsaPolicy, CsaStatus, CsaTerminationReason, NewCsa
 from domain.party import Agent, AgentStatus, Client, Role, Viewer
 from domain.sow import Sow, SowStatus
 
@@ -157,3 +159,109 @@ def sow_history(
         assert due is not None, (status, terms.go_live_date)
         history.append(due)
     return history
+
+
+# The share of CSAs in each status; DECLINED and WITHDRAWN are rare in practice.
+CSA_MIX = (
+    (CsaStatus.DRAFT, 10),
+    (CsaStatus.SENT, 10),
+    (CsaStatus.AGENT_SIGNED, 10),
+    (CsaStatus.EXECUTED, 30),
+    (CsaStatus.DECLINED, 3),
+    (CsaStatus.WITHDRAWN, 3),
+    (CsaStatus.TERMINATED, 4),
+)
+POLICY = CsaPolicy()
+
+
+def agent_viewer(agent_id: str) -> Viewer:
+    return Viewer(subject=f"seed-agent-{agent_id}", role=Role.AGENT, agent_id=agent_id)
+
+
+def csa_statuses(count: int) -> Iterator[CsaStatus]:
+    """`count` statuses in the proportions of `CSA_MIX`, every status first."""
+    weighted = [status for status, weight in CSA_MIX for _ in range(weight)]
+    random.Random(11).shuffle(weighted)
+    head = [status for status, _ in CSA_MIX]
+    return itertools.islice(itertools.chain(head, itertools.cycle(weighted)), count)
+
+
+def csa_terms(sow: Sow, n: int) -> dict[str, Any]:
+    """A three-month term from the SOW's go-live, paid a little under the SOW's rate."""
+    start = sow.terms.go_live_date
+    hours = sow.terms.service_hours
+    return {
+        "obligations": [f"Handle {sow.terms.program_name} contacts per the program script"],
+        "performanceExpectations": [
+            {"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20},
+            {"metric": "CUSTOMER_SATISFACTION", "target": 85},
+        ],
+        "hoursOfService": {
+            "timeZone": hours.time_zone,
+            "days": [day.value for day in hours.days],
+            "opensAt": hours.opens_at,
+            "closesAt": hours.closes_at,
+        },
+        "payRate": {
+            "amount": str(Decimal(14) + Decimal(n % 300) / 100),
+            "currency": "USD",
+            "unit": "PER_HOUR",
+        },
+        "effectiveDate": start.isoformat(),
+        "expirationDate": (csas.add_months(start, 3) - timedelta(days=1)).isoformat(),
+    }
+
+
+def csa_history(
+    sow: Sow, new: NewCsa, agent: Agent, status: CsaStatus, n: int, now: datetime
+) -> list[Change[Csa]]:
+    """The changes that bring a new CSA of `sow` for `agent` to `status`, oldest first."""
+    terms = csas.parse_csa_terms(csa_terms(sow, n))
+    (produced,) = csas.produce(sow, [new], {agent.id: agent}, [], terms, STAFF, POLICY, now)
+    history = [produced]
+    by_agent = agent_viewer(agent.id)
+
+    def step(transition: Callable[..., Change[Csa]], *args: Any) -> None:
+        history.append(transition(history[-1].after, *args, now))
+
+    if status is CsaStatus.DRAFT:
+        return history
+    if status is CsaStatus.WITHDRAWN:
+        step(csas.withdraw, STAFF, 1, "The program needs fewer agents.")
+        return history
+    step(csas.send, STAFF, 1)
+    if status is CsaStatus.SENT:
+        return history
+    if status is CsaStatus.DECLINED:
+        step(csas.decline, by_agent, 1, "I cannot work these hours.")
+        return history
+    step(csas.sign, by_agent, 1)
+    if status is CsaStatus.AGENT_SIGNED:
+        return history
+    step(csas.countersign, STAFF, 1)
+    if status is CsaStatus.TERMINATED:
+        step(csas.terminate, STAFF, 1, CsaTerminationReason.BREACH, "Repeated no-shows.")
+    return history
+
+
+def csa_histories(
+    in_force: list[Sow],
+    agents: list[Agent],
+    numbers: list[str],
+    new_id: Callable[[], str],
+    now: datetime,
+) -> Iterator[list[Change[Csa]]]:
+    """One CSA per number, spread over the SOWs in force, one agent at most once per SOW.
+
+    The first agent holds a CSA of every SOW in force: the busiest agent, whose pages of
+    CSAs the benchmarks read.
+    """
+    others = agents[1:]
+    statuses = csa_statuses(len(numbers))
+    for n, (number, status) in enumerate(zip(numbers, statuses, strict=False)):
+        sow_index, rank = n % len(in_force), n // len(in_force)
+        if rank and rank > len(others):
+            return
+        agent = others[(sow_index + rank - 1) % len(others)] if rank else agents[0]
+        sow = in_force[sow_index]
+        yield csa_history(sow, NewCsa(new_id(), number, agent.id), agent, status, n, now)

@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.changes import Change
 from domain.party import Agent, Client
+from domain.sow import IN_FORCE
 from seed import dataset
 from storage.store import Store
 
@@ -56,11 +57,14 @@ async def load(store: Store, scale: dataset.Scale, now: datetime, force: bool = 
     await store.parties.add_clients(clients)
     await store.parties.add_agents(agents)
     numbers = await store.sows.reserve_numbers(now, scale.sows)
-    histories = (
+    sow_histories = [
         dataset.sow_history(store.new_id(), number, client, status, n, now)
         for n, (number, client, status) in enumerate(
             zip(numbers, itertools.cycle(clients), dataset.sow_statuses(scale.sows), strict=False)
         )
-    )
-    written = await commit_histories(store, histories)
-    return Loaded(clients, agents, scale.sows, 0, written)
+    ]
+    in_force = [h[-1].after for h in sow_histories if h[-1].after.status in IN_FORCE]
+    csa_numbers = await store.csas.next_numbers(now, scale.csas) if in_force else []
+    csa_histories = dataset.csa_histories(in_force, agents, csa_numbers, store.new_id, now)
+    written = await commit_histories(store, itertools.chain(sow_histories, csa_histories))
+    return Loaded(clients, agents, scale.sows, len(csa_numbers), written)

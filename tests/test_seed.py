@@ -126,3 +126,21 @@ async def test_bulk_creation_leaves_what_one_by_one_commits_leave(settings: Sett
     one_by_one, bulk = contents
     assert one_by_one == bulk
     assert len(bulk["events"]) == sum(len(c.events) for h in histories for c in h)
+
+
+async def test_the_demo_holds_every_csa_status_and_a_busy_agent(api: Api, clock: Clock) -> None:
+    store = api.app.state.services.store
+    loaded = await load(store, dataset.DEMO, clock())
+    staff = api.token(Role.COMPLIANCE)
+    query = "{ csas(first: 100) { totalCount edges { node { status agent { id } } } } }"
+    everything = (await api.ok(query, token=staff))["csas"]
+    assert everything["totalCount"] == loaded.csas == dataset.DEMO.csas
+    statuses = {edge["node"]["status"] for edge in everything["edges"]}
+    assert statuses == {status.value for status, _ in dataset.CSA_MIX}
+    in_force = await api.ok(
+        "{ sows(filter: {status: [SIGNED, ACTIVE]}) { totalCount } }", token=staff
+    )
+    busy = loaded.agents[0].id
+    own = (await api.ok(query, token=api.token(Role.AGENT, agent_id=busy)))["csas"]
+    assert own["totalCount"] == in_force["sows"]["totalCount"]
+    assert {edge["node"]["agent"]["id"] for edge in own["edges"]} == {busy}
