@@ -21,7 +21,7 @@ from strawberry.tools import merge_types
 from resolvers.paging import DEFAULT_PAGE_SIZE
 from schema.cost import query_cost_rule
 from schema.errors import ErrorCodes, code
-from schema.event import EventQueries
+from schema.event import EventQueries, EventSubscription
 from schema.party import PartyMutation, PartyQuery
 from schema.sow import SowMutations, SowQueries
 
@@ -64,7 +64,9 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    return ContractSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return ContractSchema(
+        query=Query, mutation=Mutation, subscription=EventSubscription, extensions=extensions
+    )
 
 
 __all__ = ["SchemaLimits", "build_schema"]
