@@ -219,7 +219,8 @@ async def test_resume_after_a_cursor_replays_the_missed_then_goes_live(api: Api)
     async with websocket_client(api) as sockets, connected(sockets, token) as ws:
         await subscribe(ws, after="0")
         (created,) = await take(ws, 1)
-    # Disconnected: these are missed.
+    # Disconnected: the subscription is gone from the hub, and these are missed.
+    await eventually(lambda: hub(api).subscribers == 0)
     await submit(api, acme, first)
     second = await create_sow(api, acme)
     async with websocket_client(api) as sockets, connected(sockets, token) as ws:
