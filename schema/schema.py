@@ -23,6 +23,7 @@ from schema.cost import query_cost_rule
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries, EventSubscription
 from schema.party import PartyMutation, PartyQuery
+from schema.shared_events import SharedEventExecution
 from schema.sow import SowMutations, SowQueries
 
 Query = merge_types("Query", (PartyQuery, SowQueries, EventQueries))
@@ -65,7 +66,11 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     return ContractSchema(
-        query=Query, mutation=Mutation, subscription=EventSubscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=EventSubscription,
+        extensions=extensions,
+        execution_context_class=SharedEventExecution,
     )
 
 

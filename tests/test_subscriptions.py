@@ -20,6 +20,7 @@ from api.settings import Settings
 from api.tokens import mint_token
 from domain.events import EntityType, EventType, NewEvent
 from domain.party import Actor, Role
+from schema.shared_events import RESULTS
 from storage import events as event_log
 from storage.database import Database
 from storage.event_feed import last_seq
@@ -207,6 +208,25 @@ async def test_an_agent_cannot_subscribe_to_a_sow(api: Api) -> None:
     ):
         await subscribe(ws, entity_id=sow["id"])
         assert (await failure(ws))["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_alike_subscriptions_share_one_execution_per_event(api: Api) -> None:
+    acme = await create_client(api)
+    token = api.token(Role.CLIENT, client_id=acme)
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, token) as first,
+        connected(sockets, token) as second,
+        connected(sockets, api.token(Role.COMPLIANCE)) as staff,
+    ):
+        for count, ws in enumerate((first, second, staff), start=1):
+            await live(api, ws, count)
+        hits, misses = RESULTS.hits, RESULTS.misses
+        await create_sow(api, acme)
+        frames = [await take(ws, 1) for ws in (first, second, staff)]
+        assert frames[0] == frames[1] == frames[2]
+        # One execution per scope (the client's, compliance's); the second client reuses.
+        assert (RESULTS.misses - misses, RESULTS.hits - hits) == (2, 1)
 
 
 # Resume, ordering ----------------------------------------------------------------------
