@@ -15,6 +15,7 @@ appears); a given-up seq is still looked for for a while and delivered if it tur
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -32,14 +33,27 @@ Publish = Callable[[Event], None]
 # How long a given-up seq is still looked for (a very late commit, or a reused number).
 GIVEN_UP_RETENTION_SECONDS = 300.0
 RETRY_SECONDS = 1.0
+PIPELINE: list[Document] = [{"$match": {"operationType": "insert"}}]
+# A change stream's wait per round trip: how soon it notices a shutdown.
+AWAIT_MS = 1000
 
 
 class Feed(Protocol):
-    """A reader of the event log, running until cancelled."""
+    """A reader of the event log, running until `stopping` is set.
+
+    It stops between database operations, not by cancellation: a driver operation cancelled
+    midway can leave its connection unclosed.
+    """
 
     name: str
 
-    async def run(self, publish: Publish) -> None: ...
+    async def run(self, publish: Publish, stopping: asyncio.Event) -> None: ...
+
+
+async def pause(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when stopping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
 
 
 class TailingFeed:
@@ -65,14 +79,14 @@ class TailingFeed:
         self._gap_since: float | None = None
         self._given_up: dict[int, float] = {}
 
-    async def run(self, publish: Publish) -> None:
-        while True:
+    async def run(self, publish: Publish, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             try:
                 await self.poll(publish)
             except PyMongoError as exc:
                 log.warning("event tailing failed, retrying: %s", exc)
-                await asyncio.sleep(RETRY_SECONDS)
-            await asyncio.sleep(self._poll)
+                await pause(stopping, RETRY_SECONDS)
+            await pause(stopping, self._poll)
 
     async def poll(self, publish: Publish) -> None:
         """Deliver what became visible since the last poll, then move the low-water mark."""
@@ -128,25 +142,28 @@ class ChangeStreamFeed:
         self._db = db
         self._resume: Any = None
 
-    async def run(self, publish: Publish) -> None:
-        while True:
+    async def run(self, publish: Publish, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             try:
-                await self._follow(publish)
+                await self._follow(publish, stopping)
             except PyMongoError as exc:
                 log.warning("event change stream failed, resuming: %s", exc)
-                await asyncio.sleep(RETRY_SECONDS)
+                await pause(stopping, RETRY_SECONDS)
 
-    async def _follow(self, publish: Publish) -> None:
-        pipeline = [{"$match": {"operationType": "insert"}}]
-        async with await self._db.db.events.watch(pipeline, resume_after=self._resume) as stream:
-            async for change in stream:
+    async def _follow(self, publish: Publish, stopping: asyncio.Event) -> None:
+        async with await self._db.db.events.watch(
+            PIPELINE, resume_after=self._resume, max_await_time_ms=AWAIT_MS
+        ) as stream:
+            while not stopping.is_set():
+                change = await stream.try_next()  # None after AWAIT_MS without an event
                 self._resume = stream.resume_token
-                publish(from_bson(change["fullDocument"]))
+                if change is not None:
+                    publish(from_bson(change["fullDocument"]))
 
     async def open(self) -> bool:
         """Whether the server has change streams (checked once, at start-up)."""
         try:
-            stream = await self._db.db.events.watch([{"$match": {"operationType": "insert"}}])
+            stream = await self._db.db.events.watch(PIPELINE)
         except OperationFailure:
             return False
         self._resume = stream.resume_token

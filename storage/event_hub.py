@@ -9,7 +9,6 @@ bounded queue: one that does not keep up is dropped (`overflowed`), never waited
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 
@@ -90,19 +89,22 @@ class EventHub:
         self.queue_size = queue_size
         self._index: dict[Key, set[Subscriber]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.feed: Feed | None = None
 
     async def start(self) -> None:
         self.feed = await open_feed(self._db, poll_seconds=self._poll, gap_seconds=self._gap)
         log.info("event feed: %s", self.feed.name)
-        self._task = asyncio.create_task(self.feed.run(self.publish), name="event-feed")
+        self._stopping.clear()
+        self._task = asyncio.create_task(
+            self.feed.run(self.publish, self._stopping), name="event-feed"
+        )
 
     async def stop(self) -> None:
         """Stop reading and end every subscription (their streams complete)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await self._task
             self._task = None
         for members in self._index.values():
             for subscriber in members:

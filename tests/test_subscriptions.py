@@ -39,7 +39,7 @@ subscription($e: ID, $a: String) {
 
 @pytest.fixture
 def fast(settings: Settings) -> Settings:
-    return configured(settings, event_poll_seconds=0.02, event_gap_seconds=0.3)
+    return configured(settings, event_poll_seconds=0.02, event_gap_seconds=0.5)
 
 
 @pytest.fixture
@@ -455,7 +455,7 @@ async def test_the_server_pings_to_keep_the_connection_alive(settings: Settings)
 
 
 async def test_the_subscription_ends_when_the_token_expires(api: Api) -> None:
-    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=1))
+    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=2))
     async with websocket_client(api) as sockets, connected(sockets, token) as ws:
         await live(api, ws, 1)
         error = await failure(ws)
