@@ -99,12 +99,13 @@ class EventHub:
         self._task = asyncio.create_task(
             self.feed.run(self.publish, self._stopping), name="event-feed"
         )
+        self._task.add_done_callback(_report_crash)
 
     async def stop(self) -> None:
         """Stop reading and end every subscription (their streams complete)."""
         if self._task is not None:
             self._stopping.set()
-            await self._task
+            await asyncio.wait([self._task])  # a crash was reported when it happened
             self._task = None
         for members in self._index.values():
             for subscriber in members:
@@ -143,3 +144,8 @@ class EventHub:
                     dropped.append(subscriber)
         for subscriber in dropped:
             self.unsubscribe(subscriber)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.critical("the event feed stopped: no live events until restart", exc_info=error)
