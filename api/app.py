@@ -72,6 +72,8 @@ def create_app(
                 limits=limits,
                 graphiql=settings.graphiql,
                 keep_alive_seconds=settings.keep_alive_seconds,
+                hub=services.hub,
+                subscriptions_per_connection=settings.subscriptions_per_connection,
                 rate_limiter=(
                     RateLimiter(settings.rate_limit_per_minute)
                     if settings.rate_limit_per_minute

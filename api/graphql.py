@@ -15,9 +15,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import TokenVerifier, bearer_token
+from api.graphql_ws import handler_class
 from api.rate_limit import RateLimiter
 from domain.errors import Unauthenticated
 from resolvers.context import Context, Limits
+from storage.event_hub import EventHub
 from storage.store import Store
 
 
@@ -38,17 +40,20 @@ class GraphQLApp(GraphQL[Context, None]):
         limits: Limits,
         graphiql: bool,
         keep_alive_seconds: float,
+        hub: EventHub,
+        subscriptions_per_connection: int,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=True,
-            keep_alive=True,
-            keep_alive_interval=keep_alive_seconds,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=subscriptions_per_connection,
         )
+        self.graphql_transport_ws_handler_class = handler_class(keep_alive_seconds)
+        self.hub = hub
         self.store = store
         self.clock = clock
         self.verifier = verifier
@@ -88,7 +93,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = ContractContext(
-            store=self.store, viewer=None, limits=self.limits, clock=self.clock
+            store=self.store, viewer=None, limits=self.limits, clock=self.clock, hub=self.hub
         )
         if isinstance(request, Request):
             context.viewer = request.state.viewer

@@ -18,6 +18,7 @@ from scheduler.job import Options
 from scheduler.loop import run_periodically
 from storage.database import Database
 from storage.embedded import EmbeddedServer
+from storage.event_hub import EventHub
 from storage.store import Store
 
 log = logging.getLogger("contracts")
@@ -30,6 +31,7 @@ class Services:
     store: Store
     verifier: TokenVerifier
     embedded: EmbeddedServer | None
+    hub: EventHub
     # Replaced by tests that move time (the scheduler's dates, CSA flags).
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -41,7 +43,8 @@ class Services:
 async def running(
     settings: Settings, client_options: Mapping[str, Any] | None = None
 ) -> AsyncIterator[Services]:
-    """Start the database (embedded when no MONGODB_URI), migrate, and clean up after.
+    """Start the database (embedded when no MONGODB_URI), migrate, start the event hub, and
+    clean up after (the hub first: its subscriptions complete before the database closes).
 
     `client_options` go to `AsyncMongoClient` (tests and benchmarks add command listeners).
     """
@@ -57,13 +60,24 @@ async def running(
     try:
         if settings.migrate_on_start:
             await migrate(db)
-        yield Services(
-            settings=settings,
-            db=db,
-            store=Store(db),
-            verifier=TokenVerifier.from_settings(settings),
-            embedded=embedded,
+        hub = EventHub(
+            db,
+            poll_seconds=settings.event_poll_seconds,
+            gap_seconds=settings.event_gap_seconds,
+            queue_size=settings.subscriber_queue_size,
         )
+        await hub.start()
+        try:
+            yield Services(
+                settings=settings,
+                db=db,
+                store=Store(db),
+                verifier=TokenVerifier.from_settings(settings),
+                embedded=embedded,
+                hub=hub,
+            )
+        finally:
+            await hub.stop()
     finally:
         await db.close()
         if embedded is not None:

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     subscriber_queue_size: int = Field(1000, ge=10)
     keep_alive_seconds: float = Field(15, gt=0)
     event_poll_seconds: float = Field(0.2, gt=0, le=10)
+    event_gap_seconds: float = Field(
+        5, gt=0, le=300, description="How long a missing event seq is waited for."
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -67,3 +67,16 @@ class InvalidTransition(DomainError):
             f"{message}: {detail}" if detail else message,
             **{"from": from_status, "to": to_status},
         )
+
+
+class SubscriberTooSlow(DomainError):
+    """A subscription fell a full queue behind; resubscribe with `after` = `cursor`."""
+
+    code = "SUBSCRIBER_TOO_SLOW"
+
+    def __init__(self, cursor: str | None, queue_size: int) -> None:
+        super().__init__(
+            f"more than {queue_size} events waited for this subscriber; "
+            "subscribe again with `after` set to the last cursor received",
+            cursor=cursor,
+        )

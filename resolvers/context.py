@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from domain.errors import Unauthenticated
 from domain.party import Viewer
 from resolvers.loaders import Loaders
+from storage.event_hub import EventHub
 from storage.store import Store
 
 
@@ -35,6 +36,8 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     request_id: str | None = None
     auth_error: Unauthenticated | None = None
+    # The process's event fan-out; subscriptions need it, queries do not.
+    hub: EventHub | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from domain.errors import BadUserInput
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+
+from domain.errors import BadUserInput, NotFound, SubscriberTooSlow, Unauthenticated
 from domain.events import EntityType, Event
 from domain.party import Role, Viewer
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.events import EventScope
+
+CATCH_UP_PAGE = 500
 
 
 def event_scope(viewer: Viewer) -> EventScope:
@@ -42,3 +48,62 @@ async def events(
 
 async def count_events(ctx: Context, viewer: Viewer, entity_id: str | None) -> int:
     return await ctx.store.events.count(event_scope(viewer), entity_id)
+
+
+async def contract_events(
+    ctx: Context, viewer: Viewer, entity_id: str | None, after: str | None
+) -> AsyncGenerator[Event]:
+    """The viewer's events: those after `after` from the log, then live ones, each once.
+
+    The subscription joins the hub before reading the log, so an event committed during
+    the catch-up is either read there or queued live; the seqs read are skipped live.
+    Ends with UNAUTHENTICATED when the token expires, SUBSCRIBER_TOO_SLOW when the queue
+    overflows, and quietly when the process shuts down.
+    """
+    hub = ctx.hub
+    assert hub is not None, "subscriptions need the process's event hub"
+    cursor = parse_cursor(after)
+    scope = event_scope(viewer)
+    _seconds_left(viewer)
+    if entity_id is not None and not await ctx.store.events.page(scope, entity_id, None, 1):
+        # Every document has a CREATED event in its scope: none means unknown or not yours.
+        raise NotFound("Document", entity_id)
+    subscriber = hub.subscribe(scope, entity_id)
+    try:
+        read: set[int] = set()
+        last: str | None = after
+        while cursor is not None:
+            found = await ctx.store.events.page(scope, entity_id, cursor, CATCH_UP_PAGE)
+            for event in found:
+                read.add(event.seq)
+                last = event.id
+                yield event
+            cursor = found[-1].seq if len(found) == CATCH_UP_PAGE else None
+        while True:
+            try:
+                async with asyncio.timeout(_seconds_left(viewer)):
+                    await subscriber.wait()
+            except TimeoutError:
+                raise Unauthenticated("the token has expired") from None
+            if subscriber.overflowed:
+                raise SubscriberTooSlow(last, subscriber.size)
+            if subscriber.closed:
+                return
+            while subscriber.queue:
+                event = subscriber.queue.popleft()
+                if event.seq in read:
+                    continue
+                last = event.id
+                yield event
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+def _seconds_left(viewer: Viewer) -> float | None:
+    """Until the token expires (real time, as PyJWT checks it); refused once it has."""
+    if viewer.expires_at is None:
+        return None
+    left = (viewer.expires_at - datetime.now(UTC)).total_seconds()
+    if left <= 0:
+        raise Unauthenticated("the token has expired")
+    return left

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any, cast
 
@@ -58,3 +60,25 @@ class EventQueries:
         first: PageArgs = None,
     ) -> Connection[ContractEvent]:
         return await event_connection(info, entity_id, after, first)
+
+
+@strawberry.type(name="Subscription")
+class EventSubscription:
+    @strawberry.subscription(
+        permission_classes=GUARDED,
+        description=(
+            "The events the viewer may see, live. With `after` (an event cursor), first "
+            "those since it, then live: none twice, none lost."
+        ),
+    )
+    async def contract_events(
+        self,
+        info: Info[Context, Any],
+        entity_id: strawberry.ID | None = None,
+        after: str | None = None,
+    ) -> AsyncGenerator[ContractEvent]:
+        stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
+        # Closing this stream (the client completed, or disconnected) closes the resolver's.
+        async with aclosing(stream):
+            async for event in stream:
+                yield cast(ContractEvent, event)

@@ -22,8 +22,9 @@ from resolvers.paging import DEFAULT_PAGE_SIZE
 from schema.cost import query_cost_rule
 from schema.csa import CsaMutations, CsaQueries
 from schema.errors import ErrorCodes, code
-from schema.event import EventQueries
+from schema.event import EventQueries, EventSubscription
 from schema.party import PartyMutation, PartyQuery
+from schema.shared_events import SharedEventExecution
 from schema.sow import SowMutations, SowQueries
 
 Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries))
@@ -72,7 +73,13 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    return ContractSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return ContractSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=EventSubscription,
+        extensions=extensions,
+        execution_context_class=SharedEventExecution,
+    )
 
 
 __all__ = ["SchemaLimits", "build_schema"]

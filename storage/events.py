@@ -1,9 +1,9 @@
 """The event log (collection `events`), ordered by a gap-free sequence number.
 
 `seq` comes from a counter incremented inside the writing transaction: an aborted
-transaction gives its number back, and in MongoDB a second writer cannot take the counter
-until the first commits, so numbers become visible in order. Readers still tolerate a
-late commit (see `storage.event_feed`).
+transaction gives its number back, and a second writer cannot take the counter until the
+first commits (MongoDB: write conflict at once; the embedded server: at commit), so numbers
+become visible in order. Readers still tolerate a late commit (see `storage.event_feed`).
 """
 
 from __future__ import annotations
@@ -40,6 +40,14 @@ class EventScope:
         if self.agent_id is not None:
             query["agentId"] = ObjectId(self.agent_id)
         return query
+
+    def matches(self, event: Event) -> bool:
+        """Whether `event` is in this scope (the in-memory twin of `filter`)."""
+        return (
+            (self.entity_type is None or event.entity_type is self.entity_type)
+            and (self.client_id is None or event.client_id == self.client_id)
+            and (self.agent_id is None or event.agent_id == self.agent_id)
+        )
 
 
 def to_bson(seq: int, event: NewEvent) -> Document:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pymongo import monitoring
 
+from storage.event_feed import COMMENT as FEED_COMMENT
+
 # Driver housekeeping, not work a request asked for.
 IGNORED = frozenset({"endSessions", "hello", "isMaster", "ismaster", "ping", "killCursors"})
 
@@ -13,7 +15,7 @@ class CommandCounter(monitoring.CommandListener):
         self.commands: list[str] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in IGNORED:
+        if event.command_name not in IGNORED and event.command.get("comment") != FEED_COMMENT:
             self.commands.append(f"{event.command_name} {event.command.get(event.command_name)}")
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
-from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
-from httpx_ws.transport import ASGIWebSocketTransport
+from httpx_ws import WebSocketDisconnect
 
 from api.app import create_app
 from api.settings import Settings
 from domain.party import Role
 from tests.conftest import Api, configured, serve
+from tests.ws import connect, websocket_client
 
 VIEWER = "{ viewer { id } }"
 
@@ -209,24 +208,6 @@ async def test_rate_limit_zero_is_off(settings: Settings) -> None:
 
 
 # WebSocket handshake -----------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def websocket_client(api: Api) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        ASGIWebSocketTransport(app=api.app) as transport,
-        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
-    ):
-        yield client
-
-
-def connect(
-    client: httpx.AsyncClient, protocol: str = "graphql-transport-ws"
-) -> AbstractAsyncContextManager[AsyncWebSocketSession]:
-    return cast(
-        AbstractAsyncContextManager[AsyncWebSocketSession],
-        aconnect_ws("/graphql", client, subprotocols=[protocol]),
-    )
 
 
 async def test_bad_token_in_connection_init_closes_with_4403(api: Api) -> None:

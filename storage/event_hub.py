@@ -1,0 +1,151 @@
+"""One process's fan-out of the event feed to its subscribers, in memory.
+
+Subscribers are indexed by the key that lets an event reach them (all events, one
+client's SOW events, one agent's CSA events, one document), so matching an event costs
+a few dictionary lookups whatever the number of subscribers. Each subscriber has a
+bounded queue: one that does not keep up is dropped (`overflowed`), never waited for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from domain.events import EntityType, Event
+from storage.database import Database
+from storage.event_feed import Feed, open_feed
+from storage.events import EventScope
+
+log = logging.getLogger("contracts.events")
+
+Key = tuple[str, ...]
+ALL: Key = ("all",)
+
+
+class Subscriber:
+    """One subscription's queue of live events; read it with `next`."""
+
+    __slots__ = ("_ready", "closed", "key", "overflowed", "queue", "scope", "size")
+
+    def __init__(self, key: Key, scope: EventScope, size: int) -> None:
+        self.key = key
+        self.scope = scope
+        self.size = size
+        self.queue: deque[Event] = deque()
+        self.overflowed = False
+        self.closed = False
+        self._ready = asyncio.Event()
+
+    def offer(self, event: Event) -> bool:
+        """Queue `event`; False when the queue is full (the subscriber is then dropped)."""
+        if len(self.queue) >= self.size:
+            self.overflowed = True
+            self._ready.set()
+            return False
+        self.queue.append(event)
+        self._ready.set()
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def wait(self) -> None:
+        """Until an event is queued, or the subscriber is dropped or closed."""
+        if self.queue or self.overflowed or self.closed:
+            return
+        self._ready.clear()
+        await self._ready.wait()
+
+
+def subscription_key(scope: EventScope, entity_id: str | None) -> Key:
+    if entity_id is not None:
+        return ("entity", entity_id)
+    if scope.client_id is not None:
+        return ("client", scope.client_id)
+    if scope.agent_id is not None:
+        return ("agent", scope.agent_id)
+    return ALL
+
+
+def event_keys(event: Event) -> tuple[Key, ...]:
+    """The keys of the subscribers that may receive `event` (scope still checked per key)."""
+    keys: list[Key] = [ALL, ("entity", event.entity_id)]
+    if event.entity_type is EntityType.SOW and event.client_id is not None:
+        keys.append(("client", event.client_id))
+    if event.entity_type is EntityType.CSA and event.agent_id is not None:
+        keys.append(("agent", event.agent_id))
+    return tuple(keys)
+
+
+class EventHub:
+    """Runs the process's one feed reader and fans each event out to its subscribers."""
+
+    def __init__(self, db: Database, *, poll_seconds: float, gap_seconds: float, queue_size: int):
+        self._db = db
+        self._poll = poll_seconds
+        self._gap = gap_seconds
+        self.queue_size = queue_size
+        self._index: dict[Key, set[Subscriber]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self.feed: Feed | None = None
+
+    async def start(self) -> None:
+        self.feed = await open_feed(self._db, poll_seconds=self._poll, gap_seconds=self._gap)
+        log.info("event feed: %s", self.feed.name)
+        self._stopping.clear()
+        self._task = asyncio.create_task(
+            self.feed.run(self.publish, self._stopping), name="event-feed"
+        )
+        self._task.add_done_callback(_report_crash)
+
+    async def stop(self) -> None:
+        """Stop reading and end every subscription (their streams complete)."""
+        if self._task is not None:
+            self._stopping.set()
+            await asyncio.wait([self._task])  # a crash was reported when it happened
+            self._task = None
+        for members in self._index.values():
+            for subscriber in members:
+                subscriber.close()
+        self._index.clear()
+
+    def subscribe(self, scope: EventScope, entity_id: str | None) -> Subscriber:
+        subscriber = Subscriber(subscription_key(scope, entity_id), scope, self.queue_size)
+        self._index.setdefault(subscriber.key, set()).add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        members = self._index.get(subscriber.key)
+        if members is not None:
+            members.discard(subscriber)
+            if not members:
+                del self._index[subscriber.key]
+
+    @property
+    def subscribers(self) -> int:
+        return sum(len(members) for members in self._index.values())
+
+    def publish(self, event: Event) -> None:
+        """Hand `event` to every subscriber allowed to see it; drop those that are full."""
+        dropped: list[Subscriber] = []
+        for key in event_keys(event):
+            members = self._index.get(key)
+            if not members:
+                continue
+            # Keys other than the scope's own (one document) hold mixed scopes.
+            check = key[0] == "entity"
+            for subscriber in members:
+                if check and not subscriber.scope.matches(event):
+                    continue
+                if not subscriber.offer(event):
+                    dropped.append(subscriber)
+        for subscriber in dropped:
+            self.unsubscribe(subscriber)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.critical("the event feed stopped: no live events until restart", exc_info=error)

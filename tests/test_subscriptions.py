@@ -1,0 +1,477 @@
+"""`contractEvents` over graphql-transport-ws: scope per role, resume, scale-out, ordering.
+
+Every test drives the real app through a WebSocket; events come from mutations or, for
+CSA events (built elsewhere) and for interleaved transactions, from rows written through
+storage into the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from httpx_ws import AsyncWebSocketSession
+from pymongo.errors import PyMongoError
+
+from api.settings import Settings
+from api.tokens import mint_token
+from domain.events import EntityType, EventType, NewEvent
+from domain.party import Actor, Role
+from schema.shared_events import RESULTS
+from storage import events as event_log
+from storage.database import Database
+from storage.event_feed import last_seq
+from storage.event_hub import EventHub
+from storage.store import Store
+from tests.conftest import Api, Clock, configured, serve
+from tests.sow_helpers import create_client, create_sow, transition
+from tests.ws import connected, receive, websocket_client
+
+SUBSCRIPTION = """
+subscription($e: ID, $a: String) {
+  contractEvents(entityId: $e, after: $a) { id type entityType entityId toStatus }
+}
+"""
+
+
+@pytest.fixture
+def fast(settings: Settings) -> Settings:
+    return configured(settings, event_poll_seconds=0.02, event_gap_seconds=0.5)
+
+
+@pytest.fixture
+async def api(fast: Settings, clock: Clock) -> AsyncIterator[Api]:
+    async with serve(fast, clock) as running:
+        yield running
+
+
+def hub(api: Api) -> EventHub:
+    found: EventHub = api.app.state.services.hub
+    return found
+
+
+def database(api: Api) -> Database:
+    found: Database = api.app.state.services.db
+    return found
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Until `condition` holds: it reads the app's state, which signals nothing."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def subscribe(
+    ws: AsyncWebSocketSession,
+    op: str = "1",
+    *,
+    entity_id: str | None = None,
+    after: str | None = None,
+) -> None:
+    variables = {"e": entity_id, "a": after}
+    payload = {"query": SUBSCRIPTION, "variables": variables}
+    await ws.send_json({"id": op, "type": "subscribe", "payload": payload})
+
+
+async def live(api: Api, ws: AsyncWebSocketSession, subscribers: int, **kw: Any) -> None:
+    """Subscribe and wait until the hub holds the subscription (live only: no catch-up)."""
+    await subscribe(ws, **kw)
+    await eventually(lambda: hub(api).subscribers >= subscribers)
+
+
+async def take(ws: AsyncWebSocketSession, count: int) -> list[dict[str, Any]]:
+    """The next `count` events of the connection's subscription."""
+    found = []
+    for _ in range(count):
+        message = await receive(ws)
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+        found.append(message["payload"]["data"]["contractEvents"])
+    return found
+
+
+async def failure(ws: AsyncWebSocketSession) -> dict[str, Any]:
+    """The error that ends the subscription: an `error` message, or a `next` with errors
+    (raised once the stream runs) followed by `complete`."""
+    message = await receive(ws)
+    if message["type"] == "error":
+        first: dict[str, Any] = message["payload"][0]
+        return first
+    assert message["type"] == "next", message
+    assert await receive(ws) == {"id": message["id"], "type": "complete"}
+    error: dict[str, Any] = message["payload"]["errors"][0]
+    return error
+
+
+def csa_event(agent_id: str, *, client_id: str | None = None, entity_id: str = "") -> NewEvent:
+    return NewEvent(
+        type=EventType.CREATED,
+        entity_type=EntityType.CSA,
+        entity_id=entity_id or Store.new_id(),
+        from_status=None,
+        to_status="DRAFT",
+        version=1,
+        actor=Actor(id="staff", role=Role.COMPLIANCE),
+        at=datetime.now(UTC),
+        client_id=client_id,
+        agent_id=agent_id,
+    )
+
+
+async def write(api: Api, *new: NewEvent) -> None:
+    """Events appended as a writer does: counter and rows in one transaction."""
+    db = database(api)
+    await db.in_transaction(lambda session: event_log.append(db, session, new))
+
+
+async def submit(api: Api, client_id: str, sow: dict[str, Any]) -> None:
+    token = api.token(Role.CLIENT, client_id=client_id)
+    await api.ok(transition("submitSow"), {"id": sow["id"], "v": sow["version"]}, token=token)
+
+
+# Delivery and scope ------------------------------------------------------------------------
+
+
+async def test_each_role_gets_live_exactly_the_events_it_may_see(api: Api) -> None:
+    acme, globex = await create_client(api, "Acme"), await create_client(api, "Globex")
+    agent, other_agent = Store.new_id(), Store.new_id()
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.CLIENT, client_id=acme)) as client,
+        connected(sockets, api.token(Role.CLIENT, client_id=globex)) as rival,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as agent_ws,
+        connected(sockets, api.token(Role.COMPLIANCE)) as staff,
+    ):
+        for count, ws in enumerate((client, rival, agent_ws, staff), start=1):
+            await live(api, ws, count)
+        sow = await create_sow(api, acme)
+        await submit(api, acme, sow)
+        # A CSA event names the SOW's client too: the client still never sees it.
+        await write(api, csa_event(other_agent, client_id=acme), csa_event(agent))
+
+        mine = await take(client, 2)
+        assert [(e["type"], e["entityId"]) for e in mine] == [
+            ("CREATED", sow["id"]),
+            ("SUBMITTED", sow["id"]),
+        ]
+        assert [e["type"] for e in await take(staff, 4)] == [
+            "CREATED",
+            "SUBMITTED",
+            "CREATED",
+            "CREATED",
+        ]
+        (own,) = await take(agent_ws, 1)
+        assert own["entityType"] == "CSA"
+
+        # Nothing else was queued for the others: their next event is their own.
+        theirs = await create_sow(api, globex)
+        await write(api, csa_event(agent))
+        assert [e["entityId"] for e in await take(rival, 1)] == [theirs["id"]]
+        assert [e["entityType"] for e in await take(agent_ws, 1)] == ["CSA"]
+        sow2 = await create_sow(api, acme)
+        assert [e["entityId"] for e in await take(client, 1)] == [sow2["id"]]
+
+
+async def test_entity_id_narrows_to_one_document_in_scope(api: Api) -> None:
+    acme, globex = await create_client(api, "Acme"), await create_client(api, "Globex")
+    watched, other, foreign = (
+        await create_sow(api, acme),
+        await create_sow(api, acme),
+        await create_sow(api, globex),
+    )
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.CLIENT, client_id=acme)) as ws,
+    ):
+        for op, entity in (("x", foreign["id"]), ("y", Store.new_id()), ("z", "not-an-id")):
+            await subscribe(ws, op, entity_id=entity)
+            error = await failure(ws)
+            assert error["extensions"]["code"] == "NOT_FOUND", entity
+        await live(api, ws, 1, entity_id=watched["id"])
+        await submit(api, acme, other)
+        await submit(api, acme, watched)
+        assert [(e["entityId"], e["type"]) for e in await take(ws, 1)] == [
+            (watched["id"], "SUBMITTED")
+        ]
+
+
+async def test_an_agent_cannot_subscribe_to_a_sow(api: Api) -> None:
+    acme = await create_client(api)
+    sow = await create_sow(api, acme)
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=Store.new_id())) as ws,
+    ):
+        await subscribe(ws, entity_id=sow["id"])
+        assert (await failure(ws))["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_alike_subscriptions_share_one_execution_per_event(api: Api) -> None:
+    acme = await create_client(api)
+    token = api.token(Role.CLIENT, client_id=acme)
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, token) as first,
+        connected(sockets, token) as second,
+        connected(sockets, api.token(Role.COMPLIANCE)) as staff,
+    ):
+        for count, ws in enumerate((first, second, staff), start=1):
+            await live(api, ws, count)
+        hits, misses = RESULTS.hits, RESULTS.misses
+        await create_sow(api, acme)
+        frames = [await take(ws, 1) for ws in (first, second, staff)]
+        assert frames[0] == frames[1] == frames[2]
+        # One execution per scope (the client's, compliance's); the second client reuses.
+        assert (RESULTS.misses - misses, RESULTS.hits - hits) == (2, 1)
+
+
+# Resume, ordering ----------------------------------------------------------------------
+
+
+async def test_resume_after_a_cursor_replays_the_missed_then_goes_live(api: Api) -> None:
+    acme = await create_client(api)
+    token = api.token(Role.CLIENT, client_id=acme)
+    first = await create_sow(api, acme)
+    async with websocket_client(api) as sockets, connected(sockets, token) as ws:
+        await subscribe(ws, after="0")
+        (created,) = await take(ws, 1)
+    # Disconnected: the subscription is gone from the hub, and these are missed.
+    await eventually(lambda: hub(api).subscribers == 0)
+    await submit(api, acme, first)
+    second = await create_sow(api, acme)
+    async with websocket_client(api) as sockets, connected(sockets, token) as ws:
+        await subscribe(ws, after=created["id"])
+        missed = await take(ws, 2)
+        assert [(e["type"], e["entityId"]) for e in missed] == [
+            ("SUBMITTED", first["id"]),
+            ("CREATED", second["id"]),
+        ]
+        await eventually(lambda: hub(api).subscribers == 1)
+        third = await create_sow(api, acme)
+        (fresh,) = await take(ws, 1)
+        assert fresh["entityId"] == third["id"]
+        ids = [int(e["id"]) for e in [created, *missed, fresh]]
+        assert ids == sorted(set(ids))
+
+
+async def test_events_during_the_catch_up_are_delivered_once(api: Api) -> None:
+    """The seam: writes racing the replay reach the subscriber exactly once, in order."""
+    agent = Store.new_id()
+    await write(api, *(csa_event(agent) for _ in range(5)))
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
+    ):
+        await subscribe(ws, after="0")
+
+        async def writer() -> None:
+            for _ in range(5):
+                await write(api, csa_event(agent))
+
+        racing = asyncio.create_task(writer())
+        got = await take(ws, 10)
+        await racing
+        ids = [int(e["id"]) for e in got]
+        assert ids == sorted(set(ids))
+        assert len(ids) == 10
+        await write(api, csa_event(agent))
+        (last,) = await take(ws, 1)
+        assert int(last["id"]) == max(ids) + 1
+
+
+async def test_bad_cursor_is_bad_user_input(api: Api) -> None:
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        await subscribe(ws, after="yesterday")
+        error = await failure(ws)
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+# Several processes, concurrent writers ----------------------------------------------------
+
+
+async def test_an_event_written_by_one_instance_reaches_subscribers_of_another(
+    api: Api, fast: Settings
+) -> None:
+    acme = await create_client(api)
+    async with (
+        serve(fast) as other,
+        websocket_client(other) as sockets,
+        connected(sockets, other.token(Role.CLIENT, client_id=acme)) as ws,
+    ):
+        await live(other, ws, 1)
+        sow = await create_sow(api, acme)
+        await submit(api, acme, sow)
+        assert [e["type"] for e in await take(ws, 2)] == ["CREATED", "SUBMITTED"]
+
+
+async def test_events_committed_out_of_seq_order_are_each_delivered_once(api: Api) -> None:
+    """Seq N+1 becomes visible before N: both arrive, N late, neither twice.
+
+    On the embedded server a transaction that wrote to `events` fails at commit when another
+    write to `events` committed meanwhile (first committer wins), so an open transaction
+    cannot be overtaken there; N is made visible late by writing it late, which is all the
+    reader can observe of a late commit on MongoDB.
+    """
+    agent = Store.new_id()
+    db = database(api)
+    seq = await last_seq(db)
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
+    ):
+        await live(api, ws, 1)
+        await db.db.events.insert_one(event_log.to_bson(seq + 2, csa_event(agent)))
+        (early,) = await take(ws, 1)
+        assert early["id"] == str(seq + 2)
+        await asyncio.sleep(0.1)  # several polls see the gap at seq + 1, none gives it up
+        await db.db.events.insert_one(event_log.to_bson(seq + 1, csa_event(agent)))
+        await db.db.events.insert_one(event_log.to_bson(seq + 3, csa_event(agent)))
+        assert [e["id"] for e in await take(ws, 2)] == [str(seq + 1), str(seq + 3)]
+        assert getattr(hub(api).feed, "low_water", None) == seq + 3
+
+
+async def test_a_transaction_overtaken_on_the_log_retries_with_the_next_seq(api: Api) -> None:
+    """Two writers interleaved: the one still open when the other commits must retry.
+
+    The loser is another process (its own client): on the embedded server a server session
+    whose commit failed keeps failing every later transaction (mongoeco 4.11).
+    """
+    agent = Store.new_id()
+    await write(api, csa_event(Store.new_id()))  # the counter exists: both increment it
+    seq = await last_seq(database(api))
+    other = Database(api.settings.mongodb_uri or "", api.settings.mongodb_database)
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
+    ):
+        await live(api, ws, 1)
+        async with other.client.start_session() as slow:
+            await slow.start_transaction()
+            await event_log.append(other, slow, (csa_event(agent),))
+            await write(api, csa_event(agent))
+            with pytest.raises(PyMongoError):
+                await slow.commit_transaction()
+        await other.close()
+        await write(api, csa_event(agent))
+        assert [e["id"] for e in await take(ws, 2)] == [str(seq + 1), str(seq + 2)]
+
+
+async def test_a_gap_is_given_up_after_a_while_and_still_delivered_if_it_turns_up(
+    api: Api,
+) -> None:
+    agent = Store.new_id()
+    db = database(api)
+    seq = await last_seq(db)
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
+    ):
+        await live(api, ws, 1)
+        await db.db.events.insert_one(event_log.to_bson(seq + 2, csa_event(agent)))
+        assert [e["id"] for e in await take(ws, 1)] == [str(seq + 2)]
+        feed = hub(api).feed
+        await eventually(lambda: getattr(feed, "low_water", 0) == seq + 2)  # given up
+        await db.db.events.insert_one(event_log.to_bson(seq + 3, csa_event(agent)))
+        await db.db.events.insert_one(event_log.to_bson(seq + 1, csa_event(agent)))
+        got = sorted(e["id"] for e in await take(ws, 2))
+        assert got == sorted([str(seq + 1), str(seq + 3)])
+        await db.db.events.insert_one(event_log.to_bson(seq + 4, csa_event(agent)))
+        assert [e["id"] for e in await take(ws, 1)] == [str(seq + 4)]
+
+
+async def test_an_aborted_transaction_gives_its_seq_to_the_next_writer(api: Api) -> None:
+    agent = Store.new_id()
+    db = database(api)
+    seq = await last_seq(db)
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
+    ):
+        await live(api, ws, 1)
+        async with db.client.start_session() as aborted:
+            await aborted.start_transaction()
+            await event_log.append(db, aborted, (csa_event(agent),))
+            await aborted.abort_transaction()
+        await write(api, csa_event(agent))
+        assert [e["id"] for e in await take(ws, 1)] == [str(seq + 1)]
+
+
+# Slow subscribers, limits, expiry, shutdown -----------------------------------------------
+
+
+async def test_a_subscriber_whose_queue_overflows_is_ended_and_can_resume(
+    settings: Settings,
+) -> None:
+    small = configured(settings, event_poll_seconds=0.05, subscriber_queue_size=10)
+    async with serve(small) as api:
+        flooded, calm = Store.new_id(), Store.new_id()
+        async with (
+            websocket_client(api) as sockets,
+            connected(sockets, api.token(Role.AGENT, agent_id=flooded)) as slow,
+            connected(sockets, api.token(Role.AGENT, agent_id=calm)) as other,
+        ):
+            await live(api, slow, 1)
+            await live(api, other, 2)
+            # One transaction: one poll hands all of them over before anyone can read.
+            await write(api, *(csa_event(flooded) for _ in range(12)), csa_event(calm))
+            error = await failure(slow)
+            assert error["extensions"]["code"] == "SUBSCRIBER_TOO_SLOW"
+            assert error["extensions"].get("cursor") is None  # nothing was delivered
+            assert len(await take(other, 1)) == 1
+            await subscribe(slow, "2", after="0")
+            assert len(await take(slow, 12)) == 12
+
+
+async def test_subscriptions_per_connection_are_capped(settings: Settings) -> None:
+    async with (
+        serve(configured(settings, subscriptions_per_connection=2)) as api,
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        await live(api, ws, 1, op="1")
+        await live(api, ws, 2, op="2")
+        await subscribe(ws, "3")
+        message = await receive(ws)
+        assert (message["type"], message["id"]) == ("error", "3")
+        assert "limit" in message["payload"][0]["message"]
+
+
+async def test_the_server_pings_to_keep_the_connection_alive(settings: Settings) -> None:
+    async with (
+        serve(configured(settings, keep_alive_seconds=0.05)) as api,
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        assert (await ws.receive_json(timeout=2))["type"] == "ping"
+        await ws.send_json({"type": "pong"})
+        assert (await ws.receive_json(timeout=2))["type"] == "ping"
+
+
+async def test_the_subscription_ends_when_the_token_expires(api: Api) -> None:
+    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=2))
+    async with websocket_client(api) as sockets, connected(sockets, token) as ws:
+        await live(api, ws, 1)
+        error = await failure(ws)
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert hub(api).subscribers == 0
+        # Within the verifier's leeway the handshake passed; subscribing now is refused.
+        await subscribe(ws, "2")
+        assert (await failure(ws))["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_shutdown_completes_every_subscription(api: Api) -> None:
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        await live(api, ws, 1)
+        await hub(api).stop()
+        assert (await receive(ws)) == {"id": "1", "type": "complete"}
+        assert hub(api).subscribers == 0
