@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from api.settings import Settings
 from scheduler.job import Options, Report
@@ -145,3 +146,16 @@ async def test_concurrent_passes_in_two_processes_do_each_csa_change_once(
         assert totals == {"CSA:ACTIVATED": 4, "CSA:RENEWAL_DUE": 4, "CSA:EXPIRED": 4}
         for csa in csas:
             assert await csa_state(two, csa) == ("EXPIRED", [ACTIVATED, RENEWAL_DUE, EXPIRED])
+
+
+async def test_a_csa_stored_before_the_notice_marker_existed_gets_its_notice(
+    api: Api, clock: Clock
+) -> None:
+    (csa,) = await executed_csas(api)
+    clock.now = datetime(2026, 6, 15, tzinfo=UTC)
+    await run(api, clock)
+    db = api.app.state.services.db.db
+    await db.csas.update_one({"_id": ObjectId(csa["id"])}, {"$unset": {"renewalDueAt": ""}})
+    clock.now = datetime(2026, 8, 15, tzinfo=UTC)
+    assert csa_events(await run(api, clock)) == {"CSA:RENEWAL_DUE": 1}
+    assert await csa_state(api, csa) == ("ACTIVE", [ACTIVATED, RENEWAL_DUE])
