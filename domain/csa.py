@@ -15,7 +15,8 @@ from pydantic import Field
 from domain.changes import Change
 from domain.errors import BadUserInput, Forbidden, InvalidTransition
 from domain.events import EntityType, EventType, NewEvent
-from domain.party import Actor, Agent, AgentStatus, Role, Viewer
+from domain.party import SYSTEM, Actor, Agent, AgentStatus, Role, Viewer
+from domain.schedule import local_date
 from domain.sow import IN_FORCE, Sow, require_reason
 from domain.values import (
     CurrencyCode,
@@ -120,6 +121,8 @@ class Csa:
     termination_reason: CsaTerminationReason | None
     renewal_of: str | None
     renewed_by: str | None
+    # When the scheduler gave notice (RENEWAL_DUE) of the coming expiry: once per CSA.
+    renewal_due_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -246,6 +249,7 @@ def _created(
         termination_reason=None,
         renewal_of=renewal_of,
         renewed_by=None,
+        renewal_due_at=None,
         created_at=now,
         updated_at=now,
     )
@@ -544,3 +548,40 @@ def flags(csa: Csa, policy: CsaPolicy) -> list[CsaFlag]:
     if (csa.sow_go_live_date - csa.produced_at.date()).days < policy.min_lead_days:
         found.append(CsaFlag.LATE_PRODUCTION)
     return found
+
+
+def scheduled(csa: Csa, now: datetime, renewal_notice_days: int) -> Change[Csa] | None:
+    """The scheduler's change for this CSA at instant `now`, if one is due.
+
+    `effectiveDate` and `expirationDate` are local dates in `hoursOfService.timeZone` (see
+    `domain.schedule`): EXECUTED -> ACTIVE once that zone's date reaches the effective date,
+    ACTIVE -> EXPIRED once it reaches the expiration date; a CSA past both takes both steps.
+    An ACTIVE CSA not renewed gets one RENEWAL_DUE from `renewal_notice_days` before its
+    expiration date: `renewal_due_at` records it, so the notice is given once. None when
+    nothing is due, so a second run changes nothing.
+    """
+    today = local_date(now, csa.terms.hours_of_service.time_zone)
+    return _scheduled_on(csa, today, now, timedelta(days=renewal_notice_days))
+
+
+def _scheduled_on(csa: Csa, today: date, now: datetime, notice: timedelta) -> Change[Csa] | None:
+    if csa.status is CsaStatus.EXECUTED and today >= csa.terms.effective_date:
+        activated = _transition(csa, CsaStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
+        following = _scheduled_on(activated.after, today, now, notice)
+        if following is None:
+            return activated
+        return Change(csa, following.after, (), activated.events + following.events)
+    if csa.status is not CsaStatus.ACTIVE:
+        return None
+    if today >= csa.terms.expiration_date:
+        return _transition(csa, CsaStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
+    if (
+        csa.renewed_by is None
+        and csa.renewal_due_at is None
+        and today >= csa.terms.expiration_date - notice
+    ):
+        after = dataclasses.replace(
+            csa, renewal_due_at=now, revision=csa.revision + 1, updated_at=now
+        )
+        return Change(csa, after, (), (_event(csa, EventType.RENEWAL_DUE, SYSTEM, now),))
+    return None

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scheduler import sows
+from scheduler import csas, sows
 from scheduler.job import Job, Options, Report, sweep
 from storage.store import Store
 
-JOBS: tuple[Job[Any], ...] = (sows.JOB,)
-"""The extension point: each further kind of scheduled work (CSA activation, expiry and
-RENEWAL_DUE) is one more `Job` here."""
+JOBS: tuple[Job[Any], ...] = (sows.JOB, csas.JOB)
+"""Every kind of scheduled work; a further one is one more `Job` here."""
 
 
 async def run_once(store: Store, now: datetime, options: Options | None = None) -> Report:

@@ -90,6 +90,7 @@ def to_bson(csa: Csa) -> Document:
         "terminationReason": csa.termination_reason.value if csa.termination_reason else None,
         "renewalOf": optional_id(csa.renewal_of),
         "renewedBy": optional_id(csa.renewed_by),
+        "renewalDueAt": csa.renewal_due_at,
         "createdAt": csa.created_at,
         "updatedAt": csa.updated_at,
     }
@@ -118,6 +119,8 @@ def from_bson(doc: Mapping[str, Any]) -> Csa:
         termination_reason=CsaTerminationReason(reason) if reason else None,
         renewal_of=optional_str(doc.get("renewalOf")),
         renewed_by=optional_str(doc.get("renewedBy")),
+        # Absent from documents written before the scheduler gave notices.
+        renewal_due_at=doc.get("renewalDueAt"),
         created_at=doc["createdAt"],
         updated_at=doc["updatedAt"],
     )
@@ -222,3 +225,34 @@ class CsaStore:
             )
             for sow_id in sow_ids
         }
+
+    async def due_for_schedule(
+        self, through: date, notice_through: date, after: str | None, limit: int
+    ) -> list[Csa]:
+        """CSAs the scheduler may have to move, in id order after the id `after` (one batch):
+        EXECUTED with effectiveDate, or ACTIVE with expirationDate, on or before `through`;
+        ACTIVE, not renewed and not yet given notice, expiring on or before `notice_through`.
+
+        `through` is the latest date anywhere (`domain.schedule.latest_local_date`) and
+        `notice_through` that plus the notice period: the result may hold CSAs not yet due
+        in their own time zone, which the domain skips.
+        """
+        active = CsaStatus.ACTIVE.value
+        query: Document = {
+            "$or": [
+                {"status": CsaStatus.EXECUTED.value, "effectiveDate": {"$lte": day(through)}},
+                {"status": active, "expirationDate": {"$lte": day(through)}},
+                # Null matches a missing field too: documents older than the notice marker.
+                {
+                    "status": active,
+                    "renewalDueAt": None,
+                    "renewedBy": None,
+                    "expirationDate": {"$lte": day(notice_through)},
+                },
+            ]
+        }
+        if after is not None:
+            query["_id"] = {"$gt": ObjectId(after)}
+        async with self._db.access():
+            cursor = self._db.db.csas.find(query).sort("_id", 1).limit(limit)
+            return [from_bson(doc) async for doc in cursor]

@@ -15,32 +15,11 @@ from bson import ObjectId
 
 from api.cli import main
 from api.settings import Settings
-from domain.party import Role
-from scheduler.job import Options, Report
+from scheduler.job import Options
 from scheduler.run import run_once
 from tests.conftest import Api, Clock, configured, serve
+from tests.scheduler_helpers import run, state
 from tests.sow_helpers import SOW_TERMS, create_client, signed_sow
-
-STATE = """
-query($id: ID!) {
-  sow(id: $id) { status }
-  events(entityId: $id) { edges { node { type fromStatus toStatus actor { id role } } } }
-}
-"""
-
-
-async def state(api: Api, sow_id: str) -> tuple[str, list[tuple[str, str, str]]]:
-    """The SOW's status and its scheduler events (type, from, to)."""
-    data = await api.ok(STATE, {"id": sow_id}, token=api.token(Role.COMPLIANCE))
-    nodes = [edge["node"] for edge in data["events"]["edges"]]
-    system = [n for n in nodes if n["actor"] == {"id": "system", "role": None}]
-    return data["sow"]["status"], [(n["type"], n["fromStatus"], n["toStatus"]) for n in system]
-
-
-async def run(api: Api, clock: Clock) -> Report:
-    report = await run_once(api.app.state.services.store, clock())
-    assert report.errors == 0
-    return report
 
 
 def zoned(time_zone: str) -> dict[str, Any]:
