@@ -18,6 +18,7 @@ from domain.party import SYSTEM, Actor, Role, Viewer
 from domain.values import (
     Channel,
     CurrencyCode,
+    FieldError,
     LanguageTag,
     LongText,
     Money,
@@ -30,6 +31,7 @@ from domain.values import (
     Terms,
     _unique,
     parse_terms,
+    unique_metrics,
 )
 from domain.versioning import (
     Signature,
@@ -81,7 +83,7 @@ class ServiceCredit(Terms):
     @model_validator(mode="after")
     def _within_cap(self) -> Self:
         if self.percent_of_fees > self.cap_percent:
-            raise ValueError("percentOfFees exceeds capPercent")
+            raise FieldError("percentOfFees", "percentOfFees exceeds capPercent")
         return self
 
 
@@ -100,7 +102,9 @@ class SowTerms(Terms):
     pricing: Pricing
     payment_terms_days: Annotated[int, Field(ge=0, le=365)]
     sla_targets: SlaTargets
-    service_credits: Annotated[list[ServiceCredit], Field(max_length=6)]
+    service_credits: Annotated[
+        list[ServiceCredit], Field(max_length=6), AfterValidator(unique_metrics)
+    ]
     confidentiality: LongText | None = None
     termination_clause: LongText | None = None
     dispute_resolution: DisputeResolution
@@ -108,12 +112,14 @@ class SowTerms(Terms):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.end_date <= self.go_live_date:
-            raise ValueError("endDate must be after goLiveDate")
+            raise FieldError("endDate", "endDate must be after goLiveDate")
         targets = {target.metric for target in self.sla_targets}
-        for credit in self.service_credits:
+        for index, credit in enumerate(self.service_credits):
             if credit.metric not in targets:
-                raise ValueError(f"service credit for {credit.metric}, which has no SLA target")
-        _unique([credit.metric for credit in self.service_credits])
+                raise FieldError(
+                    f"serviceCredits[{index}].metric",
+                    f"service credit for {credit.metric}, which has no SLA target",
+                )
         return self
 
 

@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.paging import DEFAULT_PAGE_SIZE
@@ -23,6 +24,7 @@ from schema.cost import query_cost_rule
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries
 from schema.party import PartyMutation, PartyQuery
+from schema.scalars import SCALAR_MAP
 from schema.sow import SowMutations, SowQueries
 
 Query = merge_types("Query", (PartyQuery, SowQueries, EventQueries))
@@ -45,8 +47,9 @@ class ContractSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Instead of Strawberry's default (log every error): refusals are not server
         # errors; `code` logs internal ones.
+        document = getattr(execution_context, "graphql_document", None)
         for error in errors:
-            code(error)
+            code(error, document)
 
 
 def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
@@ -64,7 +67,12 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    return ContractSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return ContractSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
 
 
 __all__ = ["SchemaLimits", "build_schema"]
