@@ -338,7 +338,7 @@ def terminate(
     _require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
     check_expected_version(expected_version, sow.version)
     _require_status(sow, SowStatus.TERMINATED, *IN_FORCE)
-    return _transition(
+    change = _transition(
         sow,
         SowStatus.TERMINATED,
         EventType.TERMINATED,
@@ -347,6 +347,11 @@ def terminate(
         reason=require_reason(reason),
         pending_amendment=None,
     )
+    if sow.pending_amendment is None:
+        return change
+    # A proposal the termination leaves unanswered can never take effect.
+    dropped = dataclasses.replace(sow.pending_amendment.version, state=VersionState.REJECTED)
+    return dataclasses.replace(change, versions=(dropped,))
 
 
 def propose_amendment(
