@@ -14,7 +14,9 @@ PROPOSE = """
 mutation($id: ID!, $v: Int!, $t: SowTermsPatch!, $s: String!) {
   proposeSowAmendment(id: $id, expectedVersion: $v, terms: $t, changeSummary: $s) {
     version terms { billingTerm }
-    pendingAmendment { version { number state changeSummary author { role } } terms { billingTerm } }
+    pendingAmendment {
+      version { number state changeSummary author { role } } terms { billingTerm }
+    }
   }
 }
 """
