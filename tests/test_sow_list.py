@@ -162,7 +162,8 @@ async def test_events_page_in_order_for_one_sow_and_for_all(
 
     assert [e["type"] for e in mine] == ["CREATED", "SUBMITTED", "REVIEW_STARTED"]
     ids = [int(e["id"]) for e in everything]
-    assert ids == sorted(ids) and len(set(ids)) == len(ids) == 9
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids) == 9
     assert {e["entityId"] for e in client_view} == {s["id"] for s in two_companies["acme_sows"]}
     nested = await api.ok(
         "query($id: ID!) { sow(id: $id) { events(first: 2) { totalCount edges { node { type } }"
