@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ async def state(api: Api, sow_id: str) -> dict[str, Any]:
     return found
 
 
-def codes(bodies: list[dict[str, Any]]) -> list[str]:
+def codes(bodies: Iterable[dict[str, Any]]) -> list[str]:
     """Each answer's error code, "OK" for a success, sorted."""
     return sorted(
         body["errors"][0]["extensions"]["code"] if body.get("errors") else "OK" for body in bodies
