@@ -8,28 +8,8 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api
+from tests.sow_helpers import SOW_TERMS
 
-TERMS: dict[str, Any] = {
-    "title": "Tier 1 support",
-    "programName": "Acme Care",
-    "scope": ["INBOUND_VOICE"],
-    "languages": ["en-US"],
-    "serviceHours": {
-        "timeZone": "America/New_York",
-        "days": ["MONDAY"],
-        "opensAt": "08:00",
-        "closesAt": "20:00",
-    },
-    "agentsRequired": 25,
-    "goLiveDate": "2026-06-01",
-    "endDate": "2027-05-31",
-    "billingTerm": "MONTHLY",
-    "pricing": {"rate": "18.50", "unit": "PER_HOUR", "currency": "USD"},
-    "paymentTermsDays": 30,
-    "slaTargets": [{"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20}],
-    "serviceCredits": [{"metric": "SERVICE_LEVEL", "percentOfFees": 2, "capPercent": 10}],
-    "disputeResolution": "ARBITRATION",
-}
 COUNT = "query($f: SowFilter) { sows(filter: $f) { totalCount } }"
 
 
@@ -38,7 +18,7 @@ async def staff(api: Api) -> str:
     """A compliance token, with one SOW whose title is operator-looking text."""
     token = api.token(Role.COMPLIANCE)
     client = await api.ok('mutation { createClient(name: "Acme") { id } }', token=token)
-    terms = {**TERMS, "programName": "$where: sleep(1000)", "confidentiality": "a.b.$set"}
+    terms = {**SOW_TERMS, "programName": "$where: sleep(1000)", "confidentiality": "a.b.$set"}
     await api.ok(
         "mutation($t: SowTermsInput!, $c: ID) { createSow(terms: $t, clientId: $c) { id } }",
         {"t": terms, "c": client["createClient"]["id"]},
