@@ -10,7 +10,7 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api
-from tests.sow_helpers import create_client, create_sow, transition
+from tests.sow_helpers import create_client, create_sow, signed_sow, transition
 
 EVENTS = "query($id: ID!) { sow(id: $id) { status version events { totalCount } } }"
 UPDATE = """
@@ -103,3 +103,45 @@ async def test_a_stale_transition_is_a_conflict_and_writes_nothing(api: Api) -> 
     assert error["extensions"] == {"code": "CONFLICT", "expectedVersion": 1, "currentVersion": 2}
     after = await state(api, sow["id"])
     assert (after["status"], after["events"]["totalCount"]) == ("DRAFT", 2)
+
+
+PROPOSE = """
+mutation($id: ID!, $t: SowTermsPatch!) {
+  proposeSowAmendment(id: $id, expectedVersion: 1, terms: $t, changeSummary: "annual") { id }
+}
+"""
+
+
+async def test_racing_answers_to_one_amendment_have_one_winner(api: Api) -> None:
+    client_id = await create_client(api)
+    sow = await signed_sow(api, client_id)
+    client, staff = api.token(Role.CLIENT, client_id=client_id), api.token(Role.COMPLIANCE)
+    await api.ok(PROPOSE, {"id": sow["id"], "t": {"billingTerm": "ANNUAL"}}, staff)
+    before = (await state(api, sow["id"]))["events"]["totalCount"]
+
+    bodies = await asyncio.gather(
+        api.post(transition("acceptSowAmendment"), {"id": sow["id"], "v": 1}, client),
+        api.post(
+            transition("rejectSowAmendment", "reason"),
+            {"id": sow["id"], "v": 1, "reason": "no"},
+            client,
+        ),
+    )
+
+    assert codes(bodies) in (["CONFLICT", "OK"], ["BAD_USER_INPUT", "OK"])
+    assert (await state(api, sow["id"]))["events"]["totalCount"] == before + 1
+
+
+async def test_racing_proposals_leave_one_pending(api: Api) -> None:
+    client_id = await create_client(api)
+    sow = await signed_sow(api, client_id)
+    client, staff = api.token(Role.CLIENT, client_id=client_id), api.token(Role.COMPLIANCE)
+    before = (await state(api, sow["id"]))["events"]["totalCount"]
+
+    bodies = await asyncio.gather(
+        api.post(PROPOSE, {"id": sow["id"], "t": {"billingTerm": "ANNUAL"}}, staff),
+        api.post(PROPOSE, {"id": sow["id"], "t": {"paymentTermsDays": 60}}, client),
+    )
+
+    assert codes(bodies) == ["BAD_USER_INPUT", "OK"]
+    assert (await state(api, sow["id"]))["events"]["totalCount"] == before + 1

@@ -240,17 +240,44 @@ async def test_submit_and_sign_record_signatures_bound_to_the_version(
     assert operator["at"] == clock.now.isoformat()
 
 
-async def test_terminate_needs_a_reason_and_records_it(parties: Parties) -> None:
+async def test_terminate_records_the_reason(parties: Parties) -> None:
     sow = await signed_sow(parties.api, parties.client_id)
-    blank = await parties.api.error(
-        transition("terminateSow", "reason"),
-        {"id": sow["id"], "v": sow["version"], "reason": "  "},
-        token=parties.staff,
-    )
-    assert blank["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
 
     ended = await parties.move(sow, "terminateSow")
 
     assert ended["status"] == "TERMINATED"
     last = (await parties.detail(sow))["events"]["edges"][-1]["node"]
     assert (last["type"], last["reason"]) == ("TERMINATED", "why")
+
+
+async def test_resubmission_signs_the_changed_version(parties: Parties) -> None:
+    sow = await walk(parties, "CHANGES_REQUESTED")
+    await parties.api.ok(
+        "mutation($id: ID!) { updateSow(id: $id, expectedVersion: 1, terms: {agentsRequired: 30})"
+        " { version } }",
+        {"id": sow["id"]},
+        parties.client,
+    )
+    stale = await parties.refused(sow, "submitSow", parties.client)
+    assert stale["extensions"]["code"] == "CONFLICT"
+
+    await parties.move({**sow, "version": 2}, "submitSow")
+
+    detail = await parties.detail(sow)
+    assert [(s["party"], s["version"]) for s in detail["signatures"]] == [
+        ("CLIENT", 1),
+        ("CLIENT", 2),
+    ]
+    assert detail["signatures"][1]["hash"] == detail["versions"][1]["hash"]
+
+
+@pytest.mark.parametrize("name", ["requestSowChanges", "terminateSow"])
+async def test_a_reason_is_required(parties: Parties, name: str) -> None:
+    sow = await walk(parties, "UNDER_REVIEW" if name == "requestSowChanges" else "SIGNED")
+    for reason in ("", " \n ", "x" * 2001):
+        error = await parties.api.error(
+            transition(name, "reason"),
+            {"id": sow["id"], "v": sow["version"], "reason": reason},
+            token=parties.staff,
+        )
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
