@@ -10,24 +10,21 @@ from domain.party import Role
 from tests.conftest import Api
 from tests.sow_helpers import create_client, create_sow, transition
 
-SOWS = """
-query($f: SowFilter, $first: Int, $after: String) {
-  sows(filter: $f, first: $first, after: $after) {
-    totalCount
-    edges { cursor node { id number status } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-EVENTS = """
-query($e: ID, $first: Int, $after: String) {
-  events(entityId: $e, first: $first, after: $after) {
-    totalCount
-    edges { cursor node { id type entityId } }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
+
+def connection_query(field: str, node: str, **arguments: str) -> str:
+    """A query of one page of `field` (a connection), with `arguments` name: type."""
+    declared = "".join(f"${name}: {kind}, " for name, kind in arguments.items())
+    passed = "".join(f"{name}: ${name}, " for name in arguments)
+    return (
+        f"query({declared}$first: Int, $after: String) {{ {field}({passed}first: $first, "
+        f"after: $after) {{ totalCount edges {{ cursor node {{ {node} }} }} "
+        "pageInfo { hasNextPage endCursor } } }"
+    )
+
+
+SOWS = connection_query("sows", "id number status", filter="SowFilter")
+EVENTS = connection_query("events", "id type entityId", entityId="ID")
+CLIENTS = connection_query("clients", "id name")
 
 
 async def all_pages(
@@ -80,7 +77,7 @@ async def test_a_client_lists_only_its_own_sows(api: Api, two_companies: dict[st
     nodes = await all_pages(api, SOWS, "sows", token, 2)
     assert {n["id"] for n in nodes} == {s["id"] for s in two_companies["acme_sows"]}
     other = {"clientId": two_companies["other"]}
-    data = await api.ok(SOWS, {"f": other}, token)
+    data = await api.ok(SOWS, {"filter": other}, token)
     assert (data["sows"]["totalCount"], data["sows"]["edges"]) == (0, [])
 
 
@@ -110,7 +107,7 @@ async def test_filters(
     await api.ok(transition("submitSow"), {"id": first["id"], "v": 1}, client)
     data = await api.ok(
         SOWS.replace("number status", "number status terms { title } client { name }"),
-        {"f": filter},
+        {"filter": filter},
         api.token(Role.COMPLIANCE),
     )
     found = [e["node"] for e in data["sows"]["edges"]]
@@ -121,7 +118,7 @@ async def test_filters(
 
 async def test_client_filter_for_compliance(api: Api, two_companies: dict[str, Any]) -> None:
     data = await api.ok(
-        SOWS, {"f": {"clientId": two_companies["other"]}}, api.token(Role.COMPLIANCE)
+        SOWS, {"filter": {"clientId": two_companies["other"]}}, api.token(Role.COMPLIANCE)
     )
     assert {e["node"]["id"] for e in data["sows"]["edges"]} == {
         s["id"] for s in two_companies["other_sows"]
@@ -156,7 +153,7 @@ async def test_events_page_in_order_for_one_sow_and_for_all(
     await api.ok(transition("submitSow"), {"id": sow["id"], "v": 1}, client)
     await api.ok(transition("startSowReview"), {"id": sow["id"], "v": 1}, staff)
 
-    mine = await all_pages(api, EVENTS, "events", client, 1, e=sow["id"])
+    mine = await all_pages(api, EVENTS, "events", client, 1, entityId=sow["id"])
     everything = await all_pages(api, EVENTS, "events", staff, 3)
     client_view = await all_pages(api, EVENTS, "events", client, 4)
 
@@ -180,7 +177,7 @@ async def test_another_companys_events_are_not_shown(
 ) -> None:
     client = api.token(Role.CLIENT, client_id=two_companies["acme"])
     other = two_companies["other_sows"][0]["id"]
-    data = await api.ok(EVENTS, {"e": other}, client)
+    data = await api.ok(EVENTS, {"entityId": other}, client)
     assert (data["events"]["totalCount"], data["events"]["edges"]) == (0, [])
 
 
@@ -193,11 +190,7 @@ async def test_clients_and_agents_for_compliance_only(api: Api) -> None:
             {"n": f"Agent {n}", "e": f" Agent{n}@Example.com "},
             staff,
         )
-    clients = await all_pages(
-        api, "query($first: Int, $after: String) { clients(first: $first, after: $after) "
-        "{ edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }",
-        "clients", staff, 2,
-    )  # fmt: skip
+    clients = await all_pages(api, CLIENTS, "clients", staff, 2)
     agents = await api.ok(
         "{ agents { totalCount edges { node { name email status } } } }", token=staff
     )
