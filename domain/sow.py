@@ -266,8 +266,9 @@ def update(
             sow.status, sow.status, "terms change in place only in DRAFT or CHANGES_REQUESTED"
         )
     terms = patch_sow_terms(sow.terms, patch)
+    summary = None if change_summary is None else require_reason(change_summary, "changeSummary")
     actor = Actor.of(viewer)
-    version = TermsVersion.of(sow.latest_version + 1, terms.canonical(), actor, now, change_summary)
+    version = TermsVersion.of(sow.latest_version + 1, terms.canonical(), actor, now, summary)
     after = dataclasses.replace(
         sow,
         terms=terms,

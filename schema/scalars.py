@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 import strawberry
 from graphql import StringValueNode, ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
+# Plain notation only: no exponent, no NaN or Infinity, no surrounding blanks.
+_DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?")
+
 
 def _parse_decimal(value: object) -> Decimal:
     # A JSON number would pass through a float first and could lose digits: strings only.
-    if not isinstance(value, str):
-        raise ValueError('a Decimal is a string, e.g. "18.50"')
-    try:
-        parsed = Decimal(value.strip())
-    except InvalidOperation:
-        raise ValueError(f"not a decimal number: {value!r}") from None
-    if not parsed.is_finite():
-        raise ValueError(f"not a finite decimal number: {value!r}")
-    return parsed
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        raise ValueError('a Decimal is a string of digits, e.g. "18.50"')
+    return Decimal(value)
 
 
 def _parse_decimal_literal(node: ValueNode, _variables: object = None) -> Decimal:
-    if not isinstance(node, StringValueNode):
-        raise ValueError('a Decimal is a string, e.g. "18.50"')
-    return _parse_decimal(node.value)
+    return _parse_decimal(node.value if isinstance(node, StringValueNode) else None)
 
 
 DECIMAL = strawberry.scalar(

@@ -26,6 +26,10 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"pricing": {**PRICING, "rate": 18.5}}, "terms.pricing.rate"),
     ({"pricing": {**PRICING, "rate": "abc"}}, "terms.pricing.rate"),
     ({"pricing": {**PRICING, "rate": "NaN"}}, "terms.pricing.rate"),
+    ({"pricing": {**PRICING, "rate": "1e3"}}, "terms.pricing.rate"),
+    ({"pricing": {**PRICING, "rate": " 18.50"}}, "terms.pricing.rate"),
+    ({"pricing": {**PRICING, "rate": "18.50\n"}}, "terms.pricing.rate"),
+    ({"pricing": {**PRICING, "rate": "18.1234567"}}, "terms.pricing.rate"),
     ({"pricing": {**PRICING, "rate": "0"}}, "terms.pricing.rate"),
     ({"pricing": {**PRICING, "rate": "-1.00"}}, "terms.pricing.rate"),
     ({"pricing": {**PRICING, "currency": "XYZ"}}, "terms.pricing.currency"),
@@ -93,7 +97,7 @@ mutation($id: ID!, $v: Int!, $t: SowTermsPatch!) {
 """
 
 
-@pytest.mark.parametrize(("changes", "field"), INVALID[:12])
+@pytest.mark.parametrize(("changes", "field"), INVALID[:16])
 async def test_update_refuses_invalid_patches_naming_the_field(
     api: Api, changes: dict[str, Any], field: str
 ) -> None:
@@ -136,3 +140,35 @@ async def test_valid_terms_come_back_as_sent(api: Api) -> None:
         "pricing": {"rate": "0.015", "unit": "PER_HOUR", "currency": "USD"},
         "serviceHours": {"timeZone": "America/New_York", "opensAt": "08:00", "closesAt": "20:00"},
     }
+
+
+@pytest.mark.parametrize("summary", ["", "   ", "x" * 2001])
+async def test_a_change_summary_is_bounded(api: Api, summary: str) -> None:
+    client_id = await create_client(api)
+    sow = await create_sow(api, client_id)
+    before = await counts(api)
+
+    error = await api.error(
+        UPDATE.replace("$t: SowTermsPatch!", "$t: SowTermsPatch!, $s: String").replace(
+            "terms: $t", "terms: $t, changeSummary: $s"
+        ),
+        {"id": sow["id"], "v": 1, "t": {"title": "Tier 2"}, "s": summary},
+        api.token(Role.CLIENT, client_id=client_id),
+    )
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "changeSummary"}
+    assert await counts(api) == before
+
+
+async def test_a_decimal_literal_must_be_a_string(api: Api) -> None:
+    client_id = await create_client(api)
+    sow = await create_sow(api, client_id)
+    token = api.token(Role.CLIENT, client_id=client_id)
+    mutation = (
+        "mutation($id: ID!) { updateSow(id: $id, expectedVersion: 1, terms: "
+        '{pricing: {rate: RATE, unit: PER_HOUR, currency: "USD"}}) { terms { pricing { rate } } } }'
+    )
+    error = await api.error(mutation.replace("RATE", "18.5"), {"id": sow["id"]}, token)
+    data = await api.ok(mutation.replace("RATE", '"18.5"'), {"id": sow["id"]}, token)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert data["updateSow"]["terms"]["pricing"]["rate"] == "18.5"
