@@ -281,3 +281,38 @@ async def test_a_reason_is_required(parties: Parties, name: str) -> None:
             token=parties.staff,
         )
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "reason"}
+
+
+AGENT_REFUSED = [
+    'createSow(terms: $t) { id }',
+    'updateSow(id: $id, expectedVersion: 1, terms: {title: "x"}) { id }',
+    'proposeSowAmendment(id: $id, expectedVersion: 1, terms: {title: "x"}, changeSummary: "x")'
+    " { id }",
+    "acceptSowAmendment(id: $id, expectedVersion: 1) { id }",
+    'rejectSowAmendment(id: $id, expectedVersion: 1, reason: "x") { id }',
+    *(f"{name}(id: $id, expectedVersion: 1{', reason: \"x\"' * bool(args)}) {{ id }}"
+      for name, (args, _) in MOVES.items()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("field", AGENT_REFUSED)
+async def test_an_agent_may_not_touch_a_sow(parties: Parties, field: str) -> None:
+    sow = await signed_sow(parties.api, parties.client_id)
+    agent = parties.api.token(Role.AGENT, agent_id="0" * 24)
+    if "$t" in field:
+        query, variables = f"mutation($t: SowTermsInput!) {{ {field} }}", {"t": SOW_TERMS}
+    else:
+        query, variables = f"mutation($id: ID!) {{ {field} }}", {"id": sow["id"]}
+    error = await parties.api.error(query, variables, agent)
+    assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_compliance_may_edit_a_draft(parties: Parties) -> None:
+    sow = await create_sow(parties.api, parties.client_id)
+    data = await parties.api.ok(
+        'mutation($id: ID!) { updateSow(id: $id, expectedVersion: 1, terms: {title: "Staff"})'
+        " { version terms { title } } }",
+        {"id": sow["id"]},
+        parties.staff,
+    )
+    assert data["updateSow"] == {"version": 2, "terms": {"title": "Staff"}}
