@@ -8,54 +8,15 @@ anything else is logged with its traceback and answered `INTERNAL_SERVER_ERROR` 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
-from typing import Any
 
-from graphql import ArgumentNode, DocumentNode, GraphQLError, VariableNode, Visitor, visit
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
+from schema.input_errors import input_field
 
 log = logging.getLogger("contracts.graphql")
-
-
-# graphql-core's wording for a variable its type refuses (`print_path_list` for the path).
-_BAD_VARIABLE = re.compile(r"^Variable '\$(\w+)' has invalid value(?: at ([^:\s]+))?:")
-_UNKNOWN_FIELD = re.compile(r"not to include unknown field '(\w+)'")
-
-
-class _ArgumentsOf(Visitor):
-    def __init__(self, variable: str) -> None:
-        super().__init__()
-        self.variable = variable
-        self.names: set[str] = set()
-
-    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        if isinstance(node.value, VariableNode) and node.value.name.value == self.variable:
-            self.names.add(node.name.value)
-
-
-def input_field(error: GraphQLError, document: DocumentNode | None) -> str | None:
-    """The argument path a refused variable is about, e.g. `terms.pricing.rate`.
-
-    Named after the argument the variable is passed to, as the domain's own
-    `BadUserInput` errors are, when the variable is passed to one argument name only.
-    """
-    match = _BAD_VARIABLE.match(error.message)
-    if match is None:
-        return None
-    variable, at = match.groups()
-    field = variable
-    if document is not None:
-        arguments = _ArgumentsOf(variable)
-        visit(document, arguments)
-        if len(arguments.names) == 1:
-            field = arguments.names.pop()
-    path = field + (at or "")
-    if unknown := _UNKNOWN_FIELD.search(error.message):
-        path += f".{unknown[1]}"
-    return path
 
 
 def code(error: GraphQLError, document: DocumentNode | None = None) -> None:

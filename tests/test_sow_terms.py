@@ -160,15 +160,47 @@ async def test_a_change_summary_is_bounded(api: Api, summary: str) -> None:
     assert await counts(api) == before
 
 
-async def test_a_decimal_literal_must_be_a_string(api: Api) -> None:
+LITERAL = (
+    "mutation($id: ID!{declared}) "
+    "{{ updateSow(id: $id, expectedVersion: 1, terms: {terms}) {{ id }} }}"
+)
+
+
+@pytest.mark.parametrize(
+    ("terms", "field"),
+    [
+        ('{pricing: {rate: 18.5, unit: PER_HOUR, currency: "USD"}}', "terms.pricing.rate"),
+        ("{title: 7}", "terms.title"),
+        ("{unknown: 1}", "terms.unknown"),
+        ('{slaTargets: [{metric: SERVICE_LEVEL, target: "high"}]}', "terms.slaTargets[0].target"),
+        ("{pricing: $p}", "terms.pricing.rate"),
+    ],
+)
+async def test_refused_literals_and_nested_variables_name_the_field(
+    api: Api, terms: str, field: str
+) -> None:
     client_id = await create_client(api)
     sow = await create_sow(api, client_id)
-    token = api.token(Role.CLIENT, client_id=client_id)
-    mutation = (
-        "mutation($id: ID!) { updateSow(id: $id, expectedVersion: 1, terms: "
-        '{pricing: {rate: RATE, unit: PER_HOUR, currency: "USD"}}) { terms { pricing { rate } } } }'
+    declared = ", $p: PricingInput!" if "$p" in terms else ""
+    variables = {"id": sow["id"], "p": {**PRICING, "rate": 18.5}} if declared else {"id": sow["id"]}
+
+    error = await api.error(
+        LITERAL.format(declared=declared, terms=terms),
+        variables,
+        api.token(Role.CLIENT, client_id=client_id),
     )
-    error = await api.error(mutation.replace("RATE", "18.5"), {"id": sow["id"]}, token)
-    data = await api.ok(mutation.replace("RATE", '"18.5"'), {"id": sow["id"]}, token)
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+
+
+async def test_a_decimal_literal_may_be_a_string(api: Api) -> None:
+    client_id = await create_client(api)
+    sow = await create_sow(api, client_id)
+    data = await api.ok(
+        LITERAL.format(
+            declared="", terms='{pricing: {rate: "18.5", unit: PER_HOUR, currency: "USD"}}'
+        ).replace("{ id }", "{ terms { pricing { rate } } }"),
+        {"id": sow["id"]},
+        api.token(Role.CLIENT, client_id=client_id),
+    )
     assert data["updateSow"]["terms"]["pricing"]["rate"] == "18.5"
