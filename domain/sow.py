@@ -19,6 +19,7 @@ from domain.schedule import local_date
 from domain.values import (
     Channel,
     CurrencyCode,
+    FieldError,
     LanguageTag,
     LongText,
     Money,
@@ -31,6 +32,7 @@ from domain.values import (
     Terms,
     _unique,
     parse_terms,
+    unique_metrics,
 )
 from domain.versioning import (
     Signature,
@@ -82,7 +84,7 @@ class ServiceCredit(Terms):
     @model_validator(mode="after")
     def _within_cap(self) -> Self:
         if self.percent_of_fees > self.cap_percent:
-            raise ValueError("percentOfFees exceeds capPercent")
+            raise FieldError("percentOfFees", "percentOfFees exceeds capPercent")
         return self
 
 
@@ -101,7 +103,9 @@ class SowTerms(Terms):
     pricing: Pricing
     payment_terms_days: Annotated[int, Field(ge=0, le=365)]
     sla_targets: SlaTargets
-    service_credits: Annotated[list[ServiceCredit], Field(max_length=6)]
+    service_credits: Annotated[
+        list[ServiceCredit], Field(max_length=6), AfterValidator(unique_metrics)
+    ]
     confidentiality: LongText | None = None
     termination_clause: LongText | None = None
     dispute_resolution: DisputeResolution
@@ -109,12 +113,14 @@ class SowTerms(Terms):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.end_date <= self.go_live_date:
-            raise ValueError("endDate must be after goLiveDate")
+            raise FieldError("endDate", "endDate must be after goLiveDate")
         targets = {target.metric for target in self.sla_targets}
-        for credit in self.service_credits:
+        for index, credit in enumerate(self.service_credits):
             if credit.metric not in targets:
-                raise ValueError(f"service credit for {credit.metric}, which has no SLA target")
-        _unique([credit.metric for credit in self.service_credits])
+                raise FieldError(
+                    f"serviceCredits[{index}].metric",
+                    f"service credit for {credit.metric}, which has no SLA target",
+                )
         return self
 
 
@@ -261,8 +267,9 @@ def update(
             sow.status, sow.status, "terms change in place only in DRAFT or CHANGES_REQUESTED"
         )
     terms = patch_sow_terms(sow.terms, patch)
+    summary = None if change_summary is None else require_reason(change_summary, "changeSummary")
     actor = Actor.of(viewer)
-    version = TermsVersion.of(sow.latest_version + 1, terms.canonical(), actor, now, change_summary)
+    version = TermsVersion.of(sow.latest_version + 1, terms.canonical(), actor, now, summary)
     after = dataclasses.replace(
         sow,
         terms=terms,
@@ -333,7 +340,7 @@ def terminate(
     _require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
     check_expected_version(expected_version, sow.version)
     _require_status(sow, SowStatus.TERMINATED, *IN_FORCE)
-    return _transition(
+    change = _transition(
         sow,
         SowStatus.TERMINATED,
         EventType.TERMINATED,
@@ -342,6 +349,11 @@ def terminate(
         reason=require_reason(reason),
         pending_amendment=None,
     )
+    if sow.pending_amendment is None:
+        return change
+    # A proposal the termination leaves unanswered can never take effect.
+    dropped = dataclasses.replace(sow.pending_amendment.version, state=VersionState.REJECTED)
+    return dataclasses.replace(change, versions=(dropped,))
 
 
 def propose_amendment(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Protocol, Self
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -115,6 +115,14 @@ def _currency(value: str) -> str:
     return value
 
 
+class FieldError(ValueError):
+    """A check of a whole model that blames one of its fields (`field`, relative to it)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _unique[T](values: list[T]) -> list[T]:
     if len(set(values)) != len(values):
         raise ValueError("must not repeat a value")
@@ -161,7 +169,7 @@ class ServiceHours(Terms):
     def _not_empty(self) -> Self:
         # closesAt before opensAt is an overnight shift; equal would be an empty one.
         if self.opens_at == self.closes_at:
-            raise ValueError("closesAt must differ from opensAt")
+            raise FieldError("closesAt", "closesAt must differ from opensAt")
         return self
 
 
@@ -173,13 +181,17 @@ class SlaTarget(Terms):
     @model_validator(mode="after")
     def _fits_metric(self) -> Self:
         if self.metric in PERCENT_METRICS and self.target > 100:
-            raise ValueError(f"target of {self.metric} is a percentage: 0 to 100")
+            raise FieldError("target", f"target of {self.metric} is a percentage: 0 to 100")
         if self.metric not in PERCENT_METRICS and self.target > MAX_SECONDS_TARGET:
-            raise ValueError(f"target of {self.metric} is in seconds: at most {MAX_SECONDS_TARGET}")
+            raise FieldError(
+                "target", f"target of {self.metric} is in seconds: at most {MAX_SECONDS_TARGET}"
+            )
         if self.metric is SlaMetric.SERVICE_LEVEL and self.threshold_seconds is None:
-            raise ValueError("SERVICE_LEVEL needs thresholdSeconds (answered within)")
+            raise FieldError(
+                "thresholdSeconds", "SERVICE_LEVEL needs thresholdSeconds (answered within)"
+            )
         if self.metric is not SlaMetric.SERVICE_LEVEL and self.threshold_seconds is not None:
-            raise ValueError("thresholdSeconds applies to SERVICE_LEVEL only")
+            raise FieldError("thresholdSeconds", "thresholdSeconds applies to SERVICE_LEVEL only")
         return self
 
     @property
@@ -187,9 +199,14 @@ class SlaTarget(Terms):
         return direction_of(self.metric)
 
 
-def unique_metrics(targets: list[SlaTarget]) -> list[SlaTarget]:
-    _unique([target.metric for target in targets])
-    return targets
+class Measured(Protocol):
+    @property
+    def metric(self) -> SlaMetric: ...
+
+
+def unique_metrics[M: Measured](items: list[M]) -> list[M]:
+    _unique([item.metric for item in items])
+    return items
 
 
 SlaTargets = Annotated[list[SlaTarget], Field(max_length=6), AfterValidator(unique_metrics)]
@@ -206,6 +223,9 @@ def parse_terms[M: Terms](model: type[M], data: Mapping[str, Any], field: str) -
     except ValidationError as exc:
         error = exc.errors()[0]
         path = _error_path(field, error["loc"])
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, FieldError):
+            path += cause.field if cause.field.startswith("[") else f".{cause.field}"
         message = str(error["msg"]).removeprefix("Value error, ")
         raise BadUserInput(f"{path}: {message}", field=path) from None
 

@@ -27,7 +27,10 @@ def content_hash(terms: dict[str, Any]) -> str:
 
 
 class VersionState(StrEnum):
-    """EFFECTIVE versions were in force; PROPOSED and REJECTED are amendments that were not."""
+    """EFFECTIVE versions were in force; PROPOSED and REJECTED are amendments that were not.
+
+    REJECTED: refused by the other party, or left unanswered when the document ended.
+    """
 
     EFFECTIVE = "EFFECTIVE"
     PROPOSED = "PROPOSED"

@@ -55,98 +55,36 @@ async def create_sow(
     return change.after
 
 
-async def _act(ctx: Context, viewer: Viewer, id: str, decide: Callable[[Sow], Any]) -> Sow:
-    """One decision on one SOW in the viewer's scope, committed with its events."""
+# The domain rule of each mutation on an existing SOW, by GraphQL field name. Every rule
+# is called as `rule(sow, viewer, expectedVersion, *arguments, now)`.
+RULES: Mapping[str, Callable[..., Change[Sow]]] = {
+    "updateSow": rules.update,
+    "submitSow": rules.submit,
+    "startSowReview": rules.start_review,
+    "requestSowChanges": rules.request_changes,
+    "signSow": rules.sign,
+    "proposeSowAmendment": rules.propose_amendment,
+    "acceptSowAmendment": rules.accept_amendment,
+    "rejectSowAmendment": rules.reject_amendment,
+}
+
+
+async def act(
+    ctx: Context, viewer: Viewer, mutation: str, id: str, expected_version: int, *arguments: Any
+) -> Sow:
+    """Mutation `mutation` (a key of `RULES`) on one SOW in the viewer's scope, committed
+    with its versions and events; decided again on the fresh SOW after a lost race."""
+    rule = RULES[mutation]
 
     async def load() -> Sow:
         return await sow(ctx, viewer, id)
 
-    changes = await ctx.store.writer.decide(load, lambda current: [decide(current)])
+    def decide(current: Sow) -> list[Change[Sow]]:
+        return [rule(current, viewer, expected_version, *arguments, ctx.clock())]
+
+    changes = await ctx.store.writer.decide(load, decide)
     after: Sow = changes[0].after
     return after
-
-
-async def update_sow(
-    ctx: Context,
-    viewer: Viewer,
-    id: str,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str | None,
-) -> Sow:
-    return await _act(
-        ctx,
-        viewer,
-        id,
-        lambda s: rules.update(s, viewer, expected_version, patch, change_summary, ctx.clock()),
-    )
-
-
-async def submit_sow(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
-    return await _act(
-        ctx, viewer, id, lambda s: rules.submit(s, viewer, expected_version, ctx.clock())
-    )
-
-
-async def start_sow_review(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
-    return await _act(
-        ctx, viewer, id, lambda s: rules.start_review(s, viewer, expected_version, ctx.clock())
-    )
-
-
-async def request_sow_changes(
-    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
-) -> Sow:
-    return await _act(
-        ctx,
-        viewer,
-        id,
-        lambda s: rules.request_changes(s, viewer, expected_version, reason, ctx.clock()),
-    )
-
-
-async def sign_sow(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
-    return await _act(
-        ctx, viewer, id, lambda s: rules.sign(s, viewer, expected_version, ctx.clock())
-    )
-
-
-async def propose_sow_amendment(
-    ctx: Context,
-    viewer: Viewer,
-    id: str,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str,
-) -> Sow:
-    return await _act(
-        ctx,
-        viewer,
-        id,
-        lambda s: rules.propose_amendment(
-            s, viewer, expected_version, patch, change_summary, ctx.clock()
-        ),
-    )
-
-
-async def accept_sow_amendment(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Sow:
-    return await _act(
-        ctx,
-        viewer,
-        id,
-        lambda s: rules.accept_amendment(s, viewer, expected_version, ctx.clock()),
-    )
-
-
-async def reject_sow_amendment(
-    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
-) -> Sow:
-    return await _act(
-        ctx,
-        viewer,
-        id,
-        lambda s: rules.reject_amendment(s, viewer, expected_version, reason, ctx.clock()),
-    )
 
 
 async def terminate_sow(

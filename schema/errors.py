@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
+from schema.input_errors import input_field
 
 log = logging.getLogger("contracts.graphql")
 
 
-def code(error: GraphQLError) -> None:
+def code(error: GraphQLError, document: DocumentNode | None = None) -> None:
     """Give `error` its code, in place: the same objects reach HTTP and WebSocket replies."""
     if error.extensions and "code" in error.extensions:
         return
@@ -29,7 +30,8 @@ def code(error: GraphQLError) -> None:
     elif original is None or error.path is None:
         # No field path: the error is about the document or its variables (syntax,
         # validation, a value a scalar cannot parse), never about running a resolver.
-        error.extensions = {"code": "BAD_USER_INPUT"}
+        field = input_field(error, document)
+        error.extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
     else:
         log.error(
             "internal error in %s",
@@ -47,4 +49,4 @@ class ErrorCodes(SchemaExtension):
         context = self.execution_context
         for errors in (context.pre_execution_errors, getattr(context.result, "errors", None)):
             for error in errors or ():
-                code(error)
+                code(error, context.graphql_document)

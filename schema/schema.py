@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.paging import DEFAULT_PAGE_SIZE
@@ -24,6 +25,7 @@ from schema.csa import CsaMutations, CsaQueries
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries, EventSubscription
 from schema.party import PartyMutation, PartyQuery
+from schema.scalars import SCALAR_MAP
 from schema.shared_events import SharedEventExecution
 from schema.sow import SowMutations, SowQueries
 
@@ -50,8 +52,9 @@ class ContractSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Instead of Strawberry's default (log every error): refusals are not server
         # errors; `code` logs internal ones.
+        document = getattr(execution_context, "graphql_document", None)
         for error in errors:
-            code(error)
+            code(error, document)
 
 
 def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
@@ -79,6 +82,7 @@ def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
         subscription=EventSubscription,
         extensions=extensions,
         execution_context_class=SharedEventExecution,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 

@@ -225,6 +225,12 @@ def _sow(value: domain.Sow) -> Sow:
     return cast(Sow, value)
 
 
+async def _act(info: Info[Context, Any], id: str, expected_version: int, *arguments: Any) -> Sow:
+    """The SOW mutation being resolved (named by its GraphQL field, e.g. `submitSow`)."""
+    ctx, viewer = info.context, viewer_of(info)
+    return _sow(await resolve.act(ctx, viewer, info.field_name, id, expected_version, *arguments))
+
+
 @strawberry.type
 class SowQueries:
     @strawberry.field(permission_classes=GUARDED)
@@ -268,46 +274,31 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str | None = None,
     ) -> Sow:
-        return _sow(
-            await resolve.update_sow(
-                info.context,
-                viewer_of(info),
-                id,
-                expected_version,
-                input_to_dict(terms),
-                change_summary,
-            )
-        )
+        return await _act(info, id, expected_version, input_to_dict(terms), change_summary)
 
     @strawberry.mutation(permission_classes=GUARDED, description="The client's signature.")
     async def submit_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return _sow(await resolve.submit_sow(info.context, viewer_of(info), id, expected_version))
+        return await _act(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def start_sow_review(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return _sow(
-            await resolve.start_sow_review(info.context, viewer_of(info), id, expected_version)
-        )
+        return await _act(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def request_sow_changes(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return _sow(
-            await resolve.request_sow_changes(
-                info.context, viewer_of(info), id, expected_version, reason
-            )
-        )
+        return await _act(info, id, expected_version, reason)
 
     @strawberry.mutation(permission_classes=GUARDED, description="The operator's signature.")
     async def sign_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return _sow(await resolve.sign_sow(info.context, viewer_of(info), id, expected_version))
+        return await _act(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def propose_sow_amendment(
@@ -318,36 +309,24 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str,
     ) -> Sow:
-        return _sow(
-            await resolve.propose_sow_amendment(
-                info.context,
-                viewer_of(info),
-                id,
-                expected_version,
-                input_to_dict(terms),
-                change_summary,
-            )
-        )
+        return await _act(info, id, expected_version, input_to_dict(terms), change_summary)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def accept_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return _sow(
-            await resolve.accept_sow_amendment(info.context, viewer_of(info), id, expected_version)
-        )
+        return await _act(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def reject_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return _sow(
-            await resolve.reject_sow_amendment(
-                info.context, viewer_of(info), id, expected_version, reason
-            )
-        )
+        return await _act(info, id, expected_version, reason)
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(
+        permission_classes=GUARDED,
+        description="Ends the SOW and every CSA under it not yet ended, in one transaction.",
+    )
     async def terminate_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:

@@ -144,6 +144,14 @@ def from_bson(doc: Mapping[str, Any]) -> Sow:
     )
 
 
+def _match(scope: SowScope, where: SowQuery) -> Document:
+    # Both: a filter on another client must not be overridden by the viewer's own scope.
+    filters = [part for part in (where.filter(), scope.filter()) if part]
+    if len(filters) > 1:
+        return {"$and": filters}
+    return filters[0] if filters else {}
+
+
 MAPPER: Mapper[Sow] = Mapper(EntityType.SOW, lambda db: db.db.sows, to_bson)
 
 
@@ -183,12 +191,12 @@ class SowStore:
     async def page(
         self, scope: SowScope, where: SowQuery, first: int, after: str | None
     ) -> Page[Sow]:
-        query = {**where.filter(), **scope.filter()}
+        query = _match(scope, where)
         return await fetch_page(self._db, self._db.db.sows, KIND, query, first, after, from_bson)
 
     async def count(self, scope: SowScope, where: SowQuery) -> int:
         async with self._db.access():
-            return await self._db.db.sows.count_documents({**where.filter(), **scope.filter()})
+            return await self._db.db.sows.count_documents(_match(scope, where))
 
     async def due_for_schedule(self, through: date, after: str | None, limit: int) -> list[Sow]:
         """SOWs the scheduler may have to move: SIGNED with go-live, or ACTIVE with end date,
