@@ -91,7 +91,8 @@ def sow_statuses(count: int) -> Iterator[SowStatus]:
 def sow_terms(n: int, status: SowStatus, today: date) -> dict[str, Any]:
     """Terms whose dates put a SOW of `status` where the scheduler would have it today."""
     if status is SowStatus.ACTIVE:
-        go_live = today - timedelta(days=30 + n % 90)
+        # Live long enough that CSAs from go-live have run their three months.
+        go_live = today - timedelta(days=100 + n % 150)
     elif status is SowStatus.EXPIRED:
         go_live = today - timedelta(days=400 + n % 90)
     else:
@@ -161,7 +162,9 @@ def sow_history(
     return history
 
 
-# The share of CSAs in each status; DECLINED and WITHDRAWN are rare in practice.
+# The share of CSAs in each status; DECLINED and WITHDRAWN are rare in practice. An
+# EXECUTED CSA of a live SOW then becomes what the scheduler has made of it by now: ACTIVE
+# (some with their renewal notice given) or EXPIRED.
 CSA_MIX = (
     (CsaStatus.DRAFT, 10),
     (CsaStatus.SENT, 10),
@@ -172,6 +175,7 @@ CSA_MIX = (
     (CsaStatus.TERMINATED, 4),
 )
 POLICY = CsaPolicy()
+RENEWAL_NOTICE_DAYS = 30
 
 
 def agent_viewer(agent_id: str) -> Viewer:
@@ -186,9 +190,21 @@ def csa_statuses(count: int) -> Iterator[CsaStatus]:
     return itertools.islice(itertools.chain(head, itertools.cycle(weighted)), count)
 
 
-def csa_terms(sow: Sow, n: int) -> dict[str, Any]:
-    """A three-month term from the SOW's go-live, paid a little under the SOW's rate."""
-    start = sow.terms.go_live_date
+def csa_start(sow: Sow, status: CsaStatus, n: int, today: date) -> date:
+    """The effective date that puts a CSA of `status` where the scheduler would have it.
+
+    For a live SOW, an executed CSA started at go-live (long expired), 20 days ago (active)
+    or 75 days ago (active, its renewal notice due); any other starts in ten days.
+    """
+    if sow.status is not SowStatus.ACTIVE:
+        return sow.terms.go_live_date
+    if status is not CsaStatus.EXECUTED:
+        return today + timedelta(days=10)
+    return (sow.terms.go_live_date, today - timedelta(days=20), today - timedelta(days=75))[n % 3]
+
+
+def csa_terms(sow: Sow, start: date, n: int) -> dict[str, Any]:
+    """A three-month term from `start`, paid a little under the SOW's rate."""
     hours = sow.terms.service_hours
     return {
         "obligations": [f"Handle {sow.terms.program_name} contacts per the program script"],
@@ -216,7 +232,7 @@ def csa_history(
     sow: Sow, new: NewCsa, agent: Agent, status: CsaStatus, n: int, now: datetime
 ) -> list[Change[Csa]]:
     """The changes that bring a new CSA of `sow` for `agent` to `status`, oldest first."""
-    terms = csas.parse_csa_terms(csa_terms(sow, n))
+    terms = csas.parse_csa_terms(csa_terms(sow, csa_start(sow, status, n, now.date()), n))
     (produced,) = csas.produce(sow, [new], {agent.id: agent}, [], terms, STAFF, POLICY, now)
     history = [produced]
     by_agent = agent_viewer(agent.id)
@@ -241,6 +257,8 @@ def csa_history(
     step(csas.countersign, STAFF, 1)
     if status is CsaStatus.TERMINATED:
         step(csas.terminate, STAFF, 1, CsaTerminationReason.BREACH, "Repeated no-shows.")
+    while due := csas.scheduled(history[-1].after, now, RENEWAL_NOTICE_DAYS):
+        history.append(due)
     return history
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from api.settings import Settings
+from domain.csa import CsaStatus
 from domain.party import Client, Role
+from scheduler.run import run_once
 from seed import dataset
 from seed.load import NotEmpty, load
 from storage.database import Database
@@ -136,7 +138,7 @@ async def test_the_demo_holds_every_csa_status_and_a_busy_agent(api: Api, clock:
     everything = (await api.ok(query, token=staff))["csas"]
     assert everything["totalCount"] == loaded.csas == dataset.DEMO.csas
     statuses = {edge["node"]["status"] for edge in everything["edges"]}
-    assert statuses == {status.value for status, _ in dataset.CSA_MIX}
+    assert statuses == {status.value for status in CsaStatus}
     in_force = await api.ok(
         "{ sows(filter: {status: [SIGNED, ACTIVE]}) { totalCount } }", token=staff
     )
@@ -144,3 +146,22 @@ async def test_the_demo_holds_every_csa_status_and_a_busy_agent(api: Api, clock:
     own = (await api.ok(query, token=api.token(Role.AGENT, agent_id=busy)))["csas"]
     assert own["totalCount"] == in_force["sows"]["totalCount"]
     assert {edge["node"]["agent"]["id"] for edge in own["edges"]} == {busy}
+
+
+async def test_the_scheduler_finds_nothing_due_in_fresh_demo_data(api: Api, clock: Clock) -> None:
+    store = api.app.state.services.store
+    await load(store, dataset.DEMO, clock())
+    notices = await api.ok(
+        "{ csas(first: 40) { edges { node { events(first: 20) { edges { node { type } } } } } } }",
+        token=api.token(Role.COMPLIANCE),
+    )
+
+    report = await run_once(store, clock())
+
+    assert (report.changed, report.errors) == (0, 0)
+    types = {
+        event["node"]["type"]
+        for csa in notices["csas"]["edges"]
+        for event in csa["node"]["events"]["edges"]
+    }
+    assert "RENEWAL_DUE" in types
