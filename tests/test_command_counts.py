@@ -14,7 +14,8 @@ from api.settings import Settings
 from domain.party import Role
 from tests.commands import CommandCounter
 from tests.conftest import Api, Clock, serve
-from tests.sow_helpers import create_client, create_sow
+from tests.csa_helpers import agent_token, create_agent, executed, produce
+from tests.sow_helpers import create_client, create_sow, signed_sow
 
 SOW_PAGE = """
 query($first: Int!) {
@@ -26,6 +27,26 @@ query($first: Int!) {
 }
 """
 SOW_BY_ID = "query($id: ID!) { sow(id: $id) { id number status client { name } terms { title } } }"
+STAFFED_SOW_PAGE = """
+query($first: Int!) {
+  sows(first: $first) {
+    edges { node { id client { name } staffing { contracted active } csas { id } } }
+  }
+}
+"""
+CSA_PAGE = """
+query($first: Int!) {
+  csas(first: $first) {
+    totalCount
+    edges { node { id number programName flags agent { id name } renewalOf { id } } }
+  }
+}
+"""
+CSA_BY_ID = """
+query($id: ID!) {
+  csa(id: $id) { id status programName flags agent { name } terms { effectiveDate } }
+}
+"""
 
 
 @pytest.fixture
@@ -40,9 +61,13 @@ async def counted(settings: Settings, clock: Clock, counter: CommandCounter) -> 
 
 
 async def _commands(
-    api: Api, counter: CommandCounter, query: str, variables: dict[str, object]
+    api: Api,
+    counter: CommandCounter,
+    query: str,
+    variables: dict[str, object],
+    token: str | None = None,
 ) -> list[str]:
-    token = api.token(Role.COMPLIANCE)
+    token = token or api.token(Role.COMPLIANCE)
     await api.ok(query, variables, token=token)  # warm: first-use work is not per request
     counter.reset()
     await api.ok(query, variables, token=token)
@@ -65,3 +90,47 @@ async def test_a_sow_by_id_costs_two_commands(counted: Api, counter: CommandCoun
     sow = await create_sow(counted, await create_client(counted))
     commands = await _commands(counted, counter, SOW_BY_ID, {"id": sow["id"]})
     assert len(commands) == 2, commands  # the SOW, its client
+
+
+async def _busy_agent(api: Api) -> tuple[str, list[str]]:
+    """An agent holding 6 executed CSAs of 3 SOWs of 3 clients; the CSAs' ids."""
+    agent_id = await create_agent(api)
+    held = []
+    for n in range(3):
+        sow = await signed_sow(api, await create_client(api, f"Client {n}"))
+        # Two consecutive three-month terms of each SOW: no overlap.
+        for start, end in (("2026-06-01", "2026-08-31"), ("2026-09-01", "2026-11-30")):
+            (csa,) = await produce(
+                api, sow["id"], [agent_id], effectiveDate=start, expirationDate=end
+            )
+            held.append((await executed(api, csa))["id"])
+    return agent_id, held
+
+
+async def test_an_agents_csa_page_costs_the_same_for_5_and_50(
+    counted: Api, counter: CommandCounter
+) -> None:
+    agent_id, _ = await _busy_agent(counted)
+    token = agent_token(counted, agent_id)
+    small = await _commands(counted, counter, CSA_PAGE, {"first": 5}, token)
+    large = await _commands(counted, counter, CSA_PAGE, {"first": 50}, token)
+    assert len(small) == len(large) == 3, (small, large)  # the page, the count, the agent
+
+
+async def test_a_staffed_sow_page_costs_the_same_for_5_and_50(
+    counted: Api, counter: CommandCounter
+) -> None:
+    await _busy_agent(counted)
+    for n in range(3):
+        await create_sow(counted, await create_client(counted, f"Unstaffed {n}"))
+    small = await _commands(counted, counter, STAFFED_SOW_PAGE, {"first": 5})
+    large = await _commands(counted, counter, STAFFED_SOW_PAGE, {"first": 50})
+    # The page, the clients, the staffing counts, the CSAs.
+    assert len(small) == len(large) == 4, (small, large)
+
+
+async def test_a_csa_by_id_costs_two_commands(counted: Api, counter: CommandCounter) -> None:
+    agent_id, held = await _busy_agent(counted)
+    token = agent_token(counted, agent_id)
+    commands = await _commands(counted, counter, CSA_BY_ID, {"id": held[0]}, token)
+    assert len(commands) == 2, commands  # the CSA, its agent
