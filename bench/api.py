@@ -113,7 +113,12 @@ async def _load(uri: str, name: str, scale: dataset.Scale, pool: int) -> tuple[T
                 for n, (id, number) in enumerate(zip(ids, numbers, strict=True))
             ),
         )
-        print(f"loaded {loaded} + {pool} SOWs in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"loaded {len(loaded.clients)} clients, {len(loaded.agents)} agents, {loaded.sows}"
+            f" + {pool} SOWs, {loaded.csas} CSAs ({loaded.changes + pool} changes)"
+            f" in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         busiest = await db.db.csas.aggregate(
             [{"$group": {"_id": "$agentId", "n": {"$sum": 1}}}, {"$sort": {"n": -1}}, {"$limit": 1}]
         )

@@ -24,17 +24,15 @@ async def csa_by_id(db: Db, id: str) -> Document | None:
 
 
 async def agent_csa_page(db: Db, agent_id: str) -> Document:
-    """An agent's newest 50 CSAs, with the agent and the SOWs they came from."""
+    """An agent's newest 50 CSAs and the agent (a CSA carries its program and dates)."""
     cursor = db.csas.find({"agentId": ObjectId(agent_id)}).sort("_id", -1).limit(51)
     csas = [doc async for doc in cursor]
     agent = await db.agents.find_one({"_id": ObjectId(agent_id)})
-    sow_ids = list({doc["sowId"] for doc in csas})
-    sows = [doc async for doc in db.sows.find({"_id": {"$in": sow_ids}})]
-    return {"csas": csas[:50], "agent": agent, "sows": sows}
+    return {"csas": csas[:50], "agent": agent}
 
 
 async def sow_page(db: Db) -> Document:
-    """The newest 50 SOWs, with their clients and their staffing counts."""
+    """The newest 50 SOWs, their clients, and their contracted (EXECUTED, ACTIVE) CSAs counted."""
     sows = [doc async for doc in db.sows.find({}).sort("_id", -1).limit(51)]
     ids = [doc["_id"] for doc in sows]
     client_ids = list({doc["clientId"] for doc in sows})
@@ -43,7 +41,7 @@ async def sow_page(db: Db) -> Document:
         doc
         async for doc in await db.csas.aggregate(
             [
-                {"$match": {"sowId": {"$in": ids}}},
+                {"$match": {"sowId": {"$in": ids}, "status": {"$in": ["EXECUTED", "ACTIVE"]}}},
                 {"$group": {"_id": {"sow": "$sowId", "status": "$status"}, "n": {"$sum": 1}}},
             ]
         )
