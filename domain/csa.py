@@ -8,16 +8,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
+from domain import lifecycle
 from domain.changes import Change
 from domain.errors import BadUserInput, Forbidden, InvalidTransition
-from domain.events import EntityType, EventType, NewEvent
+from domain.events import EntityType, EventType
+from domain.lifecycle import (
+    explained,
+    require_reason,
+    require_role,
+    require_status,
+    signed,
+    transition,
+)
 from domain.party import SYSTEM, Actor, Agent, AgentStatus, Role, Viewer
 from domain.schedule import local_date
-from domain.sow import IN_FORCE, Sow, require_reason
+from domain.sow import IN_FORCE, Sow
 from domain.values import (
     CurrencyCode,
     LongText,
@@ -33,7 +42,6 @@ from domain.versioning import (
     SignatureParty,
     TermsVersion,
     check_expected_version,
-    party_of,
 )
 
 
@@ -126,6 +134,8 @@ class Csa:
     created_at: datetime
     updated_at: datetime
 
+    ENTITY_TYPE: ClassVar[EntityType] = EntityType.CSA
+
     @property
     def ended(self) -> bool:
         return self.status in ENDED
@@ -167,55 +177,6 @@ def overlaps(csa: Csa, terms: CsaTerms) -> bool:
     )
 
 
-def _require_role(viewer: Viewer, *roles: Role, action: str) -> None:
-    if viewer.role not in roles:
-        raise Forbidden(f"a {viewer.role} may not {action}")
-
-
-def _require_status(csa: Csa, target: CsaStatus, *allowed: CsaStatus) -> None:
-    if csa.status not in allowed:
-        raise InvalidTransition(csa.status, target)
-
-
-def _event(
-    csa: Csa,
-    type: EventType,
-    actor: Actor,
-    at: datetime,
-    to_status: CsaStatus | None = None,
-    reason: str | None = None,
-    version: int | None = None,
-    recipient: str | None = None,
-) -> NewEvent:
-    return NewEvent(
-        type=type,
-        entity_type=EntityType.CSA,
-        entity_id=csa.id,
-        from_status=csa.status,
-        to_status=to_status or csa.status,
-        version=version or csa.version,
-        actor=actor,
-        at=at,
-        reason=reason,
-        client_id=csa.client_id,
-        agent_id=csa.agent_id,
-        recipient=recipient,
-    )
-
-
-def _transition(
-    csa: Csa,
-    to: CsaStatus,
-    event: EventType,
-    actor: Actor,
-    now: datetime,
-    reason: str | None = None,
-    **fields: Any,
-) -> Change[Csa]:
-    after = dataclasses.replace(csa, status=to, revision=csa.revision + 1, updated_at=now, **fields)
-    return Change(csa, after, (), (_event(csa, event, actor, now, to, reason),))
-
-
 def _created(
     id: str,
     number: str,
@@ -253,8 +214,7 @@ def _created(
         created_at=now,
         updated_at=now,
     )
-    event = dataclasses.replace(_event(csa, EventType.CREATED, actor, now), from_status=None)
-    return Change(None, csa, (version,), (event,))
+    return lifecycle.created(csa, version, actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +240,7 @@ def produce(
 
     `agents` are the known agents among those asked for; `existing` the SOW's CSAs.
     """
-    _require_role(viewer, Role.COMPLIANCE, action="produce CSAs")
+    require_role(viewer, Role.COMPLIANCE, action="produce CSAs")
     if sow.status not in IN_FORCE:
         raise BadUserInput(
             f"sowId: CSAs are produced for a SIGNED or ACTIVE SOW, not {sow.status}",
@@ -327,57 +287,34 @@ def update_draft(
     now: datetime,
 ) -> Change[Csa]:
     """A new version of a draft's terms."""
-    _require_role(viewer, Role.COMPLIANCE, action="edit a CSA")
+    require_role(viewer, Role.COMPLIANCE, action="edit a CSA")
     check_expected_version(expected_version, csa.version)
     if csa.status is not CsaStatus.DRAFT:
         raise InvalidTransition(csa.status, csa.status, "terms change in place only in DRAFT")
     terms = patch_csa_terms(csa.terms, patch)
     check_term(terms, policy)
-    actor = Actor.of(viewer)
-    version = TermsVersion.of(csa.latest_version + 1, terms.canonical(), actor, now, change_summary)
-    after = dataclasses.replace(
-        csa,
-        terms=terms,
-        terms_hash=version.hash,
-        version=version.number,
-        latest_version=version.number,
-        revision=csa.revision + 1,
-        updated_at=now,
-    )
-    event = _event(csa, EventType.TERMS_UPDATED, actor, now, version=version.number)
-    return Change(csa, after, (version,), (event,))
+    return lifecycle.revised(csa, terms, viewer, change_summary, now)
 
 
 def send(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
-    _require_role(viewer, Role.COMPLIANCE, action="send a CSA")
+    require_role(viewer, Role.COMPLIANCE, action="send a CSA")
     check_expected_version(expected_version, csa.version)
-    _require_status(csa, CsaStatus.SENT, CsaStatus.DRAFT)
-    return _transition(csa, CsaStatus.SENT, EventType.SENT, Actor.of(viewer), now, sent_at=now)
+    require_status(csa, CsaStatus.SENT, CsaStatus.DRAFT)
+    return transition(csa, CsaStatus.SENT, EventType.SENT, Actor.of(viewer), now, sent_at=now)
 
 
 def _own_agent(csa: Csa, viewer: Viewer, action: str) -> None:
-    _require_role(viewer, Role.AGENT, action=action)
+    require_role(viewer, Role.AGENT, action=action)
     if viewer.agent_id != csa.agent_id:
         raise Forbidden(f"only the CSA's own agent may {action}")
-
-
-def _signature(csa: Csa, viewer: Viewer, now: datetime) -> Signature:
-    return Signature(party_of(viewer.role), Actor.of(viewer), csa.version, csa.terms_hash, now)
 
 
 def sign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
     """The agent signs the exact version sent; `expectedVersion` names it."""
     _own_agent(csa, viewer, "sign a CSA")
     check_expected_version(expected_version, csa.version)
-    _require_status(csa, CsaStatus.AGENT_SIGNED, CsaStatus.SENT)
-    return _transition(
-        csa,
-        CsaStatus.AGENT_SIGNED,
-        EventType.AGENT_SIGNED,
-        Actor.of(viewer),
-        now,
-        signatures=(*csa.signatures, _signature(csa, viewer, now)),
-    )
+    require_status(csa, CsaStatus.AGENT_SIGNED, CsaStatus.SENT)
+    return signed(csa, CsaStatus.AGENT_SIGNED, EventType.AGENT_SIGNED, viewer, now)
 
 
 def decline(
@@ -385,66 +322,44 @@ def decline(
 ) -> Change[Csa]:
     _own_agent(csa, viewer, "decline a CSA")
     check_expected_version(expected_version, csa.version)
-    _require_status(csa, CsaStatus.DECLINED, CsaStatus.SENT)
-    return _transition(
-        csa,
-        CsaStatus.DECLINED,
-        EventType.DECLINED,
-        Actor.of(viewer),
-        now,
-        reason=require_reason(reason),
-    )
+    require_status(csa, CsaStatus.DECLINED, CsaStatus.SENT)
+    return explained(csa, CsaStatus.DECLINED, EventType.DECLINED, viewer, reason, now)
 
 
 def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
     """The operator signs: EXECUTED, and each party gets the final copy (an event each)."""
-    _require_role(viewer, Role.COMPLIANCE, action="countersign a CSA")
+    require_role(viewer, Role.COMPLIANCE, action="countersign a CSA")
     check_expected_version(expected_version, csa.version)
-    _require_status(csa, CsaStatus.EXECUTED, CsaStatus.AGENT_SIGNED)
-    actor = Actor.of(viewer)
-    signed = _transition(
-        csa,
-        CsaStatus.EXECUTED,
-        EventType.COUNTERSIGNED,
-        actor,
-        now,
-        signatures=(*csa.signatures, _signature(csa, viewer, now)),
-    )
+    require_status(csa, CsaStatus.EXECUTED, CsaStatus.AGENT_SIGNED)
+    executed = signed(csa, CsaStatus.EXECUTED, EventType.COUNTERSIGNED, viewer, now)
     copies = tuple(
-        _event(
-            signed.after,
+        lifecycle.event(
+            executed.after,
             EventType.FINAL_COPY_DELIVERED,
-            actor,
+            Actor.of(viewer),
             now,
             recipient=party.value,
         )
         for party in (SignatureParty.AGENT, SignatureParty.OPERATOR)
     )
-    return dataclasses.replace(signed, events=signed.events + copies)
+    return dataclasses.replace(executed, events=executed.events + copies)
 
 
 def withdraw(
     csa: Csa, viewer: Viewer, expected_version: int, reason: str, now: datetime
 ) -> Change[Csa]:
-    _require_role(viewer, Role.COMPLIANCE, action="withdraw a CSA")
+    require_role(viewer, Role.COMPLIANCE, action="withdraw a CSA")
     check_expected_version(expected_version, csa.version)
-    _require_status(csa, CsaStatus.WITHDRAWN, CsaStatus.DRAFT, CsaStatus.SENT)
-    return _transition(
-        csa,
-        CsaStatus.WITHDRAWN,
-        EventType.WITHDRAWN,
-        Actor.of(viewer),
-        now,
-        reason=require_reason(reason),
-    )
+    require_status(csa, CsaStatus.WITHDRAWN, CsaStatus.DRAFT, CsaStatus.SENT)
+    return explained(csa, CsaStatus.WITHDRAWN, EventType.WITHDRAWN, viewer, reason, now)
 
 
 def _terminated(
     csa: Csa, actor: Actor, reason: CsaTerminationReason, note: str | None, now: datetime
 ) -> Change[Csa]:
-    _require_status(csa, CsaStatus.TERMINATED, *TERMINABLE)
+    require_status(csa, CsaStatus.TERMINATED, *TERMINABLE)
     text = reason.value if note is None else f"{reason.value}: {require_reason(note, 'note')}"
-    return _transition(
+    return transition(
         csa, CsaStatus.TERMINATED, EventType.TERMINATED, actor, now, text, termination_reason=reason
     )
 
@@ -457,7 +372,7 @@ def terminate(
     note: str | None,
     now: datetime,
 ) -> Change[Csa]:
-    _require_role(viewer, Role.COMPLIANCE, action="terminate a CSA")
+    require_role(viewer, Role.COMPLIANCE, action="terminate a CSA")
     check_expected_version(expected_version, csa.version)
     return _terminated(csa, Actor.of(viewer), reason, note, now)
 
@@ -471,7 +386,7 @@ def cascade(csas: Sequence[Csa], viewer: Viewer, now: datetime) -> list[Change[C
     actor = Actor.of(viewer)
     reason = CsaTerminationReason.CLIENT_AGREEMENT_TERMINATED
     return [
-        _transition(
+        transition(
             csa,
             CsaStatus.TERMINATED,
             EventType.TERMINATED,
@@ -510,7 +425,7 @@ def renew(
 
     Returns the renewed CSA's change (now linked) and the new CSA's creation.
     """
-    _require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
+    require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
     check_expected_version(expected_version, csa.version)
     if csa.status not in RENEWABLE:
         raise InvalidTransition(csa.status, CsaStatus.DRAFT, "only EXECUTED or ACTIVE renews")
@@ -532,7 +447,7 @@ def renew(
         created, after=dataclasses.replace(created.after, renewal_of=csa.id)
     )
     linked = dataclasses.replace(csa, renewed_by=new.id, revision=csa.revision + 1, updated_at=now)
-    event = _event(csa, EventType.RENEWED, actor, now, reason=new.number)
+    event = lifecycle.event(csa, EventType.RENEWED, actor, now, reason=new.number)
     return Change(csa, linked, (), (event,)), created
 
 
@@ -566,15 +481,12 @@ def scheduled(csa: Csa, now: datetime, renewal_notice_days: int) -> Change[Csa] 
 
 def _scheduled_on(csa: Csa, today: date, now: datetime, notice: timedelta) -> Change[Csa] | None:
     if csa.status is CsaStatus.EXECUTED and today >= csa.terms.effective_date:
-        activated = _transition(csa, CsaStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        following = _scheduled_on(activated.after, today, now, notice)
-        if following is None:
-            return activated
-        return Change(csa, following.after, (), activated.events + following.events)
+        activated = transition(csa, CsaStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
+        return lifecycle.then(activated, _scheduled_on(activated.after, today, now, notice))
     if csa.status is not CsaStatus.ACTIVE:
         return None
     if today >= csa.terms.expiration_date:
-        return _transition(csa, CsaStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
+        return transition(csa, CsaStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
     if (
         csa.renewed_by is None
         and csa.renewal_due_at is None
@@ -583,5 +495,5 @@ def _scheduled_on(csa: Csa, today: date, now: datetime, notice: timedelta) -> Ch
         after = dataclasses.replace(
             csa, renewal_due_at=now, revision=csa.revision + 1, updated_at=now
         )
-        return Change(csa, after, (), (_event(csa, EventType.RENEWAL_DUE, SYSTEM, now),))
+        return Change(csa, after, (), (lifecycle.event(csa, EventType.RENEWAL_DUE, SYSTEM, now),))
     return None

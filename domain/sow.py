@@ -7,13 +7,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
+from domain import lifecycle
 from domain.changes import Change
 from domain.errors import BadUserInput, Forbidden, InvalidTransition
-from domain.events import EntityType, EventType, NewEvent
+from domain.events import EntityType, EventType
+from domain.lifecycle import (
+    explained,
+    require_reason,
+    require_role,
+    require_status,
+    signed,
+    transition,
+)
 from domain.party import SYSTEM, Actor, Role, Viewer
 from domain.schedule import local_date
 from domain.values import (
@@ -158,38 +167,12 @@ class Sow:
     updated_at: datetime
     created_by: Actor
 
+    ENTITY_TYPE: ClassVar[EntityType] = EntityType.SOW
 
-def _event(
-    sow: Sow,
-    type: EventType,
-    actor: Actor,
-    at: datetime,
-    to_status: SowStatus | None = None,
-    reason: str | None = None,
-    version: int | None = None,
-) -> NewEvent:
-    return NewEvent(
-        type=type,
-        entity_type=EntityType.SOW,
-        entity_id=sow.id,
-        from_status=sow.status,
-        to_status=to_status or sow.status,
-        version=version or sow.version,
-        actor=actor,
-        at=at,
-        reason=reason,
-        client_id=sow.client_id,
-    )
-
-
-def _require_role(viewer: Viewer, *roles: Role, action: str) -> None:
-    if viewer.role not in roles:
-        raise Forbidden(f"a {viewer.role} may not {action}")
-
-
-def _require_status(sow: Sow, target: SowStatus, *allowed: SowStatus) -> None:
-    if sow.status not in allowed:
-        raise InvalidTransition(sow.status, target)
+    @property
+    def agent_id(self) -> None:
+        """A SOW is no agent's: its events never reach an agent."""
+        return None
 
 
 def create(
@@ -201,7 +184,7 @@ def create(
     now: datetime,
     change_summary: str | None = None,
 ) -> Change[Sow]:
-    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="create a SOW")
+    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="create a SOW")
     actor = Actor.of(viewer)
     version = TermsVersion.of(1, terms.canonical(), actor, now, change_summary or "created")
     sow = Sow(
@@ -220,35 +203,7 @@ def create(
         updated_at=now,
         created_by=actor,
     )
-    created = NewEvent(
-        type=EventType.CREATED,
-        entity_type=EntityType.SOW,
-        entity_id=id,
-        from_status=None,
-        to_status=SowStatus.DRAFT,
-        version=1,
-        actor=actor,
-        at=now,
-        client_id=client_id,
-    )
-    return Change(None, sow, (version,), (created,))
-
-
-def _transition(
-    sow: Sow,
-    to: SowStatus,
-    event: EventType,
-    actor: Actor,
-    now: datetime,
-    reason: str | None = None,
-    **fields: Any,
-) -> Change[Sow]:
-    after = dataclasses.replace(sow, status=to, revision=sow.revision + 1, updated_at=now, **fields)
-    return Change(sow, after, (), (_event(sow, event, actor, now, to, reason),))
-
-
-def _signature(sow: Sow, viewer: Viewer, now: datetime) -> Signature:
-    return Signature(party_of(viewer.role), Actor.of(viewer), sow.version, sow.terms_hash, now)
+    return lifecycle.created(sow, version, actor)
 
 
 def update(
@@ -260,7 +215,7 @@ def update(
     now: datetime,
 ) -> Change[Sow]:
     """A new version of the terms of a draft, or of a SOW sent back for changes."""
-    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="edit a SOW")
+    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="edit a SOW")
     check_expected_version(expected_version, sow.version)
     if sow.status not in EDITABLE:
         raise InvalidTransition(
@@ -268,86 +223,52 @@ def update(
         )
     terms = patch_sow_terms(sow.terms, patch)
     summary = None if change_summary is None else require_reason(change_summary, "changeSummary")
-    actor = Actor.of(viewer)
-    version = TermsVersion.of(sow.latest_version + 1, terms.canonical(), actor, now, summary)
-    after = dataclasses.replace(
-        sow,
-        terms=terms,
-        terms_hash=version.hash,
-        version=version.number,
-        latest_version=version.number,
-        revision=sow.revision + 1,
-        updated_at=now,
-    )
-    event = _event(sow, EventType.TERMS_UPDATED, actor, now, version=version.number)
-    return Change(sow, after, (version,), (event,))
+    return lifecycle.revised(sow, terms, viewer, summary, now)
 
 
 def submit(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
     """The client submits, signing the exact version submitted."""
-    _require_role(viewer, Role.CLIENT, action="submit a SOW: submitting is the client's signature")
+    require_role(viewer, Role.CLIENT, action="submit a SOW: submitting is the client's signature")
     check_expected_version(expected_version, sow.version)
-    _require_status(sow, SowStatus.SUBMITTED, SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED)
-    signatures = (*sow.signatures, _signature(sow, viewer, now))
-    return _transition(
-        sow,
-        SowStatus.SUBMITTED,
-        EventType.SUBMITTED,
-        Actor.of(viewer),
-        now,
-        signatures=signatures,
-    )
+    require_status(sow, SowStatus.SUBMITTED, SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED)
+    return signed(sow, SowStatus.SUBMITTED, EventType.SUBMITTED, viewer, now)
 
 
 def start_review(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
-    _require_role(viewer, Role.COMPLIANCE, action="review a SOW")
+    require_role(viewer, Role.COMPLIANCE, action="review a SOW")
     check_expected_version(expected_version, sow.version)
-    _require_status(sow, SowStatus.UNDER_REVIEW, SowStatus.SUBMITTED)
-    return _transition(sow, SowStatus.UNDER_REVIEW, EventType.REVIEW_STARTED, Actor.of(viewer), now)
+    require_status(sow, SowStatus.UNDER_REVIEW, SowStatus.SUBMITTED)
+    return transition(sow, SowStatus.UNDER_REVIEW, EventType.REVIEW_STARTED, Actor.of(viewer), now)
 
 
 def request_changes(
     sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
 ) -> Change[Sow]:
-    _require_role(viewer, Role.COMPLIANCE, action="request changes to a SOW")
+    require_role(viewer, Role.COMPLIANCE, action="request changes to a SOW")
     check_expected_version(expected_version, sow.version)
-    _require_status(sow, SowStatus.CHANGES_REQUESTED, SowStatus.UNDER_REVIEW)
-    return _transition(
-        sow,
-        SowStatus.CHANGES_REQUESTED,
-        EventType.CHANGES_REQUESTED,
-        Actor.of(viewer),
-        now,
-        reason=require_reason(reason),
+    require_status(sow, SowStatus.CHANGES_REQUESTED, SowStatus.UNDER_REVIEW)
+    return explained(
+        sow, SowStatus.CHANGES_REQUESTED, EventType.CHANGES_REQUESTED, viewer, reason, now
     )
 
 
 def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
     """The operator signs the version the client submitted; `expectedVersion` names it."""
-    _require_role(viewer, Role.COMPLIANCE, action="sign a SOW")
+    require_role(viewer, Role.COMPLIANCE, action="sign a SOW")
     check_expected_version(expected_version, sow.version)
-    _require_status(sow, SowStatus.SIGNED, SowStatus.UNDER_REVIEW)
-    signatures = (*sow.signatures, _signature(sow, viewer, now))
-    return _transition(
-        sow, SowStatus.SIGNED, EventType.SIGNED, Actor.of(viewer), now, signatures=signatures
-    )
+    require_status(sow, SowStatus.SIGNED, SowStatus.UNDER_REVIEW)
+    return signed(sow, SowStatus.SIGNED, EventType.SIGNED, viewer, now)
 
 
 def terminate(
     sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
 ) -> Change[Sow]:
     """Ends the SOW; the caller terminates its CSAs in the same write (see `domain.csa`)."""
-    _require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
+    require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
     check_expected_version(expected_version, sow.version)
-    _require_status(sow, SowStatus.TERMINATED, *IN_FORCE)
-    change = _transition(
-        sow,
-        SowStatus.TERMINATED,
-        EventType.TERMINATED,
-        Actor.of(viewer),
-        now,
-        reason=require_reason(reason),
-        pending_amendment=None,
+    require_status(sow, SowStatus.TERMINATED, *IN_FORCE)
+    change = explained(
+        sow, SowStatus.TERMINATED, EventType.TERMINATED, viewer, reason, now, pending_amendment=None
     )
     if sow.pending_amendment is None:
         return change
@@ -365,7 +286,7 @@ def propose_amendment(
     now: datetime,
 ) -> Change[Sow]:
     """Either party proposes new terms for a SOW in force; they apply once accepted."""
-    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="amend a SOW")
+    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="amend a SOW")
     check_expected_version(expected_version, sow.version)
     if sow.status not in IN_FORCE:
         raise InvalidTransition(sow.status, sow.status, "only a SIGNED or ACTIVE SOW is amended")
@@ -390,7 +311,7 @@ def propose_amendment(
         revision=sow.revision + 1,
         updated_at=now,
     )
-    event = _event(
+    event = lifecycle.event(
         sow,
         EventType.AMENDMENT_PROPOSED,
         actor,
@@ -407,7 +328,7 @@ def _next_number(sow: Sow) -> int:
 
 
 def _pending(sow: Sow, viewer: Viewer, action: str) -> Amendment:
-    _require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action=action)
+    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action=action)
     amendment = sow.pending_amendment
     if amendment is None:
         raise BadUserInput("no amendment is pending", field="id")
@@ -442,7 +363,7 @@ def accept_amendment(sow: Sow, viewer: Viewer, expected_version: int, now: datet
         revision=sow.revision + 1,
         updated_at=now,
     )
-    event = _event(
+    event = lifecycle.event(
         sow, EventType.AMENDMENT_ACCEPTED, Actor.of(viewer), now, version=proposal.number
     )
     return Change(sow, after, (effective,), (event,))
@@ -457,7 +378,7 @@ def reject_amendment(
     after = dataclasses.replace(
         sow, pending_amendment=None, revision=sow.revision + 1, updated_at=now
     )
-    event = _event(
+    event = lifecycle.event(
         sow,
         EventType.AMENDMENT_REJECTED,
         Actor.of(viewer),
@@ -481,18 +402,8 @@ def scheduled(sow: Sow, now: datetime) -> Change[Sow] | None:
 
 def _scheduled_on(sow: Sow, today: date, now: datetime) -> Change[Sow] | None:
     if sow.status is SowStatus.SIGNED and today >= sow.terms.go_live_date:
-        activated = _transition(sow, SowStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        following = _scheduled_on(activated.after, today, now)
-        if following is None:
-            return activated
-        return Change(sow, following.after, (), activated.events + following.events)
+        activated = transition(sow, SowStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
+        return lifecycle.then(activated, _scheduled_on(activated.after, today, now))
     if sow.status is SowStatus.ACTIVE and today >= sow.terms.end_date:
-        return _transition(sow, SowStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
+        return transition(sow, SowStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
     return None
-
-
-def require_reason(reason: str, field: str = "reason") -> str:
-    text = reason.strip()
-    if not text or len(text) > 2000:
-        raise BadUserInput(f"{field}: 1 to 2000 characters", field=field)
-    return text

@@ -12,6 +12,7 @@ from domain.csa import Csa, CsaFlag, CsaPolicy, CsaTerminationReason, NewCsa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Agent, Viewer
 from domain.sow import Sow
+from resolvers.acting import act_on
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.csas import CsaQuery, CsaScope
@@ -86,13 +87,7 @@ async def produce_csas(
 
 async def _act(ctx: Context, viewer: Viewer, id: str, decide: Callable[[Csa], Change[Csa]]) -> Csa:
     """One decision on one CSA in the viewer's scope, committed with its events."""
-
-    async def load() -> Csa:
-        return await csa(ctx, viewer, id)
-
-    changes = await ctx.store.writer.decide(load, lambda current: [decide(current)])
-    after: Csa = changes[0].after
-    return after
+    return await act_on(ctx, lambda: csa(ctx, viewer, id), decide)
 
 
 async def update_csa_draft(

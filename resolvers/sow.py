@@ -13,7 +13,7 @@ from domain.csa import Csa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Viewer
 from domain.sow import Sow
-from domain.versioning import FieldChange, TermsVersion, check_version_number, diff
+from resolvers.acting import act_on
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.pages import Page
@@ -75,16 +75,11 @@ async def act(
     """Mutation `mutation` (a key of `RULES`) on one SOW in the viewer's scope, committed
     with its versions and events; decided again on the fresh SOW after a lost race."""
     rule = RULES[mutation]
-
-    async def load() -> Sow:
-        return await sow(ctx, viewer, id)
-
-    def decide(current: Sow) -> list[Change[Sow]]:
-        return [rule(current, viewer, expected_version, *arguments, ctx.clock())]
-
-    changes = await ctx.store.writer.decide(load, decide)
-    after: Sow = changes[0].after
-    return after
+    return await act_on(
+        ctx,
+        lambda: sow(ctx, viewer, id),
+        lambda current: rule(current, viewer, expected_version, *arguments, ctx.clock()),
+    )
 
 
 async def terminate_sow(
@@ -105,21 +100,3 @@ async def terminate_sow(
     changes = await ctx.store.writer.decide(load, decide)
     after: Sow = changes[0].after
     return after
-
-
-async def sow_versions(ctx: Context, sow: Sow) -> list[TermsVersion]:
-    return await ctx.store.versions.list_for(sow.id)
-
-
-async def sow_version(ctx: Context, sow: Sow, number: int) -> TermsVersion | None:
-    return await ctx.store.versions.get(sow.id, number)
-
-
-async def sow_diff(ctx: Context, sow: Sow, from_version: int, to_version: int) -> list[FieldChange]:
-    check_version_number(from_version, sow.latest_version, "fromVersion")
-    check_version_number(to_version, sow.latest_version, "toVersion")
-    before = await ctx.store.versions.get(sow.id, from_version)
-    after = await ctx.store.versions.get(sow.id, to_version)
-    assert before is not None
-    assert after is not None
-    return diff(before.terms, after.terms)

@@ -11,23 +11,20 @@ from strawberry.types import Info
 
 from domain import csa as domain
 from resolvers import csa as resolve
-from resolvers import versions
 from resolvers.context import Context
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
-from schema.event import ContractEvent, event_connection
 from schema.inputs import input_to_dict
 from schema.party import Agent, PageArgs
 from schema.terms import (
-    FieldChange,
     ServiceHours,
     ServiceHoursInput,
     Signature,
     SlaTarget,
     SlaTargetInput,
-    TermsVersion,
 )
+from schema.versioned import diff_field, events_field, terms_version_field, versions_field
 from storage.csas import CsaQuery
 
 
@@ -135,41 +132,13 @@ class Csa:
             return None
         return cast(Csa | None, await info.context.loaders.csa.load(parent.renewed_by))
 
-    @strawberry.field(description="Every version, oldest first.")
-    async def versions(
-        self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any]
-    ) -> list[TermsVersion]:
-        return cast(list[TermsVersion], await versions.versions(info.context, parent.id))
+    versions = versions_field("Every version, oldest first.")
 
-    @strawberry.field(description="One version by number (DESIGN.md's `version(number)`).")
-    async def terms_version(
-        self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any], number: int
-    ) -> TermsVersion | None:
-        found = await versions.version(info.context, parent.id, number)
-        return cast(TermsVersion | None, found)
+    terms_version = terms_version_field("One version by number (DESIGN.md's `version(number)`).")
 
-    @strawberry.field(description="Every changed leaf from one version to another.")
-    async def diff(
-        self,
-        parent: strawberry.Parent[domain.Csa],
-        info: Info[Context, Any],
-        from_version: int,
-        to_version: int,
-    ) -> list[FieldChange]:
-        changes = await versions.terms_diff(
-            info.context, parent.id, parent.latest_version, from_version, to_version
-        )
-        return cast(list[FieldChange], changes)
+    diff = diff_field()
 
-    @strawberry.field(description="This CSA's events, oldest first.")
-    async def events(
-        self,
-        parent: strawberry.Parent[domain.Csa],
-        info: Info[Context, Any],
-        after: str | None = None,
-        first: PageArgs = None,
-    ) -> Connection[ContractEvent]:
-        return await event_connection(info, parent.id, after, first)
+    events = events_field("This CSA's events, oldest first.")
 
 
 def _csa(value: domain.Csa) -> Csa:

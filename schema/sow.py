@@ -16,11 +16,9 @@ from schema.access import GUARDED, viewer_of
 from schema.connection import Connection
 from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
-from schema.event import ContractEvent, event_connection
 from schema.inputs import input_to_dict
 from schema.party import Client, PageArgs
 from schema.terms import (
-    FieldChange,
     ServiceHours,
     ServiceHoursInput,
     Signature,
@@ -28,6 +26,7 @@ from schema.terms import (
     SlaTargetInput,
     TermsVersion,
 )
+from schema.versioned import diff_field, events_field, terms_version_field, versions_field
 from storage.sows import SowQuery
 
 
@@ -172,31 +171,14 @@ class Sow:
         found = await info.context.loaders.client.load(parent.client_id)
         return cast(Client, found)
 
-    @strawberry.field(description="Every version, proposals included, oldest first.")
-    async def versions(
-        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
-    ) -> list[TermsVersion]:
-        return cast(list[TermsVersion], await resolve.sow_versions(info.context, parent))
+    versions = versions_field("Every version, proposals included, oldest first.")
 
-    @strawberry.field(
-        description="One version by number. DESIGN.md's `version(number)`: `version` is "
+    terms_version = terms_version_field(
+        "One version by number. DESIGN.md's `version(number)`: `version` is "
         "already the effective version's number, so the lookup is named termsVersion."
     )
-    async def terms_version(
-        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any], number: int
-    ) -> TermsVersion | None:
-        return cast(TermsVersion | None, await resolve.sow_version(info.context, parent, number))
 
-    @strawberry.field(description="Every changed leaf from one version to another.")
-    async def diff(
-        self,
-        parent: strawberry.Parent[domain.Sow],
-        info: Info[Context, Any],
-        from_version: int,
-        to_version: int,
-    ) -> list[FieldChange]:
-        changes = await resolve.sow_diff(info.context, parent, from_version, to_version)
-        return cast(list[FieldChange], changes)
+    diff = diff_field()
 
     @strawberry.field(description="CSA counts; no agent data.")
     async def staffing(
@@ -210,15 +192,7 @@ class Sow:
     ) -> list[Csa]:
         return cast(list[Csa], await info.context.loaders.sow_csas.load(parent.id))
 
-    @strawberry.field(description="This SOW's events, oldest first.")
-    async def events(
-        self,
-        parent: strawberry.Parent[domain.Sow],
-        info: Info[Context, Any],
-        after: str | None = None,
-        first: PageArgs = None,
-    ) -> Connection[ContractEvent]:
-        return await event_connection(info, parent.id, after, first)
+    events = events_field("This SOW's events, oldest first.")
 
 
 def _sow(value: domain.Sow) -> Sow:

@@ -187,3 +187,17 @@ async def test_terminating_drops_the_pending_amendment(sides: Sides) -> None:
         (1, "EFFECTIVE"),
         (2, "REJECTED"),
     ]
+
+
+@pytest.mark.parametrize("name", ["acceptSowAmendment", "rejectSowAmendment"])
+async def test_another_company_cannot_answer_or_propose(api: Api, sides: Sides, name: str) -> None:
+    await sides.propose(Role.COMPLIANCE)
+    stranger = Sides(api, await create_client(api, "Other"), {"id": sides.id})
+
+    answered = await stranger.answer(name, Role.CLIENT)
+    proposed = await stranger.propose(Role.CLIENT, {"billingTerm": "MONTHLY", "title": "x"})
+
+    for result in (answered, proposed):
+        assert result["errors"][0]["extensions"]["code"] == "NOT_FOUND", result
+    state = await sides.state()
+    assert (state["version"], state["pendingAmendment"]) == (1, {"version": {"number": 2}})

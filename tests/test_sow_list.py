@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from domain.party import Role
-from tests.conftest import Api
+from domain.sow import SowStatus
+from migrations.steps.m0002_indexes import INDEXES
+from storage.sows import SowQuery
+from tests.conftest import Api, Clock
 from tests.sow_helpers import create_client, create_sow, transition
 
 
@@ -224,3 +228,68 @@ async def test_clients_and_agents_for_compliance_only(api: Api) -> None:
 async def test_party_input_is_validated(api: Api, mutation: str, field: str) -> None:
     error = await api.error(f"mutation {{ {mutation} }}", token=api.token(Role.COMPLIANCE))
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+
+
+async def test_filtered_pages_keep_the_filter_and_the_total(
+    api: Api, two_companies: dict[str, Any]
+) -> None:
+    staff = api.token(Role.COMPLIANCE)
+    where = {"clientId": two_companies["acme"], "search": "acme", "goLiveFrom": "2026-05-01"}
+    seen: list[str] = []
+    totals: set[int] = set()
+    after = None
+    while True:
+        data = await api.ok(SOWS, {"filter": where, "first": 3, "after": after}, staff)
+        page = data["sows"]
+        totals.add(page["totalCount"])
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    expected = [s["id"] for s in reversed(two_companies["acme_sows"][1:])]
+    assert (seen, totals) == (expected, {4})
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("(2) [vip]+", ["special"]),
+        ("a.b", ["special"]),
+        ("[", ["special"]),
+        ("\\d", []),
+        ("TIER", ["plain", "special"]),
+    ],
+)
+async def test_search_matches_pattern_characters_literally(
+    api: Api, search: str, expected: list[str]
+) -> None:
+    client = await create_client(api)
+    special = await create_sow(api, client, title="Tier (2) [VIP]+ a.b")
+    plain = await create_sow(api, client, title="Tier 22 VIPP aXb d")
+    names = {special["id"]: "special", plain["id"]: "plain"}
+    data = await api.ok(SOWS, {"filter": {"search": search}}, api.token(Role.COMPLIANCE))
+    found = [names[edge["node"]["id"]] for edge in data["sows"]["edges"]]
+    assert sorted(found) == expected
+    assert data["sows"]["totalCount"] == len(expected)
+
+
+async def test_numbers_are_unique_and_counted_per_year(api: Api, clock: Clock) -> None:
+    client = await create_client(api)
+    # One after the other: concurrent transactions on the in-memory test server lose writes.
+    created = [await create_sow(api, client) for _ in range(5)]
+    clock.now = clock.now.replace(year=2027)
+    later = await create_sow(api, client, goLiveDate="2027-06-01", endDate="2028-05-31")
+
+    assert [s["number"] for s in created] == [f"SOW-2026-{n:04d}" for n in range(1, 6)]
+    assert later["number"] == "SOW-2027-0001"
+
+
+def test_every_sow_filter_is_served_by_a_declared_index() -> None:
+    query = SowQuery(
+        [SowStatus.DRAFT], "0" * 24, "text", date(2026, 1, 1), date(2026, 2, 1)
+    ).filter()
+    # `search` is an unanchored, case-insensitive substring match: no index can serve it.
+    filtered = set(query) - {"$or"}
+    leading = {next(iter(model.document["key"])) for model in INDEXES["sows"]}
+    assert filtered == {"status", "clientId", "goLiveDate"}
+    assert filtered <= leading

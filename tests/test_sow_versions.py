@@ -127,6 +127,31 @@ async def test_diff_lists_every_changed_leaf_including_inside_lists(
     assert same["sow"]["diff"] == []
 
 
+async def test_diff_inside_a_later_list_element_and_a_shrinking_list(
+    api: Api, client_id: str
+) -> None:
+    service_level = {"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20}
+    abandonment = {"metric": "ABANDONMENT_RATE", "target": 5}
+    sow = await create_sow(api, client_id, slaTargets=[service_level, abandonment])
+    await update(
+        api, client_id, sow["id"], 1, slaTargets=[service_level, {**abandonment, "target": 3}]
+    )
+    await update(api, client_id, sow["id"], 2, slaTargets=[service_level])
+    token = api.token(Role.CLIENT, client_id=client_id)
+
+    changed = await api.ok(DIFF, {"id": sow["id"], "a": 1, "b": 2}, token)
+    shrunk = await api.ok(DIFF, {"id": sow["id"], "a": 2, "b": 3}, token)
+
+    assert changed["sow"]["diff"] == [{"path": "slaTargets[1].target", "before": 5.0, "after": 3.0}]
+    assert shrunk["sow"]["diff"] == [
+        {
+            "path": "slaTargets[1]",
+            "before": {"metric": "ABANDONMENT_RATE", "target": 3.0, "thresholdSeconds": None},
+            "after": None,
+        }
+    ]
+
+
 @pytest.mark.parametrize(("a", "b", "field"), [(0, 1, "fromVersion"), (1, 3, "toVersion")])
 async def test_diff_of_a_version_that_does_not_exist_names_the_argument(
     api: Api, client_id: str, a: int, b: int, field: str

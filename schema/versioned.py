@@ -1,0 +1,77 @@
+"""Fields every versioned document (Sow, Csa) has: its versions, one by number, a diff, events.
+
+Each type declares them with its own description, e.g.
+`versions = versions_field("Every version, oldest first.")`; the resolvers are shared.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, cast
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import versions
+from resolvers.context import Context
+from schema.connection import Connection
+from schema.event import ContractEvent, event_connection
+from schema.party import PageArgs
+from schema.terms import FieldChange, TermsVersion
+
+
+class Versioned(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def latest_version(self) -> int: ...
+
+
+async def _versions(
+    parent: strawberry.Parent[Versioned], info: Info[Context, Any]
+) -> list[TermsVersion]:
+    return cast(list[TermsVersion], await versions.versions(info.context, parent.id))
+
+
+async def _terms_version(
+    parent: strawberry.Parent[Versioned], info: Info[Context, Any], number: int
+) -> TermsVersion | None:
+    return cast(TermsVersion | None, await versions.version(info.context, parent.id, number))
+
+
+async def _diff(
+    parent: strawberry.Parent[Versioned],
+    info: Info[Context, Any],
+    from_version: int,
+    to_version: int,
+) -> list[FieldChange]:
+    changes = await versions.terms_diff(
+        info.context, parent.id, parent.latest_version, from_version, to_version
+    )
+    return cast(list[FieldChange], changes)
+
+
+async def _events(
+    parent: strawberry.Parent[Versioned],
+    info: Info[Context, Any],
+    after: str | None = None,
+    first: PageArgs = None,
+) -> Connection[ContractEvent]:
+    return await event_connection(info, parent.id, after, first)
+
+
+def versions_field(description: str) -> Any:
+    return strawberry.field(resolver=_versions, description=description)
+
+
+def terms_version_field(description: str) -> Any:
+    return strawberry.field(resolver=_terms_version, description=description)
+
+
+def diff_field() -> Any:
+    return strawberry.field(
+        resolver=_diff, description="Every changed leaf from one version to another."
+    )
+
+
+def events_field(description: str) -> Any:
+    return strawberry.field(resolver=_events, description=description)
