@@ -54,9 +54,7 @@ async def running(
         embedded = EmbeddedServer(settings.data_dir, settings.embedded_port)
         uri = await embedded.start()
         log.info("embedded MongoDB-compatible server at %s, data in %s", uri, settings.data_dir)
-    db = Database(
-        uri, settings.mongodb_database, exclusive=embedded is not None, **(client_options or {})
-    )
+    db = Database(uri, settings.mongodb_database, **(client_options or {}))
     try:
         if settings.migrate_on_start:
             await migrate(db)

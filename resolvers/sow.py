@@ -51,7 +51,7 @@ async def create_sow(
     now = ctx.clock()
     number = await ctx.store.sows.next_number(now)
     change = rules.create(ctx.store.new_id(), number, owner, parsed, viewer, now)
-    await ctx.store.writer.commit([change])
+    await ctx.store.writer.create([change])
     return change.after
 
 

@@ -23,21 +23,33 @@ def is_write_conflict(exc: PyMongoError) -> bool:
     return exc.has_error_label("TransientTransactionError") or "Write conflict" in str(exc)
 
 
+# `buildInfo.gitVersion` of the embedded server (the `mongoeco` package).
+EMBEDDED_ENGINE = "mongoeco"
+
+
 class Database:
     """One `AsyncMongoClient` per process and the database the service uses.
 
-    `exclusive` serializes every operation of this process: the embedded SQLite engine
-    refuses any other session's command while a transaction is open, so on that engine a
-    transaction must have the server to itself. The in-memory engine and MongoDB run
-    concurrent transactions and detect conflicts, so they run unserialized.
+    On the embedded server (`mongoeco`, found by its `buildInfo`), every operation of this
+    process is serialized: its SQLite engine refuses any other session's command while a
+    transaction is open, and its in-memory engine, with a write beside an open transaction,
+    reports a false conflict at commit and may keep or lose the wrong writes. MongoDB runs
+    operations concurrently and reports real conflicts, which `storage.writes` retries.
     """
 
-    def __init__(self, uri: str, name: str, *, exclusive: bool = False, **options: Any) -> None:
+    def __init__(self, uri: str, name: str, **options: Any) -> None:
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             uri, tz_aware=True, appname="contract-service", **options
         )
         self.db: AsyncDatabase[Document] = self.client[name]
-        self._gate = asyncio.Lock() if exclusive else None
+        self._gate = asyncio.Lock()
+        self._exclusive: bool | None = None  # known once the server has answered
+
+    async def _is_exclusive(self) -> bool:
+        if self._exclusive is None:
+            info = await self.client.admin.command("buildInfo")
+            self._exclusive = info.get("gitVersion") == EMBEDDED_ENGINE
+        return self._exclusive
 
     async def close(self) -> None:
         await self.client.close()
@@ -49,7 +61,7 @@ class Database:
     @contextlib.asynccontextmanager
     async def access(self) -> AsyncIterator[None]:
         """Wrap every operation outside a transaction."""
-        if self._gate is None:
+        if not await self._is_exclusive():
             yield
             return
         async with self._gate:

@@ -83,6 +83,18 @@ class Writer:
             await versions.write(self._db, session, mapper.entity_type, change.after.id, version)
         await events.append(self._db, session, change.events)
 
+    async def create(self, changes: Sequence[Change[Any]]) -> None:
+        """Write new documents with their versions and events. A write conflict (concurrent
+        transactions both append to the event sequence) is retried: nothing the changes
+        were decided on can have moved."""
+        if any(change.before is not None for change in changes):
+            raise ValueError("create writes new documents only")
+
+        async def nothing() -> None:
+            return None
+
+        await self.decide(nothing, lambda _: changes)
+
     async def create_all(self, changes: Sequence[Change[Any]]) -> None:
         """Write the whole histories of new documents in one transaction, in bulk.
 

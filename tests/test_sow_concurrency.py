@@ -145,3 +145,47 @@ async def test_racing_proposals_leave_one_pending(api: Api) -> None:
 
     assert codes(bodies) == ["BAD_USER_INPUT", "OK"]
     assert (await state(api, sow["id"]))["events"]["totalCount"] == before + 1
+
+
+async def test_a_create_meeting_a_write_conflict_is_retried(api: Api) -> None:
+    """MongoDB fails a transaction that races another for the event sequence with a
+    transient write conflict; a new SOW depends on nothing that moved, so it is written
+    again rather than reported as an internal error."""
+    client_id = await create_client(api)
+    admin = api.app.state.services.db.client.admin
+    await admin.command(
+        {
+            "configureFailPoint": "failCommand",
+            "mode": {"times": 1},
+            "data": {
+                "failCommands": ["insert"],
+                "errorCode": 112,
+                "errorLabels": ["TransientTransactionError"],
+            },
+        }
+    )
+    try:
+        sow = await create_sow(api, client_id)
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+    assert await state(api, sow["id"]) == {
+        "status": "DRAFT",
+        "version": 1,
+        "events": {"totalCount": 1},
+    }
+    listed = await api.ok("{ sows { totalCount } }", token=api.token(Role.COMPLIANCE))
+    assert listed["sows"]["totalCount"] == 1
+
+
+async def test_concurrent_creates_are_all_kept(api: Api) -> None:
+    client_id = await create_client(api)
+    token = api.token(Role.COMPLIANCE)
+
+    created = await asyncio.gather(*(create_sow(api, client_id) for _ in range(6)))
+
+    listed = await api.ok("{ sows { totalCount edges { node { id } } } }", token=token)
+    assert listed["sows"]["totalCount"] == 6
+    assert {edge["node"]["id"] for edge in listed["sows"]["edges"]} == {s["id"] for s in created}
+    events = await api.ok("{ events { totalCount } }", token=token)
+    assert events["events"]["totalCount"] == 6
