@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bson import ObjectId
 
+from api.settings import Settings
 from domain.party import Role
-from tests.conftest import Api, Clock
+from scheduler.run import run_once
+from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import (
     CSA_TERMS,
     PRODUCE,
@@ -18,6 +21,7 @@ from tests.csa_helpers import (
     setup,
     staff,
     step,
+    stored,
 )
 from tests.sow_helpers import create_client, create_sow
 
@@ -41,6 +45,79 @@ async def test_the_sow_must_be_signed_or_active(api: Api) -> None:
     await refuse(api, draft["id"], [agent], "sowId")
     await refuse(api, "65f000000000000000000099", [agent], "sowId")
     assert await produced_count(api, draft["id"]) == 0
+
+
+async def test_every_refusal_leaves_every_document_and_event_as_it_was(api: Api) -> None:
+    """Each refusal names a good agent first: a batch is refused whole, nothing half-written."""
+    _, sow, (good, held, inactive) = await setup(api, agents=3)
+    draft = await create_sow(api, await create_client(api, "Beta"))
+    await produce(api, sow["id"], [held])
+    services = api.app.state.services
+    await services.db.db.agents.update_one(
+        {"_id": ObjectId(inactive)}, {"$set": {"status": "INACTIVE"}}
+    )
+    before = await stored(api)
+    unknown = "65f0000000000000000000aa"
+    cases: list[tuple[str, list[str], str, dict[str, Any]]] = [
+        (draft["id"], [good], "sowId", {}),
+        (unknown, [good], "sowId", {}),
+        (sow["id"], [good, unknown], "agentIds[1]", {}),
+        (sow["id"], [good, inactive], "agentIds[1]", {}),
+        (sow["id"], [good, held], "agentIds[1]", {"expirationDate": "2026-09-30"}),
+        (sow["id"], [good, good], "agentIds", {}),
+        (sow["id"], [], "agentIds", {}),
+        (sow["id"], [good], "terms.expirationDate", {"expirationDate": "2026-08-30"}),
+        (sow["id"], [good], "terms.expirationDate", {"expirationDate": "2026-10-02"}),
+    ]
+    for sow_id, agent_ids, field, terms in cases:
+        await refuse(api, sow_id, agent_ids, field, **terms)
+    assert await stored(api) == before
+
+
+async def test_an_active_sow_produces_too(api: Api, clock: Clock) -> None:
+    _, sow, (agent,) = await setup(api)
+    clock.now = clock.now.replace(month=6, day=2)
+    await run_once(api.app.state.services.store, clock())
+    (csa,) = await produce(
+        api, sow["id"], [agent], effectiveDate="2026-07-01", expirationDate="2026-09-30"
+    )
+    assert (csa["status"], csa["sowId"]) == ("DRAFT", sow["id"])
+    data = await api.ok(
+        "query($id: ID!) { sow(id: $id) { status } }", {"id": sow["id"]}, token=staff(api)
+    )
+    assert data["sow"]["status"] == "ACTIVE"
+
+
+async def test_two_processes_racing_to_contract_one_agent_produce_one_csa(
+    settings: Settings, clock: Clock
+) -> None:
+    async with serve(settings, clock) as one, serve(settings, clock) as two:
+        _, sow, (agent, other) = await setup(one, agents=2)
+        variables = [
+            {"s": sow["id"], "a": [other, agent], "t": CSA_TERMS},
+            {"s": sow["id"], "a": [agent], "t": {**CSA_TERMS, "expirationDate": "2026-09-30"}},
+        ]
+        bodies = await asyncio.gather(
+            *(
+                api.post(PRODUCE, v, token=staff(api))
+                for api, v in zip((one, two), variables, strict=True)
+            )
+        )
+        winners = [body for body in bodies if not body.get("errors")]
+        losers = [body for body in bodies if body.get("errors")]
+        assert (len(winners), len(losers)) == (1, 1), bodies
+        (error,) = losers[0]["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+        created = {csa["id"] for csa in winners[0]["data"]["produceCsas"]}
+        data = await two.ok(
+            "query($s: ID!) { csas(filter: { sowId: $s }) { edges { node { id } } } "
+            "events(first: 100) { edges { node { type entityType entityId } } } }",
+            {"s": sow["id"]},
+            token=staff(two),
+        )
+        assert {edge["node"]["id"] for edge in data["csas"]["edges"]} == created
+        events = [edge["node"] for edge in data["events"]["edges"]]
+        assert sorted(e["entityId"] for e in events if e["entityType"] == "CSA") == sorted(created)
 
 
 async def test_the_term_runs_three_to_four_months(api: Api) -> None:
