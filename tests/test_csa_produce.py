@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -23,7 +24,7 @@ from tests.csa_helpers import (
     step,
     stored,
 )
-from tests.sow_helpers import create_client, create_sow
+from tests.sow_helpers import SOW_TERMS, create_client, create_sow
 
 COUNT = "query($s: ID!) { csas(filter: { sowId: $s }) { totalCount } }"
 
@@ -199,6 +200,52 @@ async def test_production_less_than_two_weeks_before_go_live_is_flagged(
     (late,) = await produce(api, sow["id"], agents[1:])
     assert "LATE_PRODUCTION" not in on_time["flags"]
     assert late["flags"] == ["LATE_PRODUCTION"]
+
+
+def at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).replace(tzinfo=UTC)
+
+
+# CSA_TERMS: effective 2026-06-01 in America/New_York (EDT, UTC-4): the day starts 04:00 UTC.
+DELIVERIES = [
+    ("2026-05-31T12:00", []),  # exactly 1 day before
+    ("2026-06-01T03:30", []),  # still May 31 in New York: 1 day, though June 1 in UTC
+    ("2026-06-01T04:30", ["LATE_DELIVERY"]),  # the effective date itself
+    ("2026-05-29T04:30", []),  # exactly 3 days before
+    ("2026-05-29T03:30", ["EARLY_DELIVERY"]),  # May 28 in New York: 4 days
+]
+
+
+async def test_delivery_flags_at_exactly_one_and_three_days_in_the_terms_time_zone(
+    api: Api, clock: Clock
+) -> None:
+    _, sow, agents = await setup(api, agents=len(DELIVERIES))
+    produced = await produce(api, sow["id"], agents)
+    for csa, (sent_at, expected) in zip(produced, DELIVERIES, strict=True):
+        clock.now = at(sent_at)
+        await step(api, "sendCsa", csa, staff(api))
+        assert await flags_of(api, csa["id"]) == expected, sent_at
+
+
+# Go-live 2026-06-01 in the SOW's Asia/Tokyo (UTC+9): 14 days before starts 2026-05-17T15:00Z.
+# The CSA's own hours are in New York: the SOW's zone decides, as go-live is the SOW's date.
+PRODUCTIONS = [
+    ("2026-05-17T15:30", False),  # May 18 in Tokyo: exactly 14 days
+    ("2026-05-18T14:30", False),  # May 18, 23:30 in Tokyo
+    ("2026-05-18T15:30", True),  # May 19 in Tokyo (May 18 in UTC and New York): 13 days
+]
+
+
+async def test_late_production_at_exactly_fourteen_days_in_the_sow_time_zone(
+    api: Api, clock: Clock
+) -> None:
+    hours = {**SOW_TERMS["serviceHours"], "timeZone": "Asia/Tokyo"}
+    _, sow, agents = await setup(api, agents=len(PRODUCTIONS), serviceHours=hours)
+    for agent, (produced_at, late) in zip(agents, PRODUCTIONS, strict=True):
+        clock.now = at(produced_at)
+        (csa,) = await produce(api, sow["id"], [agent])
+        assert ("LATE_PRODUCTION" in csa["flags"]) is late, produced_at
+        assert ("LATE_PRODUCTION" in await flags_of(api, csa["id"])) is late, produced_at
 
 
 async def test_only_compliance_produces(api: Api) -> None:
