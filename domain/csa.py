@@ -503,6 +503,7 @@ def _same_term(terms: CsaTerms, start: date) -> date:
 def renew(
     csa: Csa,
     sow: Sow,
+    others: Sequence[Csa],
     new: NewCsa,
     viewer: Viewer,
     expected_version: int,
@@ -512,7 +513,9 @@ def renew(
 ) -> tuple[Change[Csa], Change[Csa]]:
     """A new DRAFT starting the day after `csa` expires, same length unless patched.
 
-    Returns the renewed CSA's change (now linked) and the new CSA's creation.
+    `others` are the agent's other CSAs of the SOW: as in production, the agent holds one
+    CSA of a SOW per period. Returns the renewed CSA's change (now linked) and the new
+    CSA's creation.
     """
     _require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
     check_expected_version(expected_version, csa.version)
@@ -528,6 +531,10 @@ def renew(
     }
     terms = parse_csa_terms({**shifted, **(patch or {})})
     check_term(terms, policy)
+    if any(other.id != csa.id and overlaps(other, terms) for other in others):
+        raise BadUserInput(
+            "id: the agent already has a CSA of this SOW for an overlapping period", field="id"
+        )
     actor = Actor.of(viewer)
     created = _created(
         new.id, new.number, csa.agent_id, sow, terms, actor, now, f"renewal of {csa.number}"
