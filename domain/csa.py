@@ -115,6 +115,9 @@ class Csa:
     sow_id: str
     sow_version: int
     sow_go_live_date: date
+    # The SOW's service-hours zone, in which its go-live date starts (None: UTC, as for
+    # documents stored before it was recorded).
+    sow_time_zone: str | None
     client_id: str
     program_name: str
     status: CsaStatus
@@ -196,6 +199,7 @@ def _created(
         sow_id=sow.id,
         sow_version=sow.version,
         sow_go_live_date=sow.terms.go_live_date,
+        sow_time_zone=sow.terms.service_hours.time_zone,
         client_id=sow.client_id,
         program_name=sow.terms.program_name,
         status=CsaStatus.DRAFT,
@@ -414,6 +418,7 @@ def _same_term(terms: CsaTerms, start: date) -> date:
 def renew(
     csa: Csa,
     sow: Sow,
+    others: Sequence[Csa],
     new: NewCsa,
     viewer: Viewer,
     expected_version: int,
@@ -423,7 +428,9 @@ def renew(
 ) -> tuple[Change[Csa], Change[Csa]]:
     """A new DRAFT starting the day after `csa` expires, same length unless patched.
 
-    Returns the renewed CSA's change (now linked) and the new CSA's creation.
+    `others` are the agent's other CSAs of the SOW: as in production, the agent holds one
+    CSA of a SOW per period. Returns the renewed CSA's change (now linked) and the new
+    CSA's creation.
     """
     require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
     check_expected_version(expected_version, csa.version)
@@ -439,6 +446,10 @@ def renew(
     }
     terms = parse_csa_terms({**shifted, **(patch or {})})
     check_term(terms, policy)
+    if any(other.id != csa.id and overlaps(other, terms) for other in others):
+        raise BadUserInput(
+            "id: the agent already has a CSA of this SOW for an overlapping period", field="id"
+        )
     actor = Actor.of(viewer)
     created = _created(
         new.id, new.number, csa.agent_id, sow, terms, actor, now, f"renewal of {csa.number}"
@@ -452,15 +463,22 @@ def renew(
 
 
 def flags(csa: Csa, policy: CsaPolicy) -> list[CsaFlag]:
-    """Timeline checks: delivery 1 to 3 days before effectiveDate; production lead time."""
+    """Timeline checks: delivery 1 to 3 days before effectiveDate; production lead time.
+
+    Whole calendar days, each date local to the zone its contract date is in (the rule of
+    `domain.schedule`): the day a CSA was sent in its hours' zone against its effectiveDate,
+    the day it was produced in the SOW's zone against the SOW's go-live date.
+    """
     found: list[CsaFlag] = []
     if csa.sent_at is not None:
-        notice = (csa.terms.effective_date - csa.sent_at.date()).days
+        sent_on = local_date(csa.sent_at, csa.terms.hours_of_service.time_zone)
+        notice = (csa.terms.effective_date - sent_on).days
         if notice < MIN_DELIVERY_DAYS:
             found.append(CsaFlag.LATE_DELIVERY)
         elif notice > MAX_DELIVERY_DAYS:
             found.append(CsaFlag.EARLY_DELIVERY)
-    if (csa.sow_go_live_date - csa.produced_at.date()).days < policy.min_lead_days:
+    produced_on = local_date(csa.produced_at, csa.sow_time_zone)
+    if (csa.sow_go_live_date - produced_on).days < policy.min_lead_days:
         found.append(CsaFlag.LATE_PRODUCTION)
     return found
 

@@ -173,15 +173,16 @@ async def renew_csa(
     (number,) = await ctx.store.csas.next_numbers(now, 1)
     new_id = ctx.store.new_id()
 
-    async def load() -> tuple[Csa, Sow]:
+    async def load() -> tuple[Csa, Sow, list[Csa]]:
         current = await csa(ctx, viewer, id)
-        return current, await _sow_of(ctx, current.sow_id)
+        sow = await _sow_of(ctx, current.sow_id)
+        return current, sow, await ctx.store.csas.of_sow_and_agents(sow.id, [current.agent_id])
 
-    def decide(state: tuple[Csa, Sow]) -> Sequence[Change[Any]]:
-        current, sow = state
+    def decide(state: tuple[Csa, Sow, list[Csa]]) -> Sequence[Change[Any]]:
+        current, sow, others = state
         new = NewCsa(new_id, number, current.agent_id)
         linked, created = rules.renew(
-            current, sow, new, viewer, expected_version, patch, policy(ctx), now
+            current, sow, others, new, viewer, expected_version, patch, policy(ctx), now
         )
         return [rules.hold(sow), linked, created]
 

@@ -74,6 +74,7 @@ def to_bson(csa: Csa) -> Document:
         "sowId": ObjectId(csa.sow_id),
         "sowVersion": csa.sow_version,
         "sowGoLiveDate": day(csa.sow_go_live_date),
+        "sowTimeZone": csa.sow_time_zone,
         "clientId": ObjectId(csa.client_id),
         "programName": csa.program_name,
         "status": csa.status.value,
@@ -105,6 +106,8 @@ def from_bson(doc: Mapping[str, Any]) -> Csa:
         sow_id=str(doc["sowId"]),
         sow_version=doc["sowVersion"],
         sow_go_live_date=doc["sowGoLiveDate"].date(),
+        # Absent from documents stored before it was recorded: their dates read as UTC.
+        sow_time_zone=doc.get("sowTimeZone"),
         client_id=str(doc["clientId"]),
         program_name=doc["programName"],
         status=CsaStatus(doc["status"]),

@@ -107,3 +107,13 @@ def refused(error: dict[str, Any], code: str, **extensions: Any) -> None:
     found = error["extensions"]
     assert found["code"] == code, error
     assert {key: found.get(key) for key in extensions} == extensions, error
+
+
+async def stored(api: Api) -> dict[str, list[dict[str, Any]]]:
+    """Every document a write could touch (not the number counters, taken outside writes on
+    purpose), to prove a refused or failed operation left everything as it was."""
+    db = api.app.state.services.db.db
+    return {
+        name: [doc async for doc in db[name].find({}).sort("_id", 1)]
+        for name in ("sows", "csas", "versions", "events", "agents", "clients")
+    }

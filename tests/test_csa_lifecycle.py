@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+from api.settings import Settings
 from domain.party import Role
-from tests.conftest import Api
+from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import (
     CSA_FIELDS,
     agent_token,
@@ -15,8 +18,10 @@ from tests.csa_helpers import (
     setup,
     staff,
     step,
+    stored,
     transition,
 )
+from tests.scheduler_helpers import run
 
 EVENTS = """
 query($id: ID!) { csa(id: $id) {
@@ -185,6 +190,38 @@ async def test_termination_with_a_reason_from_signed_states_only(api: Api) -> No
     assert again["extensions"]["code"] == "INVALID_TRANSITION"
 
 
+async def test_each_termination_reason_from_each_signed_state(api: Api, clock: Clock) -> None:
+    _, sow, agents = await setup(api, agents=3)
+    signed, running = await produce(api, sow["id"], agents[:2])
+    # Starting later, it is still EXECUTED when the scheduler activates the other.
+    (done,) = await produce(
+        api, sow["id"], agents[2:], effectiveDate="2026-07-01", expirationDate="2026-09-30"
+    )
+    sent = await step(api, "sendCsa", signed, staff(api))
+    signed = await step(api, "signCsa", sent, agent_token(api, signed["agent"]["id"]))
+    done = await executed(api, done)
+    await executed(api, running)
+    clock.now = datetime(2026, 6, 2, tzinfo=UTC)
+    await run(api, clock)
+    cases = [
+        (signed, "AGENT_SIGNED", "BREACH"),
+        (done, "EXECUTED", "CLIENT_AGREEMENT_TERMINATED"),
+        (running, "ACTIVE", "UNPROFESSIONAL_CONDUCT"),
+    ]
+    for csa, status, reason in cases:
+        found = await details(api, csa["id"])
+        assert found["events"]["edges"][-1]["node"]["toStatus"] == status
+        variables = {"id": csa["id"], "v": 1, "r": reason, "n": None}
+        ended = (await api.ok(TERMINATE, variables, token=staff(api)))["terminateCsa"]
+        assert (ended["status"], ended["terminationReason"]) == ("TERMINATED", reason)
+        last = (await details(api, csa["id"]))["events"]["edges"][-1]["node"]
+        assert (last["type"], last["fromStatus"], last["reason"]) == ("TERMINATED", status, reason)
+    unknown = {"id": done["id"], "v": 1, "r": "BORED", "n": None}
+    body = await api.post(TERMINATE, unknown, token=staff(api))
+    assert body.get("data") is None, body
+    assert "BORED" in body["errors"][0]["message"]
+
+
 RENEW = f"""
 mutation($id: ID!, $v: Int!, $t: CsaTermsPatch) {{
   renewCsa(id: $id, expectedVersion: $v, terms: $t) {{ {CSA_FIELDS} }}
@@ -227,6 +264,55 @@ async def test_renewal_starts_the_day_after_expiry_and_links_both_ways(api: Api)
     third = await executed(api, (await produce(api, sow2["id"], [agent]))[0])
     error = await api.error(RENEW, {"id": third["id"], "v": 1, "t": too_long}, token=staff(api))
     refused(error, "BAD_USER_INPUT", field="terms.expirationDate")
+
+
+async def test_two_processes_racing_to_renew_one_csa_make_one_renewal(
+    settings: Settings, clock: Clock
+) -> None:
+    async with (
+        serve(settings, clock) as one,
+        serve(settings, clock) as two,
+        # Read back by a third process: on the embedded server (mongoeco 4.11) the loser's
+        # pooled server session still shows its failed transaction's writes afterwards.
+        serve(settings, clock) as reader,
+    ):
+        _, sow, (agent,) = await setup(one)
+        done = await executed(one, (await produce(one, sow["id"], [agent]))[0])
+        bodies = await asyncio.gather(
+            *(api.post(RENEW, {"id": done["id"], "v": 1}, token=staff(api)) for api in (one, two))
+        )
+        winners = [body["data"]["renewCsa"] for body in bodies if not body.get("errors")]
+        errors = [body["errors"] for body in bodies if body.get("errors")]
+        assert (len(winners), len(errors)) == (1, 1), bodies
+        refused(errors[0][0], "BAD_USER_INPUT", field="id")
+        listed = await reader.ok(
+            "query($a: ID!) { csas(filter: { agentId: $a }) { edges { node { id renewalOf { id } "
+            "renewedBy { id } } } } }",
+            {"a": agent},
+            token=staff(reader),
+        )
+        nodes = {edge["node"]["id"]: edge["node"] for edge in listed["csas"]["edges"]}
+        assert set(nodes) == {done["id"], winners[0]["id"]}
+        assert nodes[done["id"]]["renewedBy"] == {"id": winners[0]["id"]}
+        assert nodes[winners[0]["id"]]["renewalOf"] == {"id": done["id"]}
+
+
+async def test_a_renewal_overlapping_another_csa_of_the_agent_is_refused(api: Api) -> None:
+    _, sow, (agent,) = await setup(api)
+    (first,) = await produce(api, sow["id"], [agent])
+    (later,) = await produce(
+        api, sow["id"], [agent], effectiveDate="2026-10-01", expirationDate="2026-12-31"
+    )
+    done = await executed(api, first)
+    before = await stored(api)
+    error = await api.error(RENEW, {"id": done["id"], "v": 1}, token=staff(api))
+    refused(error, "BAD_USER_INPUT", field="id")
+    assert "overlapping" in error["message"]
+    assert await stored(api) == before
+    # Once the other one is withdrawn, the period is free again.
+    await step(api, "withdrawCsa", later, staff(api), reason="Replaced by a renewal")
+    renewal = (await api.ok(RENEW, {"id": done["id"], "v": 1}, token=staff(api)))["renewCsa"]
+    assert renewal["renewalOf"] == {"id": done["id"]}
 
 
 async def test_the_client_never_reaches_a_csa_mutation(api: Api) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bson import ObjectId
+
 from domain.party import Role
 from tests.conftest import Api
 from tests.csa_helpers import (
@@ -14,6 +16,7 @@ from tests.csa_helpers import (
     setup,
     staff,
     step,
+    stored,
     transition,
 )
 from tests.sow_helpers import transition as sow_transition
@@ -145,3 +148,23 @@ async def test_terminating_a_sow_terminates_its_open_csas_each_with_an_event(api
         token=staff(api),
     )
     refused(error, "BAD_USER_INPUT", field="sowId")
+
+
+async def test_a_cascade_that_fails_on_one_csa_leaves_the_sow_and_every_csa_as_they_were(
+    api: Api,
+) -> None:
+    _, sow, agents = await setup(api, agents=3)
+    produced = await produce(api, sow["id"], agents)
+    # Damaged outside the service (past the validator): the last CSA's write cannot be
+    # encoded, after the SOW and the other CSAs were written in the same transaction.
+    db = api.app.state.services.db.db
+    await db.csas.update_one(
+        {"_id": ObjectId(produced[-1]["id"])},
+        {"$set": {"clientId": "corrupt"}},
+        bypass_document_validation=True,
+    )
+    before = await stored(api)
+    variables = {"id": sow["id"], "v": sow["version"], "reason": "Client went bankrupt"}
+    body = await api.post(TERMINATE_SOW, variables, token=staff(api))
+    assert body["errors"], body
+    assert await stored(api) == before

@@ -210,6 +210,26 @@ async def test_an_agent_cannot_subscribe_to_a_sow(api: Api) -> None:
         assert (await failure(ws))["extensions"]["code"] == "NOT_FOUND"
 
 
+async def test_a_csa_out_of_scope_is_not_found_on_subscribe(api: Api) -> None:
+    """A client never subscribes to a CSA, even of its own SOW; an agent only to their own."""
+    acme = await create_client(api)
+    mine, theirs = Store.new_id(), Store.new_id()
+    own, other = csa_event(mine, client_id=acme), csa_event(theirs, client_id=acme)
+    await write(api, own, other)
+    async with websocket_client(api) as sockets:
+        async with connected(sockets, api.token(Role.CLIENT, client_id=acme)) as ws:
+            await subscribe(ws, entity_id=own.entity_id)
+            assert (await failure(ws))["extensions"]["code"] == "NOT_FOUND"
+        async with connected(sockets, api.token(Role.AGENT, agent_id=mine)) as ws:
+            await subscribe(ws, "x", entity_id=other.entity_id)
+            assert (await failure(ws))["extensions"]["code"] == "NOT_FOUND"
+            await live(api, ws, 1, op="y", entity_id=own.entity_id)
+            await write(api, csa_event(theirs, entity_id=other.entity_id))
+            await write(api, csa_event(mine, entity_id=own.entity_id))
+            (event,) = await take(ws, 1)
+            assert event["entityId"] == own.entity_id
+
+
 async def test_alike_subscriptions_share_one_execution_per_event(api: Api) -> None:
     acme = await create_client(api)
     token = api.token(Role.CLIENT, client_id=acme)
@@ -256,6 +276,36 @@ async def test_resume_after_a_cursor_replays_the_missed_then_goes_live(api: Api)
         assert fresh["entityId"] == third["id"]
         ids = [int(e["id"]) for e in [created, *missed, fresh]]
         assert ids == sorted(set(ids))
+
+
+async def test_the_replay_holds_only_what_the_viewer_may_see(api: Api) -> None:
+    acme, globex = await create_client(api, "Acme"), await create_client(api, "Globex")
+    agent = Store.new_id()
+    start = await last_seq(database(api))
+    ours = await create_sow(api, acme)
+    await create_sow(api, globex)
+    await write(api, csa_event(agent, client_id=acme), csa_event(Store.new_id()))
+    await submit(api, acme, ours)
+    created, submitted = [("CREATED", "SOW")], [("SUBMITTED", "SOW")]
+    everything = created * 2 + [("CREATED", "CSA")] * 2 + submitted
+    # Each viewer: what the replay holds, and the type of the first live event it gets.
+    viewers = [
+        (api.token(Role.CLIENT, client_id=acme), created + submitted, "SOW"),
+        (api.token(Role.AGENT, agent_id=agent), [("CREATED", "CSA")], "CSA"),
+        (api.token(Role.COMPLIANCE), everything, "SOW"),
+    ]
+    async with websocket_client(api) as sockets:
+        for token, expected, first_live in viewers:
+            async with connected(sockets, token) as ws:
+                await subscribe(ws, after=str(start))
+                replayed = await take(ws, len(expected))
+                assert [(e["type"], e["entityType"]) for e in replayed] == expected
+                # Then live: nothing else of the replay was left to come.
+                await eventually(lambda: hub(api).subscribers == 1)
+                await create_sow(api, acme)
+                await write(api, csa_event(agent))
+                assert (await take(ws, 1))[0]["entityType"] == first_live
+            await eventually(lambda: hub(api).subscribers == 0)
 
 
 async def test_events_during_the_catch_up_are_delivered_once(api: Api) -> None:
