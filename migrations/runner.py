@@ -103,8 +103,7 @@ class Migrator:
 
     async def status(self) -> list[StepStatus]:
         """Every applied step (with its state) and then every pending one, in order."""
-        async with self._db.access():
-            records = await self._records()
+        records = await self._records()
         known = {step.id: step for step in self._steps}
         rows = [
             StepStatus(
@@ -122,7 +121,7 @@ class Migrator:
     async def up(self) -> list[str]:
         """Apply every pending step in order; the ids of those applied now."""
         applied_now = []
-        async with self._db.access(), self._lock.held():
+        async with self._lock.held():
             applied = {record["_id"] for record in await self._checked_records()}
             for step in self._steps:
                 if step.id in applied:
@@ -147,7 +146,7 @@ class Migrator:
         Refused, before anything is reverted, when one of them defines no `down`.
         """
         reverted = []
-        async with self._db.access(), self._lock.held():
+        async with self._lock.held():
             applied = [record["_id"] for record in await self._checked_records()]
             if to is not None and to not in applied:
                 raise MigrationError(f"migration {to} is not applied: nothing to revert to")

@@ -145,65 +145,57 @@ class CsaStore:
     async def next_numbers(self, now: datetime, count: int) -> list[str]:
         """`count` numbers `CSA-2026-0001`...: a yearly counter, taken outside the writing
         transaction on purpose (a failed produce leaves a gap, never a duplicate)."""
-        async with self._db.access():
-            counter = await self._db.db.counters.find_one_and_update(
-                {"_id": f"csa:{now.year}"},
-                {"$inc": {"seq": count}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
+        counter = await self._db.db.counters.find_one_and_update(
+            {"_id": f"csa:{now.year}"},
+            {"$inc": {"seq": count}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         assert counter is not None
         first = counter["seq"] - count + 1
         return [f"CSA-{now.year}-{seq:04d}" for seq in range(first, first + count)]
 
     async def get(self, id: str, scope: CsaScope) -> Csa | None:
         query = {"_id": object_id(id, KIND), **scope.filter()}
-        async with self._db.access():
-            doc = await self._db.db.csas.find_one(query)
+        doc = await self._db.db.csas.find_one(query)
         return from_bson(doc) if doc else None
 
     async def get_many(self, ids: list[str]) -> dict[str, Csa]:
         """By id, unscoped: for links from a CSA already in the viewer's scope."""
         query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
-        async with self._db.access():
-            return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.csas.find(query)}
+        return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.csas.find(query)}
 
     async def page(
         self, scope: CsaScope, where: CsaQuery, first: int, after: str | None
     ) -> Page[Csa]:
         query = after_filter(KIND, _match(scope, where), after)
-        async with self._db.access():
-            cursor = self._db.db.csas.find(query).sort("_id", -1).limit(first + 1)
-            docs = [doc async for doc in cursor]
+        cursor = self._db.db.csas.find(query).sort("_id", -1).limit(first + 1)
+        docs = [doc async for doc in cursor]
         items = [(encode_cursor(KIND, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
         return Page(items, len(docs) > first)
 
     async def count(self, scope: CsaScope, where: CsaQuery) -> int:
-        async with self._db.access():
-            return await self._db.db.csas.count_documents(_match(scope, where))
+        return await self._db.db.csas.count_documents(_match(scope, where))
 
     async def of_sows(self, sow_ids: list[str]) -> dict[str, list[Csa]]:
         """Each SOW's CSAs, oldest first, in one query."""
         found: dict[str, list[Csa]] = {sow_id: [] for sow_id in sow_ids}
         query = {"sowId": {"$in": [ObjectId(i) for i in sow_ids]}}
-        async with self._db.access():
-            async for doc in self._db.db.csas.find(query).sort("_id", 1):
-                found[str(doc["sowId"])].append(from_bson(doc))
+        async for doc in self._db.db.csas.find(query).sort("_id", 1):
+            found[str(doc["sowId"])].append(from_bson(doc))
         return found
 
     async def open_of_sow(self, sow_id: str) -> list[Csa]:
         """The SOW's CSAs not yet ended (the ones its termination ends)."""
         query = {"sowId": ObjectId(sow_id), "status": {"$nin": [s.value for s in ENDED]}}
-        async with self._db.access():
-            return [from_bson(doc) async for doc in self._db.db.csas.find(query)]
+        return [from_bson(doc) async for doc in self._db.db.csas.find(query)]
 
     async def of_sow_and_agents(self, sow_id: str, agent_ids: list[str]) -> list[Csa]:
         query = {
             "sowId": ObjectId(sow_id),
             "agentId": {"$in": [object_id(i, "Agent") for i in agent_ids]},
         }
-        async with self._db.access():
-            return [from_bson(doc) async for doc in self._db.db.csas.find(query)]
+        return [from_bson(doc) async for doc in self._db.db.csas.find(query)]
 
     async def staffing(self, sow_ids: list[str]) -> dict[str, Staffing]:
         """Contracted (EXECUTED or ACTIVE) and ACTIVE counts per SOW, in one aggregation."""
@@ -217,10 +209,9 @@ class CsaStore:
             {"$group": {"_id": {"sow": "$sowId", "status": "$status"}, "n": {"$sum": 1}}},
         ]
         counts: dict[str, dict[str, int]] = {}
-        async with self._db.access():
-            cursor = await self._db.db.csas.aggregate(pipeline)
-            async for row in cursor:
-                counts.setdefault(str(row["_id"]["sow"]), {})[row["_id"]["status"]] = row["n"]
+        cursor = await self._db.db.csas.aggregate(pipeline)
+        async for row in cursor:
+            counts.setdefault(str(row["_id"]["sow"]), {})[row["_id"]["status"]] = row["n"]
         return {
             sow_id: Staffing(
                 contracted=sum(counts.get(sow_id, {}).values()),
@@ -256,6 +247,5 @@ class CsaStore:
         }
         if after is not None:
             query["_id"] = {"$gt": ObjectId(after)}
-        async with self._db.access():
-            cursor = self._db.db.csas.find(query).sort("_id", 1).limit(limit)
-            return [from_bson(doc) async for doc in cursor]
+        cursor = self._db.db.csas.find(query).sort("_id", 1).limit(limit)
+        return [from_bson(doc) async for doc in cursor]

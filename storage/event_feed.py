@@ -112,9 +112,8 @@ class TailingFeed:
         query: Document = {"seq": {"$gt": self.low_water}}
         if self._given_up:
             query = {"$or": [query, {"seq": {"$in": list(self._given_up)}}]}
-        async with self._db.access():
-            cursor = self._db.db.events.find(query, comment=COMMENT).sort("seq", 1)
-            return [doc async for doc in cursor]
+        cursor = self._db.db.events.find(query, comment=COMMENT).sort("seq", 1)
+        return [doc async for doc in cursor]
 
     def _advance(self) -> None:
         moved = False
@@ -176,8 +175,7 @@ class ChangeStreamFeed:
 
 
 async def last_seq(db: Database) -> int:
-    async with db.access():
-        doc = await db.db.events.find_one({}, sort=[("seq", -1)], projection={"seq": 1})
+    doc = await db.db.events.find_one({}, sort=[("seq", -1)], projection={"seq": 1})
     return int(doc["seq"]) if doc else 0
 
 

@@ -2,7 +2,7 @@
 
 `seq` comes from a counter incremented inside the writing transaction: an aborted
 transaction gives its number back, and a second writer cannot take the counter until the
-first commits (MongoDB: write conflict at once; the embedded server: at commit), so numbers
+first commits (MongoDB: a write conflict; the embedded server runs one at a time), so numbers
 become visible in order. Readers still tolerate a late commit (see `storage.event_feed`).
 """
 
@@ -113,13 +113,11 @@ class EventStore:
         query = _query(scope, entity_id)
         if after is not None:
             query["seq"] = {"$gt": after}
-        async with self._db.access():
-            cursor = self._db.db.events.find(query).sort("seq", 1).limit(limit)
-            return [from_bson(doc) async for doc in cursor]
+        cursor = self._db.db.events.find(query).sort("seq", 1).limit(limit)
+        return [from_bson(doc) async for doc in cursor]
 
     async def count(self, scope: EventScope, entity_id: str | None) -> int:
-        async with self._db.access():
-            return await self._db.db.events.count_documents(_query(scope, entity_id))
+        return await self._db.db.events.count_documents(_query(scope, entity_id))
 
 
 def _query(scope: EventScope, entity_id: str | None) -> Document:

@@ -55,8 +55,7 @@ async def fetch_page[T](
 
     One more than asked is read to know whether a next page exists without a count.
     """
-    async with db.access():
-        cursor = collection.find(after_filter(kind, query, after)).sort("_id", -1)
-        docs = [doc async for doc in cursor.limit(first + 1)]
+    cursor = collection.find(after_filter(kind, query, after)).sort("_id", -1)
+    docs = [doc async for doc in cursor.limit(first + 1)]
     items = [(encode_cursor(kind, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
     return Page(items, len(docs) > first)

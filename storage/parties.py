@@ -49,34 +49,29 @@ class PartyStore:
         await self.add_clients([client])
 
     async def add_clients(self, clients: list[Client]) -> None:
-        async with self._db.access():
-            await self._db.db.clients.insert_many([_client_to_bson(c) for c in clients])
+        await self._db.db.clients.insert_many([_client_to_bson(c) for c in clients])
 
     async def add_agent(self, agent: Agent) -> None:
         await self.add_agents([agent])
 
     async def add_agents(self, agents: list[Agent]) -> None:
-        async with self._db.access():
-            await self._db.db.agents.insert_many([_agent_to_bson(a) for a in agents])
+        await self._db.db.agents.insert_many([_agent_to_bson(a) for a in agents])
 
     async def is_empty(self) -> bool:
         """No client and no agent yet: nothing a seed could collide with."""
-        async with self._db.access():
-            found = await self._db.db.clients.find_one({}, {"_id": 1})
-            found = found or await self._db.db.agents.find_one({}, {"_id": 1})
+        found = await self._db.db.clients.find_one({}, {"_id": 1})
+        found = found or await self._db.db.agents.find_one({}, {"_id": 1})
         return found is None
 
     async def clients(self, ids: list[str]) -> dict[str, Client]:
         query = {"_id": {"$in": [object_id(i, "Client") for i in ids]}}
-        async with self._db.access():
-            cursor = self._db.db.clients.find(query)
-            return {str(doc["_id"]): client_from_bson(doc) async for doc in cursor}
+        cursor = self._db.db.clients.find(query)
+        return {str(doc["_id"]): client_from_bson(doc) async for doc in cursor}
 
     async def agents(self, ids: list[str]) -> dict[str, Agent]:
         query = {"_id": {"$in": [object_id(i, "Agent") for i in ids]}}
-        async with self._db.access():
-            cursor = self._db.db.agents.find(query)
-            return {str(doc["_id"]): agent_from_bson(doc) async for doc in cursor}
+        cursor = self._db.db.agents.find(query)
+        return {str(doc["_id"]): agent_from_bson(doc) async for doc in cursor}
 
     async def client_page(self, first: int, after: str | None) -> Page[Client]:
         clients = self._db.db.clients
@@ -87,9 +82,7 @@ class PartyStore:
         return await fetch_page(self._db, agents, "Agent", {}, first, after, agent_from_bson)
 
     async def count_clients(self) -> int:
-        async with self._db.access():
-            return await self._db.db.clients.count_documents({})
+        return await self._db.db.clients.count_documents({})
 
     async def count_agents(self) -> int:
-        async with self._db.access():
-            return await self._db.db.agents.count_documents({})
+        return await self._db.db.agents.count_documents({})

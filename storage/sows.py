@@ -166,27 +166,24 @@ class SowStore:
 
     async def reserve_numbers(self, now: datetime, count: int) -> list[str]:
         """`count` consecutive numbers of `now`'s year, never handed out again."""
-        async with self._db.access():
-            counter = await self._db.db.counters.find_one_and_update(
-                {"_id": f"sow:{now.year}"},
-                {"$inc": {"seq": count}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
+        counter = await self._db.db.counters.find_one_and_update(
+            {"_id": f"sow:{now.year}"},
+            {"$inc": {"seq": count}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
         assert counter is not None
         last = int(counter["seq"])
         return [f"SOW-{now.year}-{seq:04d}" for seq in range(last - count + 1, last + 1)]
 
     async def get(self, id: str, scope: SowScope) -> Sow | None:
         query = {"_id": object_id(id, KIND), **scope.filter()}
-        async with self._db.access():
-            doc = await self._db.db.sows.find_one(query)
+        doc = await self._db.db.sows.find_one(query)
         return from_bson(doc) if doc else None
 
     async def get_many(self, ids: list[str], scope: SowScope) -> dict[str, Sow]:
         query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}, **scope.filter()}
-        async with self._db.access():
-            return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.sows.find(query)}
+        return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.sows.find(query)}
 
     async def page(
         self, scope: SowScope, where: SowQuery, first: int, after: str | None
@@ -195,8 +192,7 @@ class SowStore:
         return await fetch_page(self._db, self._db.db.sows, KIND, query, first, after, from_bson)
 
     async def count(self, scope: SowScope, where: SowQuery) -> int:
-        async with self._db.access():
-            return await self._db.db.sows.count_documents(_match(scope, where))
+        return await self._db.db.sows.count_documents(_match(scope, where))
 
     async def due_for_schedule(self, through: date, after: str | None, limit: int) -> list[Sow]:
         """SOWs the scheduler may have to move: SIGNED with go-live, or ACTIVE with end date,
@@ -213,6 +209,5 @@ class SowStore:
         }
         if after is not None:
             query["_id"] = {"$gt": ObjectId(after)}
-        async with self._db.access():
-            cursor = self._db.db.sows.find(query).sort("_id", 1).limit(limit)
-            return [from_bson(doc) async for doc in cursor]
+        cursor = self._db.db.sows.find(query).sort("_id", 1).limit(limit)
+        return [from_bson(doc) async for doc in cursor]

@@ -63,12 +63,10 @@ class VersionStore:
         self._db = db
 
     async def list_for(self, entity_id: str) -> list[TermsVersion]:
-        async with self._db.access():
-            cursor = self._db.db.versions.find({"entityId": ObjectId(entity_id)})
-            return [from_bson(doc) async for doc in cursor.sort("number", 1)]
+        cursor = self._db.db.versions.find({"entityId": ObjectId(entity_id)})
+        return [from_bson(doc) async for doc in cursor.sort("number", 1)]
 
     async def get(self, entity_id: str, number: int) -> TermsVersion | None:
         query = {"entityId": ObjectId(entity_id), "number": number}
-        async with self._db.access():
-            doc = await self._db.db.versions.find_one(query)
+        doc = await self._db.db.versions.find_one(query)
         return from_bson(doc) if doc else None

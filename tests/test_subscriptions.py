@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from httpx_ws import AsyncWebSocketSession
-from pymongo.errors import PyMongoError
 
 from api.settings import Settings
 from api.tokens import mint_token
@@ -364,10 +363,9 @@ async def test_an_event_written_by_one_instance_reaches_subscribers_of_another(
 async def test_events_committed_out_of_seq_order_are_each_delivered_once(api: Api) -> None:
     """Seq N+1 becomes visible before N: both arrive, N late, neither twice.
 
-    On the embedded server a transaction that wrote to `events` fails at commit when another
-    write to `events` committed meanwhile (first committer wins), so an open transaction
-    cannot be overtaken there; N is made visible late by writing it late, which is all the
-    reader can observe of a late commit on MongoDB.
+    The embedded server runs transactions one at a time (`TransactionGate`), so an open
+    transaction cannot be overtaken there; N is made visible late by writing it late, which
+    is all the reader can observe of a late commit on MongoDB.
     """
     agent = Store.new_id()
     db = database(api)
@@ -385,32 +383,6 @@ async def test_events_committed_out_of_seq_order_are_each_delivered_once(api: Ap
         await db.db.events.insert_one(event_log.to_bson(seq + 3, csa_event(agent)))
         assert [e["id"] for e in await take(ws, 2)] == [str(seq + 1), str(seq + 3)]
         assert getattr(hub(api).feed, "low_water", None) == seq + 3
-
-
-async def test_a_transaction_overtaken_on_the_log_retries_with_the_next_seq(api: Api) -> None:
-    """Two writers interleaved: the one still open when the other commits must retry.
-
-    The loser is another process (its own client): on the embedded server a server session
-    whose commit failed keeps failing every later transaction (mongoeco 4.11).
-    """
-    agent = Store.new_id()
-    await write(api, csa_event(Store.new_id()))  # the counter exists: both increment it
-    seq = await last_seq(database(api))
-    other = Database(api.settings.mongodb_uri or "", api.settings.mongodb_database)
-    async with (
-        websocket_client(api) as sockets,
-        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
-    ):
-        await live(api, ws, 1)
-        async with other.client.start_session() as slow:
-            await slow.start_transaction()
-            await event_log.append(other, slow, (csa_event(agent),))
-            await write(api, csa_event(agent))
-            with pytest.raises(PyMongoError):
-                await slow.commit_transaction()
-        await other.close()
-        await write(api, csa_event(agent))
-        assert [e["id"] for e in await take(ws, 2)] == [str(seq + 1), str(seq + 2)]
 
 
 async def test_a_gap_is_given_up_after_a_while_and_still_delivered_if_it_turns_up(
@@ -525,3 +497,35 @@ async def test_shutdown_completes_every_subscription(api: Api) -> None:
         await hub(api).stop()
         assert (await receive(ws)) == {"id": "1", "type": "complete"}
         assert hub(api).subscribers == 0
+
+
+async def test_concurrent_writers_in_two_processes_reach_a_third_each_event_once(
+    api: Api, fast: Settings
+) -> None:
+    acme = await create_client(api)
+    start = await last_seq(database(api))
+    async with (
+        serve(fast) as one,
+        serve(fast) as two,
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        await subscribe(ws, after=str(start))
+        await eventually(lambda: hub(api).subscribers == 1)
+
+        async def writes(writer: Api) -> None:
+            for _ in range(4):
+                sow = await create_sow(writer, acme)
+                await submit(writer, acme, sow)
+
+        await asyncio.gather(writes(one), writes(two))
+        got = await take(ws, 16)
+        log = await api.ok(
+            "query($a: String) { events(after: $a, first: 100) { edges { node { id } } } }",
+            {"a": str(start)},
+            token=api.token(Role.COMPLIANCE),
+        )
+        assert [e["id"] for e in got] == [edge["node"]["id"] for edge in log["events"]["edges"]]
+        assert len({e["id"] for e in got}) == 16
+        with pytest.raises(TimeoutError):
+            await receive(ws, 0.3)
