@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from domain import access
@@ -44,6 +44,13 @@ async def csas(
     ctx: Context, viewer: Viewer, where: CsaQuery, first: int | None, after: str | None
 ) -> Page[Csa]:
     return await ctx.store.csas.page(_scope(viewer), where, page_size(ctx, first), after)
+
+
+async def prefetch(ctx: Context, csas: list[Csa], fields: Collection[str]) -> None:
+    """Load the agents of a page's CSAs before the page is resolved, when selected
+    (see `resolvers.sow.prefetch`)."""
+    if "agent" in fields:
+        await ctx.loaders.agent.load_many([c.agent_id for c in csas])
 
 
 async def count_csas(ctx: Context, viewer: Viewer, where: CsaQuery) -> int:

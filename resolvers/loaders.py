@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
 from strawberry.dataloader import DataLoader
 
@@ -20,6 +22,20 @@ def _batch[T](
         return [found.get(key) for key in keys]
 
     return load
+
+
+type Soon[T] = T | Awaitable[T]
+
+
+def at_once[K, T](loader: DataLoader[K, T], key: K) -> Soon[T]:
+    """`key`'s value itself when this request has loaded it already, else its pending load.
+
+    A nested field that returns a value keeps graphql-core on its synchronous path: on a
+    page of 50 that a connection resolver prefetched, one awaited field per item costs the
+    executor more CPU than the page's queries do.
+    """
+    future = cast(asyncio.Future[T], loader.load(key))  # typed Awaitable; it is a Future
+    return future.result() if future.done() else future
 
 
 class Loaders:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 T = TypeVar("T")
 
@@ -43,3 +45,27 @@ class Connection(Generic[T]):  # noqa: UP046
             page_info=PageInfo(has_next_page=has_next_page, end_cursor=end),
             count=count,
         )
+
+
+def node_fields(info: Info[Any, Any]) -> frozenset[str]:
+    """The fields the connection being resolved selects on its nodes (`edges { node }`),
+    fragments included: what a page resolver may load for all its items at once."""
+    return frozenset(
+        field.name
+        for connection in info.selected_fields
+        for edges in _named(connection.selections, "edges")
+        for node in _named(edges.selections, "node")
+        for field in _fields(node.selections)
+    )
+
+
+def _named(selections: Iterable[Selection], name: str) -> Iterator[SelectedField]:
+    return (field for field in _fields(selections) if field.name == name)
+
+
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:  # a fragment, named or inline
+            yield from _fields(selection.selections)

@@ -10,10 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from domain import csa as domain
+from domain import party
 from resolvers import csa as resolve
 from resolvers.context import Context
+from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection
+from schema.connection import Connection, node_fields
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
 from schema.party import Agent, PageArgs
@@ -106,9 +108,11 @@ class Csa:
     created_at: datetime
     updated_at: datetime
 
-    @strawberry.field
-    async def agent(self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any]) -> Agent:
-        return cast(Agent, await info.context.loaders.agent.load(parent.agent_id))
+    @strawberry.field(graphql_type=Agent)
+    def agent(
+        self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any]
+    ) -> Soon[party.Agent | None]:
+        return at_once(info.context.loaders.agent, parent.agent_id)
 
     @strawberry.field(description="Timeline checks: delivery and production lead times.")
     def flags(
@@ -162,6 +166,7 @@ class CsaQueries:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or CsaFilter()).query()
         page = await resolve.csas(ctx, viewer, where, first, after)
+        await resolve.prefetch(ctx, [csa for _, csa in page.items], node_fields(info))
 
         async def count() -> int:
             return await resolve.count_csas(ctx, viewer, where)

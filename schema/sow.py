@@ -9,11 +9,13 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
+from domain import party
 from domain import sow as domain
 from resolvers import sow as resolve
 from resolvers.context import Context
+from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection
+from schema.connection import Connection, node_fields
 from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.inputs import input_to_dict
@@ -27,6 +29,7 @@ from schema.terms import (
     TermsVersion,
 )
 from schema.versioned import diff_field, events_field, terms_version_field, versions_field
+from storage.csas import Staffing as StaffingCounts
 from storage.sows import SowQuery
 
 
@@ -164,12 +167,11 @@ class Sow:
     created_at: datetime
     updated_at: datetime
 
-    @strawberry.field
-    async def client(
+    @strawberry.field(graphql_type=Client)
+    def client(
         self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
-    ) -> Client:
-        found = await info.context.loaders.client.load(parent.client_id)
-        return cast(Client, found)
+    ) -> Soon[party.Client | None]:
+        return at_once(info.context.loaders.client, parent.client_id)
 
     versions = versions_field("Every version, proposals included, oldest first.")
 
@@ -180,11 +182,11 @@ class Sow:
 
     diff = diff_field()
 
-    @strawberry.field(description="CSA counts; no agent data.")
-    async def staffing(
+    @strawberry.field(graphql_type=Staffing, description="CSA counts; no agent data.")
+    def staffing(
         self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
-    ) -> Staffing:
-        return cast(Staffing, await info.context.loaders.staffing.load(parent.id))
+    ) -> Soon[StaffingCounts | None]:
+        return at_once(info.context.loaders.staffing, parent.id)
 
     @strawberry.field(permission_classes=GUARDED, description="Compliance only; oldest first.")
     async def csas(
@@ -222,6 +224,7 @@ class SowQueries:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or SowFilter()).query()
         page = await resolve.sows(ctx, viewer, where, first, after)
+        await resolve.prefetch(ctx, [sow for _, sow in page.items], node_fields(info))
 
         async def count() -> int:
             return await resolve.count_sows(ctx, viewer, where)

@@ -13,11 +13,11 @@ from pymongo import ReturnDocument
 from domain.csa import CONTRACTED, ENDED, Csa, CsaStatus, CsaTerminationReason, CsaTerms
 from domain.events import EntityType
 from storage.codec import (
+    ParsedTerms,
     day,
     object_id,
     optional_id,
     optional_str,
-    terms_from_bson,
     terms_to_bson,
 )
 from storage.database import Database, Document
@@ -97,6 +97,9 @@ def to_bson(csa: Csa) -> Document:
     }
 
 
+TERMS = ParsedTerms(CsaTerms.from_canonical)
+
+
 def from_bson(doc: Mapping[str, Any]) -> Csa:
     reason = doc.get("terminationReason")
     return Csa(
@@ -114,7 +117,7 @@ def from_bson(doc: Mapping[str, Any]) -> Csa:
         version=doc["version"],
         latest_version=doc["latestVersion"],
         revision=doc["revision"],
-        terms=CsaTerms.from_canonical(terms_from_bson(doc["terms"])),
+        terms=TERMS.get(doc["termsHash"], doc["terms"]),
         terms_hash=doc["termsHash"],
         signatures=tuple(signature_from_bson(s) for s in doc.get("signatures", ())),
         produced_at=doc["producedAt"],

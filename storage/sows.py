@@ -16,11 +16,11 @@ from domain.sow import Amendment, Sow, SowStatus, SowTerms
 from domain.versioning import Signature, SignatureParty
 from storage import versions
 from storage.codec import (
+    ParsedTerms,
     actor_from_bson,
     actor_to_bson,
     day,
     object_id,
-    terms_from_bson,
     terms_to_bson,
 )
 from storage.database import Database, Document
@@ -120,6 +120,9 @@ def to_bson(sow: Sow) -> Document:
     }
 
 
+TERMS = ParsedTerms(SowTerms.from_canonical)
+
+
 def from_bson(doc: Mapping[str, Any]) -> Sow:
     pending = doc.get("pendingAmendment")
     amendment = None
@@ -134,7 +137,7 @@ def from_bson(doc: Mapping[str, Any]) -> Sow:
         version=doc["version"],
         latest_version=doc["latestVersion"],
         revision=doc["revision"],
-        terms=SowTerms.from_canonical(terms_from_bson(doc["terms"])),
+        terms=TERMS.get(doc["termsHash"], doc["terms"]),
         terms_hash=doc["termsHash"],
         signatures=tuple(signature_from_bson(s) for s in doc.get("signatures", ())),
         pending_amendment=amendment,

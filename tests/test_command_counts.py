@@ -134,3 +134,34 @@ async def test_a_csa_by_id_costs_two_commands(counted: Api, counter: CommandCoun
     token = agent_token(counted, agent_id)
     commands = await _commands(counted, counter, CSA_BY_ID, {"id": held[0]}, token)
     assert len(commands) == 2, commands  # the CSA, its agent
+
+
+LINKED_SOW_PAGE = """
+query($first: Int!) {
+  sows(first: $first) { edges { node { id client { name } staffing { contracted active } } } }
+}
+"""
+FRAGMENT_SOW_PAGE = """
+query($first: Int!) {
+  sows(first: $first) {
+    edges { node { id ...Client ... on Sow { staffing { contracted active } } } }
+  }
+}
+fragment Client on Sow { client { name } }
+"""
+BARE_SOW_PAGE = "query($first: Int!) { sows(first: $first) { edges { node { id } } } }"
+
+
+async def test_a_page_loads_what_its_nodes_select_through_fragments_too(
+    counted: Api, counter: CommandCounter
+) -> None:
+    await _busy_agent(counted)
+    staff = counted.token(Role.COMPLIANCE)
+    direct = await counted.ok(LINKED_SOW_PAGE, {"first": 50}, token=staff)
+    fragments = await _commands(counted, counter, FRAGMENT_SOW_PAGE, {"first": 50})
+    assert len(fragments) == 3, fragments  # the page, the clients, the staffing counts
+    assert await counted.ok(FRAGMENT_SOW_PAGE, {"first": 50}, token=staff) == direct
+    contracted = [edge["node"]["staffing"]["contracted"] for edge in direct["sows"]["edges"]]
+    assert sorted(contracted) == [2, 2, 2]
+    # Nothing selected beyond the page: nothing else read.
+    assert len(await _commands(counted, counter, BARE_SOW_PAGE, {"first": 50})) == 1
