@@ -1,4 +1,4 @@
-"""The `graphql-transport-ws` connection handler, with server keep-alive pings.
+"""The `graphql-transport-ws` connection: keep-alive pings, and `next` frames shared.
 
 Strawberry's handler of this protocol answers pings but never sends one; proxies and load
 balancers drop WebSockets that stay silent, so after the acknowledgement the server pings
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from collections import OrderedDict
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -51,3 +53,43 @@ def handler_class(keep_alive_seconds: float) -> type[KeepAliveHandler]:
         (KeepAliveHandler,),
         {"keep_alive_seconds": keep_alive_seconds},
     )
+
+
+# Payloads kept: one per group of a burst of events (see `schema.shared_events`).
+MAX_SHARED_PAYLOADS = 4096
+
+
+class SharedFrames:
+    """JSON of the messages the server sends, the `data` of `next` messages shared.
+
+    The subscribers of one group receive the very same result object for an event
+    (`schema.shared_events`), so its `data` is serialized once, by identity, and each
+    subscriber's frame is that text with its own operation id around it: with thousands
+    of subscribers, serializing the payload for each was the larger part of a delivery.
+    """
+
+    def __init__(self, size: int = MAX_SHARED_PAYLOADS) -> None:
+        self._size = size
+        # Each kept with its object, so that an id cannot be reused while it is cached.
+        self._texts: OrderedDict[int, tuple[object, str]] = OrderedDict()
+
+    def encode(self, message: object) -> str:
+        if (
+            isinstance(message, dict)
+            and message.get("type") == "next"
+            and isinstance(payload := message.get("payload"), dict)
+            and payload.keys() == {"data"}
+        ):
+            operation, data = json.dumps(message["id"]), self._text(payload["data"])
+            return f'{{"id":{operation},"type":"next","payload":{{"data":{data}}}}}'
+        return json.dumps(message)
+
+    def _text(self, data: object) -> str:
+        found = self._texts.get(id(data))
+        if found is not None and found[0] is data:
+            return found[1]
+        text = json.dumps(data)
+        self._texts[id(data)] = (data, text)
+        if len(self._texts) > self._size:
+            self._texts.popitem(last=False)
+        return text

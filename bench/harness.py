@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,16 +47,25 @@ class Latency:
         )
 
 
-async def latency(call: Callable[[], Awaitable[object]], n: int, warmup: int = 50) -> Latency:
-    """Sequential calls: the time of one request with nothing else in flight."""
+WARMUP = 50  # calls of each side before measuring: connections, caches, first-use imports
+
+
+async def latencies(
+    calls: Mapping[str, Callable[[], Awaitable[object]]], n: int, warmup: int = WARMUP
+) -> dict[str, Latency]:
+    """Sequential calls, one of each in turn: the time of one request with nothing else in
+    flight. Taking the sides in turn, not one after the other, keeps a slow spell of the
+    machine (or of the database) from landing on one side only."""
     for _ in range(warmup):
-        await call()
-    times = []
+        for call in calls.values():
+            await call()
+    times: dict[str, list[float]] = {side: [] for side in calls}
     for _ in range(n):
-        started = time.perf_counter()
-        await call()
-        times.append(time.perf_counter() - started)
-    return Latency.of(times)
+        for side, call in calls.items():
+            started = time.perf_counter()
+            await call()
+            times[side].append(time.perf_counter() - started)
+    return {side: Latency.of(samples) for side, samples in times.items()}
 
 
 async def throughput(

@@ -43,6 +43,7 @@ from storage.store import Store
 
 RESULTS = Path(__file__).resolve().parent / "results" / "subscriptions.json"
 SUBSCRIPTION = "subscription { contractEvents { id type entityId toStatus } }"
+OPENING_AT_ONCE = 200
 START_REVIEW = """
 mutation($id: ID!) { startSowReview(id: $id, expectedVersion: 1) { id status } }
 """
@@ -61,18 +62,26 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def _subscribe(url: str, who: Subscriber, ready: asyncio.Event, out: list[Any]) -> None:
-    async with websockets.connect(
-        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")], compression=None
-    ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": who.token}}))
-        ack = json.loads(await ws.recv())
-        if ack["type"] != "connection_ack":
-            raise RuntimeError(f"not acknowledged: {ack}")
-        await ws.send(
-            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
-        )
-        ready.set()
+async def _subscribe(
+    url: str, who: Subscriber, opening: asyncio.Semaphore, ready: asyncio.Event, out: list[Any]
+) -> None:
+    try:
+        async with opening:
+            ws = await websockets.connect(
+                url,
+                subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+                compression=None,
+                open_timeout=60,
+            )
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"token": who.token}}))
+            ack = json.loads(await ws.recv())
+            if ack["type"] != "connection_ack":
+                raise RuntimeError(f"not acknowledged: {ack}")
+            payload = {"query": SUBSCRIPTION}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    finally:
+        ready.set()  # opened or failed: the ramp goes on, failures are counted at the end
+    async with ws:
         async for message in ws:
             received = time.time()
             frame = json.loads(message)
@@ -88,14 +97,16 @@ def _client_process(url: str, subscribers: list[Subscriber], pipe: Connection) -
 
     async def main() -> None:
         received: list[Any] = []
+        # Handshakes in flight at once: more overflow the server's listen queue, and the
+        # retried SYNs then make the ramp crawl.
+        opening = asyncio.Semaphore(OPENING_AT_ONCE)
         readies = [asyncio.Event() for _ in subscribers]
-        tasks = []
-        for who, ready in zip(subscribers, readies, strict=True):
-            tasks.append(asyncio.create_task(_subscribe(url, who, ready, received)))
-            if len(tasks) % 100 == 0:
-                await asyncio.sleep(0.05)  # a paced ramp: no SYN flood of the listen queue
+        tasks = [
+            asyncio.create_task(_subscribe(url, who, opening, ready, received))
+            for who, ready in zip(subscribers, readies, strict=True)
+        ]
         await asyncio.gather(*(ready.wait() for ready in readies))
-        pipe.send("ready")
+        pipe.send(sum(1 for task in tasks if task.done() and task.exception()))
         await asyncio.to_thread(pipe.recv)
         failed = [task for task in tasks if task.done() and task.exception()]
         for task in tasks:
@@ -168,9 +179,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             process.start()
             processes.append((process, mine))
+        refused = 0
         for _, pipe in processes:
-            await asyncio.to_thread(pipe.recv)
+            refused += await asyncio.to_thread(pipe.recv)
         connect_seconds = time.perf_counter() - started
+        print(
+            f"{len(people) - refused} subscriptions open ({refused} failed)"
+            f" in {connect_seconds:.1f} s",
+            flush=True,
+        )
         await asyncio.sleep(1)
         rss_subscribed = _rss_mib(service.pid)
         # A commit happens between the mutation's request and its response: latencies are

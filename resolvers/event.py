@@ -69,6 +69,17 @@ async def contract_events(
         # Every document has a CREATED event in its scope: none means unknown or not yours.
         raise NotFound("Document", entity_id)
     subscriber = hub.subscribe(scope, entity_id)
+    # One timer per subscription, not a timeout around each wait: with thousands of
+    # subscribers, arming a timeout per event per subscriber was a tenth of a delivery.
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        subscriber.wake()
+
+    left = _seconds_left(viewer)
+    timer = None if left is None else asyncio.get_running_loop().call_later(left, expire)
     try:
         read: set[int] = set()
         last: str | None = after
@@ -80,11 +91,9 @@ async def contract_events(
                 yield event
             cursor = found[-1].seq if len(found) == CATCH_UP_PAGE else None
         while True:
-            try:
-                async with asyncio.timeout(_seconds_left(viewer)):
-                    await subscriber.wait()
-            except TimeoutError:
-                raise Unauthenticated("the token has expired") from None
+            await subscriber.wait()
+            if expired:
+                raise Unauthenticated("the token has expired")
             if subscriber.overflowed:
                 raise SubscriberTooSlow(last, subscriber.size)
             if subscriber.closed:
@@ -96,6 +105,8 @@ async def contract_events(
                 last = event.id
                 yield event
     finally:
+        if timer is not None:
+            timer.cancel()
         hub.unsubscribe(subscriber)
 
 

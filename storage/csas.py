@@ -21,7 +21,7 @@ from storage.codec import (
     terms_to_bson,
 )
 from storage.database import Database, Document
-from storage.pages import Page, after_filter, encode_cursor
+from storage.pages import Page, fetch_page
 from storage.sows import signature_from_bson, signatures_to_bson
 from storage.writes import Mapper
 
@@ -171,11 +171,8 @@ class CsaStore:
     async def page(
         self, scope: CsaScope, where: CsaQuery, first: int, after: str | None
     ) -> Page[Csa]:
-        query = after_filter(KIND, _match(scope, where), after)
-        cursor = self._db.db.csas.find(query).sort("_id", -1).limit(first + 1)
-        docs = [doc async for doc in cursor]
-        items = [(encode_cursor(KIND, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
-        return Page(items, len(docs) > first)
+        query = _match(scope, where)
+        return await fetch_page(self._db, self._db.db.csas, KIND, query, first, after, from_bson)
 
     async def count(self, scope: CsaScope, where: CsaQuery) -> int:
         return await self._db.db.csas.count_documents(_match(scope, where))

@@ -34,6 +34,13 @@ class Database:
             uri, tz_aware=True, appname="contract-service", **options
         )
         self.db: AsyncDatabase[Document] = self.client[name]
+        self._commit_listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after each transaction this process commits; returns the call
+        that removes it."""
+        self._commit_listeners.append(listener)
+        return lambda: self._commit_listeners.remove(listener)
 
     async def close(self) -> None:
         await self.client.close()
@@ -48,4 +55,7 @@ class Database:
         re-reads and decides again (see `storage.writes`), rather than blindly retried.
         """
         async with self.client.start_session() as session, await session.start_transaction():
-            return await work(session)
+            result = await work(session)
+        for listener in self._commit_listeners:
+            listener()
+        return result

@@ -15,7 +15,6 @@ appears); a given-up seq is still looked for for a while and delivered if it tur
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -53,10 +52,12 @@ class Feed(Protocol):
     async def run(self, publish: Publish, stopping: asyncio.Event) -> None: ...
 
 
-async def pause(stopping: asyncio.Event, seconds: float) -> None:
-    """Sleep `seconds`, or less when stopping."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), seconds)
+async def pause(seconds: float, *until: asyncio.Event) -> None:
+    """Sleep `seconds`, or less when one of `until` is set (stopping, woken)."""
+    waits = [asyncio.ensure_future(event.wait()) for event in until]
+    await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
 
 
 class TailingFeed:
@@ -81,15 +82,23 @@ class TailingFeed:
         self._seen: set[int] = set()  # delivered seqs above the low-water mark
         self._gap_since: float | None = None
         self._given_up: dict[int, float] = {}
+        self._woken = asyncio.Event()
 
     async def run(self, publish: Publish, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                await self.poll(publish)
-            except PyMongoError as exc:
-                log.warning("event tailing failed, retrying: %s", exc)
-                await pause(stopping, RETRY_SECONDS)
-            await pause(stopping, self._poll)
+        # A commit of this process polls at once: its own writes reach its subscribers
+        # without waiting out the interval; other processes' within `poll_seconds`.
+        forget = self._db.on_commit(self._woken.set)
+        try:
+            while not stopping.is_set():
+                self._woken.clear()
+                try:
+                    await self.poll(publish)
+                except PyMongoError as exc:
+                    log.warning("event tailing failed, retrying: %s", exc)
+                    await pause(RETRY_SECONDS, stopping)
+                await pause(self._poll, stopping, self._woken)
+        finally:
+            forget()
 
     async def poll(self, publish: Publish) -> None:
         """Deliver what became visible since the last poll, then move the low-water mark."""
@@ -151,7 +160,7 @@ class ChangeStreamFeed:
                 await self._follow(publish, stopping)
             except PyMongoError as exc:
                 log.warning("event change stream failed, resuming: %s", exc)
-                await pause(stopping, RETRY_SECONDS)
+                await pause(RETRY_SECONDS, stopping)
 
     async def _follow(self, publish: Publish, stopping: asyncio.Event) -> None:
         async with await self._db.db.events.watch(

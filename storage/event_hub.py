@@ -51,8 +51,12 @@ class Subscriber:
         self.closed = True
         self._ready.set()
 
+    def wake(self) -> None:
+        """End the current `wait` (its reader has something else to check)."""
+        self._ready.set()
+
     async def wait(self) -> None:
-        """Until an event is queued, or the subscriber is dropped or closed."""
+        """Until an event is queued, the subscriber is dropped or closed, or woken."""
         if self.queue or self.overflowed or self.closed:
             return
         self._ready.clear()

@@ -135,6 +135,33 @@ async def submit(api: Api, client_id: str, sow: dict[str, Any]) -> None:
 # Delivery and scope ------------------------------------------------------------------------
 
 
+async def test_a_commit_of_this_process_is_delivered_without_waiting_for_the_next_poll(
+    settings: Settings, clock: Clock
+) -> None:
+    """Polling every 10 s: only the commit's own nudge can bring the event within seconds;
+    the write of another process (below, the raw insert) waits for the poll."""
+    slow = configured(settings, event_poll_seconds=10)
+    async with serve(slow, clock) as api:
+        acme = await create_client(api, "Acme")
+        async with (
+            websocket_client(api) as sockets,
+            connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+        ):
+            await live(api, ws, 1)
+            await asyncio.sleep(0.2)  # the feed's first poll is over: it waits 10 s now
+            sow = await create_sow(api, acme)
+            async with asyncio.timeout(5):
+                (created,) = await take(ws, 1)
+            assert created["entityId"] == sow["id"]
+            seq = await last_seq(database(api))
+            await database(api).db.events.insert_one(
+                event_log.to_bson(seq + 1, csa_event(Store.new_id()))
+            )
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(1):
+                    await take(ws, 1)
+
+
 async def test_each_role_gets_live_exactly_the_events_it_may_see(api: Api) -> None:
     acme, globex = await create_client(api, "Acme"), await create_client(api, "Globex")
     agent, other_agent = Store.new_id(), Store.new_id()
