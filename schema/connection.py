@@ -9,6 +9,8 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
+from storage.pages import Page
+
 T = TypeVar("T")
 
 
@@ -45,6 +47,17 @@ class Connection(Generic[T]):  # noqa: UP046
             page_info=PageInfo(has_next_page=has_next_page, end_cursor=end),
             count=count,
         )
+
+
+type Prefetch[N] = Callable[[list[N], frozenset[str]], Awaitable[None]]
+
+
+async def page_connection[N](
+    info: Info[Any, Any], page: Page[N], prefetch: Prefetch[N], count: Callable[[], Awaitable[int]]
+) -> Connection[N]:
+    """The connection of `page`, once `prefetch` has loaded what its nodes select."""
+    await prefetch([node for _, node in page.items], node_fields(info))
+    return Connection.of(page.items, page.has_next_page, count)
 
 
 def node_fields(info: Info[Any, Any]) -> frozenset[str]:

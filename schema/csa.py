@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 import strawberry
@@ -15,7 +16,7 @@ from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection, node_fields
+from schema.connection import Connection, page_connection
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
 from schema.party import Agent, PageArgs
@@ -166,12 +167,12 @@ class CsaQueries:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or CsaFilter()).query()
         page = await resolve.csas(ctx, viewer, where, first, after)
-        await resolve.prefetch(ctx, [csa for _, csa in page.items], node_fields(info))
 
         async def count() -> int:
             return await resolve.count_csas(ctx, viewer, where)
 
-        return cast(Connection[Csa], Connection.of(page.items, page.has_next_page, count))
+        connection = await page_connection(info, page, partial(resolve.prefetch, ctx), count)
+        return cast(Connection[Csa], connection)
 
 
 @strawberry.type

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 import strawberry
@@ -15,7 +16,7 @@ from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection, node_fields
+from schema.connection import Connection, page_connection
 from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.inputs import input_to_dict
@@ -224,12 +225,12 @@ class SowQueries:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or SowFilter()).query()
         page = await resolve.sows(ctx, viewer, where, first, after)
-        await resolve.prefetch(ctx, [sow for _, sow in page.items], node_fields(info))
 
         async def count() -> int:
             return await resolve.count_sows(ctx, viewer, where)
 
-        return cast(Connection[Sow], Connection.of(page.items, page.has_next_page, count))
+        connection = await page_connection(info, page, partial(resolve.prefetch, ctx), count)
+        return cast(Connection[Sow], connection)
 
 
 @strawberry.type
