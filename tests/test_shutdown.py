@@ -22,6 +22,7 @@ from api.app import create_app
 from api.settings import Settings
 from api.tokens import mint_token
 from domain.party import Role
+from storage.database import Database
 from storage.event_hub import EventHub
 from tests.conftest import configured
 from tests.test_subscriptions import eventually
@@ -29,9 +30,15 @@ from tests.test_subscriptions import eventually
 SUBSCRIPTION = "subscription { contractEvents { id type } }"
 
 
+Serving = tuple[Starlette, uvicorn.Server, asyncio.Task[None]]
+
+
 @asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[tuple[uvicorn.Server, asyncio.Task[None]]]:
-    """`app` under uvicorn on a free port, with the options of `contracts serve`."""
+async def serving(settings: Settings) -> AsyncIterator[Serving]:
+    """The app of `settings` under uvicorn on a free port, with the options of `contracts
+    serve`; stopped if still running after, and its database dropped."""
+    assert settings.mongodb_uri is not None  # the session's server (conftest)
+    app = create_app(settings)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -39,7 +46,6 @@ async def serving(app: Starlette) -> AsyncIterator[tuple[uvicorn.Server, asyncio
         lifespan="on",
         log_level="warning",
         log_config=None,
-        loop="asyncio",
         ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
@@ -47,10 +53,13 @@ async def serving(app: Starlette) -> AsyncIterator[tuple[uvicorn.Server, asyncio
     try:
         await eventually(lambda: server.started or task.done())
         assert server.started, task
-        yield server, task
+        yield app, server, task
     finally:
         server.should_exit = True
         await asyncio.wait([task], timeout=5)
+        db = Database(settings.mongodb_uri, settings.mongodb_database)
+        await db.client.drop_database(settings.mongodb_database)
+        await db.close()
 
 
 def url(server: uvicorn.Server) -> str:
@@ -70,28 +79,30 @@ async def test_stopping_the_server_closes_every_subscriber_and_leaves_no_task(
     settings: Settings,
 ) -> None:
     fast = configured(settings, event_poll_seconds=0.02)
-    app = create_app(fast)
     before = asyncio.all_tasks()
-    async with serving(app) as (server, task):
+    async with serving(fast) as (app, server, task):
         hub: EventHub = app.state.services.hub
-        ws = await websockets.connect(
+        async with websockets.connect(
             url(server), subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
-        )
-        token = mint_token(fast, Role.COMPLIANCE, subject="compliance-staff")
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
-        assert (await frame(ws))["type"] == "connection_ack"
-        subscribe = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
-        await ws.send(json.dumps(subscribe))
-        await eventually(lambda: hub.subscribers == 1)
+        ) as ws:
+            token = mint_token(fast, Role.COMPLIANCE, subject="compliance-staff")
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+            assert (await frame(ws))["type"] == "connection_ack"
+            subscribe = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+            await ws.send(json.dumps(subscribe))
+            await eventually(lambda: hub.subscribers == 1)
 
-        server.should_exit = True
-        with pytest.raises(websockets.ConnectionClosed) as closed:
-            await frame(ws)
-        # uvicorn closes every WebSocket with 1012 (service restart) on shutdown: the client
-        # reconnects (to this process restarted, or another) and resumes with `after`.
+            server.should_exit = True
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await frame(ws)
+        # uvicorn closes every WebSocket with 1012 (service restart) before the lifespan
+        # ends, so no `complete` comes first, and should not: graphql-ws clients retry on
+        # 1012 and subscribe again (with `after`, losing nothing), a `complete` would end
+        # the subscription for good.
         assert closed.value.rcvd is not None, "no close frame from the server"
         assert closed.value.rcvd.code == 1012, closed.value
         async with asyncio.timeout(5):
-            await asyncio.shield(task)
-    left = asyncio.all_tasks() - before - {asyncio.current_task()}
-    assert not left, left
+            await task
+        # The event feed, keep-alive pingers, operations, the connection: all ended.
+        left = asyncio.all_tasks() - before - {asyncio.current_task()}
+        assert not left, left
