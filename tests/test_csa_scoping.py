@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bson import ObjectId
 
+from api.settings import Settings
 from domain.party import Role
-from tests.conftest import Api
+from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import (
     CSA_FIELDS,
     CSA_TERMS,
+    PRODUCE,
     agent_token,
     executed,
     produce,
@@ -168,3 +172,34 @@ async def test_a_cascade_that_fails_on_one_csa_leaves_the_sow_and_every_csa_as_t
     body = await api.post(TERMINATE_SOW, variables, token=staff(api))
     assert body["errors"], body
     assert await stored(api) == before
+
+
+async def test_production_racing_the_sows_termination_never_leaves_an_open_csa(
+    settings: Settings, clock: Clock
+) -> None:
+    """Production holds the SOW (its revision moves), so the two cannot both decide on a SOW
+    they each read before the other's commit: either the CSAs come first and the cascade
+    ends them, or the termination comes first and production is refused."""
+    async with serve(settings, clock) as one, serve(settings, clock) as two:
+        for round in range(3):
+            _, sow, agents = await setup(one, agents=2, client=f"Client {round}")
+            produced, terminated = await asyncio.gather(
+                one.post(PRODUCE, {"s": sow["id"], "a": agents, "t": CSA_TERMS}, token=staff(one)),
+                two.post(
+                    TERMINATE_SOW,
+                    {"id": sow["id"], "v": sow["version"], "reason": "Client exit"},
+                    token=staff(two),
+                ),
+            )
+            assert terminated["data"]["terminateSow"]["status"] == "TERMINATED", terminated
+            listed = await one.ok(
+                "query($s: ID!) { csas(filter: { sowId: $s }) { edges { node { status } } } }",
+                {"s": sow["id"]},
+                token=staff(one),
+            )
+            statuses = [edge["node"]["status"] for edge in listed["csas"]["edges"]]
+            if produced.get("errors"):
+                refused(produced["errors"][0], "BAD_USER_INPUT", field="sowId")
+                assert statuses == []
+            else:
+                assert statuses == ["TERMINATED", "TERMINATED"], (produced, statuses)
