@@ -70,8 +70,11 @@ class RequestIdMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
+        # A WebSocket's messages carry no headers: its sends go straight through (thousands
+        # of subscribers each get every event; an extra await each is not free).
+        wrapped = send if scope["type"] == "websocket" else send_with_id
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, wrapped)
         finally:
             access_log.info(
                 "%s %s",

@@ -55,14 +55,21 @@ RESULTS = EventResults()
 class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, reusing a subscription event's result within its group."""
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        # graphql-core copies the executor for every event and subscriber; a member of a
+        # group whose result is already there needs no copy, only that result.
+        key = self._group(payload)
+        shared = None if key is None else RESULTS.get(key, cast(Event, payload))
+        if shared is not None:
+            return _Executed(shared)
+        return super().build_per_event_executor(payload)
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         event = self.root_value
         key = self._group(event)
         if key is None:
             return super().execute_operation(serially)
-        shared = RESULTS.get(key, event)
-        if shared is not None:
-            return shared
+        # Built by `build_per_event_executor` after a miss: the group's first execution.
         # A subscription event never executes incrementally (no @defer/@stream here).
         result = cast(
             "ExecutionResult | Awaitable[ExecutionResult]", super().execute_operation(serially)
@@ -73,10 +80,18 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         return result
 
     def _group(self, event: object) -> Hashable | None:
-        if (
-            not isinstance(event, Event)
-            or self.operation.operation is not OperationType.SUBSCRIPTION
-        ):
+        if not isinstance(event, Event):
+            return None
+        try:
+            alike: Hashable | None = self.__dict__["_alike"]
+        except KeyError:
+            # Computed once per subscription, on the executor the per-event ones copy.
+            alike = self.__dict__["_alike"] = self._alike()
+        return None if alike is None else (id(event), alike)
+
+    def _alike(self) -> Hashable | None:
+        """What subscriptions computing the same result for an event have in common."""
+        if self.operation.operation is not OperationType.SUBSCRIPTION:
             return None
         viewer = getattr(self.context_value, "viewer", None)
         source = self.operation.loc.source.body if self.operation.loc else None
@@ -85,7 +100,19 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
         name = self.operation.name.value if self.operation.name else None
         scope = (viewer.role, viewer.client_id, viewer.agent_id)
-        return (id(event), source, name, variables, scope)
+        return (source, name, variables, scope)
+
+
+class _Executed:
+    """Stands for a per-event executor whose result is already known."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self._result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self._result
 
 
 async def _stored(key: Hashable, event: Event, pending: Awaitable[ExecutionResult]) -> Any:
