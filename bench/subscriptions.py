@@ -32,7 +32,7 @@ import websockets
 from api.settings import load_settings
 from api.tokens import mint_token
 from bench.api import SECRET, GraphQL, _env, _token
-from bench.harness import Database, Server, peak_rss_mib, percentile
+from bench.harness import Database, Server, cpu_seconds, peak_rss_mib, percentile
 from domain.party import Role
 from domain.sow import SowStatus
 from migrations.runner import migrate
@@ -194,6 +194,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # taken from the response (a lower bound) and from the request (an upper bound).
         commits: dict[str, float] = {}
         requests: dict[str, float] = {}
+        cpu_before = cpu_seconds(service.pid)
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
             staff = GraphQL(http, _token(Role.COMPLIANCE))
             for sow_id in sow_ids:
@@ -202,6 +203,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 commits[sow_id] = time.time()
                 await asyncio.sleep(args.gap)
         await asyncio.sleep(2)
+        service_cpu = cpu_seconds(service.pid) - cpu_before
         received: list[Any] = []
         failed = 0
         for _, pipe in processes:
@@ -246,6 +248,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             else None,
             "p99_from_request": round(percentile(from_request, 0.99), 1) if latencies else None,
         },
+        # The service's own work per event (the mutation, the fan-out, its idle polling):
+        # the client processes share the machine, and their time is in the latencies.
+        "service_cpu_ms_per_event": round(service_cpu * 1000 / args.events, 1),
         "service_rss_mib": {
             "before": rss_before,
             "subscribed": rss_subscribed,
