@@ -45,10 +45,9 @@ from bench.harness import (
     throughput,
 )
 from domain.party import Role
-from domain.sow import SowStatus
 from migrations.runner import migrate
 from seed import dataset
-from seed.load import commit_histories, load
+from seed.load import load, submitted_sows
 from storage.database import Database as Storage
 from storage.store import Store
 
@@ -114,16 +113,7 @@ async def _load(uri: str, name: str, scale: dataset.Scale, pool: int) -> tuple[T
         now = datetime.now(UTC)
         started = time.perf_counter()
         loaded = await load(store, scale, now)
-        # SOWs waiting for review: each status-change sample consumes one.
-        numbers = await store.sows.reserve_numbers(now, pool)
-        ids = [store.new_id() for _ in range(pool)]
-        await commit_histories(
-            store,
-            (
-                dataset.sow_history(id, number, loaded.clients[0], SowStatus.SUBMITTED, n, now)
-                for n, (id, number) in enumerate(zip(ids, numbers, strict=True))
-            ),
-        )
+        ids = await submitted_sows(store, loaded.clients[0], pool, now)
         print(
             f"loaded {len(loaded.clients)} clients, {len(loaded.agents)} agents, {loaded.sows}"
             f" + {pool} SOWs, {loaded.csas} CSAs ({loaded.changes + pool} changes)"

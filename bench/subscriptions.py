@@ -34,10 +34,9 @@ from api.tokens import mint_token
 from bench.api import SECRET, GraphQL, _env, _token
 from bench.harness import Database, Server, cpu_seconds, peak_rss_mib, percentile
 from domain.party import Role
-from domain.sow import SowStatus
 from migrations.runner import migrate
 from seed import dataset
-from seed.load import commit_histories
+from seed.load import submitted_sows
 from storage.database import Database as Storage
 from storage.store import Store
 
@@ -127,15 +126,7 @@ async def _load(uri: str, name: str, events: int) -> tuple[str, list[str], list[
         scale = dataset.Scale(clients=5, agents=0, sows=0, csas=0)
         clients = dataset.clients(scale, store.new_id, now)
         await store.parties.add_clients(clients)
-        numbers = await store.sows.reserve_numbers(now, events)
-        ids = [store.new_id() for _ in range(events)]
-        await commit_histories(
-            store,
-            (
-                dataset.sow_history(id, number, clients[0], SowStatus.SUBMITTED, n, now)
-                for n, (id, number) in enumerate(zip(ids, numbers, strict=True))
-            ),
-        )
+        ids = await submitted_sows(store, clients[0], events, now)
         return clients[0].id, [c.id for c in clients[1:]], ids
     finally:
         await db.close()

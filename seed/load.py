@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.changes import Change
 from domain.party import Agent, Client
-from domain.sow import IN_FORCE
+from domain.sow import IN_FORCE, SowStatus
 from seed import dataset
 from storage.store import Store
 
@@ -46,6 +46,21 @@ async def commit_histories(store: Store, histories: Iterable[Sequence[Change[Any
         await store.writer.create_all(batch)
         written += len(batch)
     return written
+
+
+async def submitted_sows(store: Store, client: Client, count: int, now: datetime) -> list[str]:
+    """`count` SOWs of `client` waiting for review (each benchmarked status change takes one);
+    their ids."""
+    numbers = await store.sows.reserve_numbers(now, count)
+    ids = [store.new_id() for _ in range(count)]
+    await commit_histories(
+        store,
+        (
+            dataset.sow_history(id, number, client, SowStatus.SUBMITTED, n, now)
+            for n, (id, number) in enumerate(zip(ids, numbers, strict=True))
+        ),
+    )
+    return ids
 
 
 async def load(store: Store, scale: dataset.Scale, now: datetime, force: bool = False) -> Loaded:

@@ -172,7 +172,7 @@ class CsaStore:
         self, scope: CsaScope, where: CsaQuery, first: int, after: str | None
     ) -> Page[Csa]:
         query = _match(scope, where)
-        return await fetch_page(self._db, self._db.db.csas, KIND, query, first, after, from_bson)
+        return await fetch_page(self._db.db.csas, KIND, query, first, after, from_bson)
 
     async def count(self, scope: CsaScope, where: CsaQuery) -> int:
         return await self._db.db.csas.count_documents(_match(scope, where))

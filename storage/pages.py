@@ -13,7 +13,7 @@ from bson.errors import InvalidId
 from pymongo.asynchronous.collection import AsyncCollection
 
 from domain.errors import BadUserInput
-from storage.database import Database, Document
+from storage.database import Document
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,6 @@ def after_filter(kind: str, query: Document, after: str | None) -> Document:
 
 
 async def fetch_page[T](
-    db: Database,
     collection: AsyncCollection[Document],
     kind: str,
     query: Document,

@@ -75,11 +75,11 @@ class PartyStore:
 
     async def client_page(self, first: int, after: str | None) -> Page[Client]:
         clients = self._db.db.clients
-        return await fetch_page(self._db, clients, "Client", {}, first, after, client_from_bson)
+        return await fetch_page(clients, "Client", {}, first, after, client_from_bson)
 
     async def agent_page(self, first: int, after: str | None) -> Page[Agent]:
         agents = self._db.db.agents
-        return await fetch_page(self._db, agents, "Agent", {}, first, after, agent_from_bson)
+        return await fetch_page(agents, "Agent", {}, first, after, agent_from_bson)
 
     async def count_clients(self) -> int:
         return await self._db.db.clients.count_documents({})

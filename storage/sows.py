@@ -192,7 +192,7 @@ class SowStore:
         self, scope: SowScope, where: SowQuery, first: int, after: str | None
     ) -> Page[Sow]:
         query = _match(scope, where)
-        return await fetch_page(self._db, self._db.db.sows, KIND, query, first, after, from_bson)
+        return await fetch_page(self._db.db.sows, KIND, query, first, after, from_bson)
 
     async def count(self, scope: SowScope, where: SowQuery) -> int:
         return await self._db.db.sows.count_documents(_match(scope, where))
