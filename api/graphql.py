@@ -15,7 +15,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import TokenVerifier, bearer_token
-from api.graphql_ws import SharedFrames, handler_class
+from api.graphql_ws import handler_class
 from api.rate_limit import RateLimiter
 from domain.errors import Unauthenticated
 from resolvers.context import Context, Limits
@@ -59,11 +59,6 @@ class GraphQLApp(GraphQL[Context, None]):
         self.verifier = verifier
         self.limits = limits
         self.rate_limiter = rate_limiter
-        self.frames = SharedFrames()
-
-    def encode_json(self, data: object) -> str:
-        """JSON of HTTP responses and WebSocket messages; `next` payloads shared per group."""
-        return self.frames.encode(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

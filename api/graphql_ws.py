@@ -1,8 +1,14 @@
-"""The `graphql-transport-ws` connection: keep-alive pings, and `next` frames shared.
+"""The `graphql-transport-ws` connection: keep-alive pings, and live events sent directly.
 
 Strawberry's handler of this protocol answers pings but never sends one; proxies and load
 balancers drop WebSockets that stay silent, so after the acknowledgement the server pings
 every `keep_alive_seconds` (the protocol's client answers with a pong).
+
+Every frame of a connection goes through its `Outbox`, in order. Live events reach it from
+the event hub's fan-out (`schema.shared_events`), which must never wait for one socket;
+the handler's own messages (acknowledgement, pings, `error`, `complete`, and events its
+operations yield themselves) wait for their turn, so an operation's last word follows its
+events.
 """
 
 from __future__ import annotations
@@ -10,15 +16,108 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import OrderedDict
-from typing import Any
+import logging
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
 
 from resolvers.context import Context
+from schema.shared_events import LIVE, LiveOperation
+
+log = logging.getLogger("contracts.events")
+
+# A frame, the operation of a live event's frame (None: the handler's own, awaited), and
+# the future of an awaited one.
+_Frame = tuple[str | None, str, asyncio.Future[None] | None]
+
+
+class Outbox:
+    """One connection's outgoing frames, written one at a time in the order given.
+
+    `offer` never waits: a frame that cannot be written at once (the socket is not
+    draining) waits here, at most `room` per operation. A writer task exists only while
+    frames wait; when the socket takes a frame at once, it is written without any task
+    switch (the writer starts eagerly and ends there).
+    """
+
+    def __init__(self, write: Callable[[str], Awaitable[None]]) -> None:
+        self._write = write
+        self._frames: deque[_Frame] = deque()
+        self._waiting: Counter[str] = Counter()
+        self._busy = False
+        self._writer: asyncio.Task[None] | None = None
+
+    def offer(self, operation: str, frame: str, room: int) -> bool:
+        """Queue a live event's frame; False when `room` of the operation's already wait."""
+        if self._waiting[operation] >= room:
+            return False
+        self._waiting[operation] += 1
+        self._push((operation, frame, None))
+        return True
+
+    async def send(self, frame: str) -> None:
+        """Write `frame` after every frame given before it."""
+        done = asyncio.get_running_loop().create_future()
+        self._push((None, frame, done))
+        await done
+
+    def discard(self, operation: str) -> None:
+        """Drop the operation's frames not written yet (its client completed it)."""
+        if self._waiting.pop(operation, 0):
+            self._frames = deque(frame for frame in self._frames if frame[0] != operation)
+
+    async def close(self) -> None:
+        """Stop writing (the connection is gone); frames still waiting are dropped."""
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+    def _push(self, frame: _Frame) -> None:
+        self._frames.append(frame)
+        if not self._busy:
+            self._busy = True
+            writer = asyncio.eager_task_factory(asyncio.get_running_loop(), self._drain())
+            if not writer.done():
+                self._writer = writer
+
+    async def _drain(self) -> None:
+        try:
+            while self._frames:
+                operation, frame, done = self._frames.popleft()
+                if operation is not None:
+                    self._waiting[operation] -= 1
+                try:
+                    await self._write(frame)
+                except Exception as error:
+                    if done is None:
+                        # The socket is gone: its handler ends on its own reading side.
+                        log.debug("live event not sent: %r", error)
+                    elif not done.done():
+                        done.set_exception(error)
+                    continue
+                if done is not None and not done.done():
+                    done.set_result(None)
+        finally:
+            self._busy = False
+            self._writer = None
+            for _, _, done in self._frames:
+                if done is not None:
+                    done.cancel()
+            self._frames.clear()
+            self._waiting.clear()
 
 
 class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -27,6 +126,33 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pinger: asyncio.Task[None] | None = None
+        self._socket: WebSocket = cast(ASGIWebSocketAdapter, self.websocket).ws
+        self._outbox = Outbox(self._write)
+
+    async def _write(self, text: str) -> None:
+        try:
+            await self._socket.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+    async def send_message(self, message: Message) -> None:
+        await self._outbox.send(cast(str, self.view.encode_json(message)))
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        opening = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":{{"data":'
+
+        def offer(data: str, room: int) -> bool:
+            if self.operations.get(operation.id) is not operation:
+                return True  # completed: nothing more is sent for it
+            return self._outbox.offer(operation.id, opening + data + "}}", room)
+
+        # This task's context: the subscription's executor and resolver run in it.
+        LIVE.set(LiveOperation(offer))
+        await super().run_operation(operation)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        self._outbox.discard(operation_id)
+        await super().cleanup_operation(operation_id)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
@@ -44,6 +170,7 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._pinger
         await super().shutdown()
+        await self._outbox.close()
 
 
 def handler_class(keep_alive_seconds: float) -> type[KeepAliveHandler]:
@@ -53,43 +180,3 @@ def handler_class(keep_alive_seconds: float) -> type[KeepAliveHandler]:
         (KeepAliveHandler,),
         {"keep_alive_seconds": keep_alive_seconds},
     )
-
-
-# Payloads kept: one per group of a burst of events (see `schema.shared_events`).
-MAX_SHARED_PAYLOADS = 4096
-
-
-class SharedFrames:
-    """JSON of the messages the server sends, the `data` of `next` messages shared.
-
-    The subscribers of one group receive the very same result object for an event
-    (`schema.shared_events`), so its `data` is serialized once, by identity, and each
-    subscriber's frame is that text with its own operation id around it: with thousands
-    of subscribers, serializing the payload for each was the larger part of a delivery.
-    """
-
-    def __init__(self, size: int = MAX_SHARED_PAYLOADS) -> None:
-        self._size = size
-        # Each kept with its object, so that an id cannot be reused while it is cached.
-        self._texts: OrderedDict[int, tuple[object, str]] = OrderedDict()
-
-    def encode(self, message: object) -> str:
-        if (
-            isinstance(message, dict)
-            and message.get("type") == "next"
-            and isinstance(payload := message.get("payload"), dict)
-            and payload.keys() == {"data"}
-        ):
-            operation, data = json.dumps(message["id"]), self._text(payload["data"])
-            return f'{{"id":{operation},"type":"next","payload":{{"data":{data}}}}}'
-        return json.dumps(message)
-
-    def _text(self, data: object) -> str:
-        found = self._texts.get(id(data))
-        if found is not None and found[0] is data:
-            return found[1]
-        text = json.dumps(data)
-        self._texts[id(data)] = (data, text)
-        if len(self._texts) > self._size:
-            self._texts.popitem(last=False)
-        return text

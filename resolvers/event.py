@@ -11,6 +11,7 @@ from domain.events import EntityType, Event
 from domain.party import Role, Viewer
 from resolvers.context import Context
 from resolvers.paging import page_size
+from storage.event_hub import Direct
 from storage.events import EventScope
 
 CATCH_UP_PAGE = 500
@@ -51,14 +52,21 @@ async def count_events(ctx: Context, viewer: Viewer, entity_id: str | None) -> i
 
 
 async def contract_events(
-    ctx: Context, viewer: Viewer, entity_id: str | None, after: str | None
+    ctx: Context,
+    viewer: Viewer,
+    entity_id: str | None,
+    after: str | None,
+    direct: Direct | None = None,
 ) -> AsyncGenerator[Event]:
     """The viewer's events: those after `after` from the log, then live ones, each once.
 
     The subscription joins the hub before reading the log, so an event committed during
     the catch-up is either read there or queued live; the seqs read are skipped live.
-    Ends with UNAUTHENTICATED when the token expires, SUBSCRIBER_TOO_SLOW when the queue
-    overflows, and quietly when the process shuts down.
+    Once caught up, live events go through `direct` when there is one (the transport
+    sends them without this stream) and are yielded here otherwise, in order either way:
+    `direct` is only armed while nothing waits here.
+    Ends with UNAUTHENTICATED when the token expires, SUBSCRIBER_TOO_SLOW when the
+    subscriber falls too far behind, and quietly when the process shuts down.
     """
     hub = ctx.hub
     assert hub is not None, "subscriptions need the process's event hub"
@@ -69,6 +77,7 @@ async def contract_events(
         # Every document has a CREATED event in its scope: none means unknown or not yours.
         raise NotFound("Document", entity_id)
     subscriber = hub.subscribe(scope, entity_id)
+    subscriber.last = after
     # One timer per subscription, not a timeout around each wait: with thousands of
     # subscribers, arming a timeout per event per subscriber was a tenth of a delivery.
     expired = False
@@ -81,28 +90,27 @@ async def contract_events(
     left = _seconds_left(viewer)
     timer = None if left is None else asyncio.get_running_loop().call_later(left, expire)
     try:
-        read: set[int] = set()
-        last: str | None = after
         while cursor is not None:
             found = await ctx.store.events.page(scope, entity_id, cursor, CATCH_UP_PAGE)
             for event in found:
-                read.add(event.seq)
-                last = event.id
+                subscriber.skip.add(event.seq)
+                subscriber.last = event.id
                 yield event
             cursor = found[-1].seq if len(found) == CATCH_UP_PAGE else None
         while True:
+            # Armed only here, with the queue empty and every yielded event sent on.
+            subscriber.direct = direct
             await subscriber.wait()
+            subscriber.direct = None
             if expired:
                 raise Unauthenticated("the token has expired")
             if subscriber.overflowed:
-                raise SubscriberTooSlow(last, subscriber.size)
+                raise SubscriberTooSlow(subscriber.last, subscriber.size)
             if subscriber.closed:
                 return
             while subscriber.queue:
                 event = subscriber.queue.popleft()
-                if event.seq in read:
-                    continue
-                last = event.id
+                subscriber.last = event.id
                 yield event
     finally:
         if timer is not None:

@@ -16,6 +16,7 @@ from schema.access import GUARDED, viewer_of
 from schema.connection import Connection
 from schema.enums import EntityType, EventType
 from schema.party import PageArgs
+from schema.shared_events import direct_handoff
 from schema.terms import Actor
 
 
@@ -77,7 +78,9 @@ class EventSubscription:
         entity_id: strawberry.ID | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[ContractEvent]:
-        stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
+        stream = resolve.contract_events(
+            info.context, viewer_of(info), entity_id, after, direct_handoff()
+        )
         # Closing this stream (the client completed, or disconnected) closes the resolver's.
         async with aclosing(stream):
             async for event in stream:

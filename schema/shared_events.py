@@ -1,98 +1,140 @@
-"""Each live subscription event is executed once per group of alike subscriptions.
+"""Live subscription events: executed once per group of alike subscriptions, sent directly.
 
 Subscribers of one process receive the very same event object from the hub. Subscriptions
 with the same document, operation, variables and viewer scope would all compute the same
-result for it, so the first one to execute it stores the result and the others reuse it:
-per event and group one GraphQL execution, per subscriber a dictionary lookup (and the
-transport's own serialization of the frame).
+result for it, so the first one to render it keeps the result's JSON and the others reuse
+it: per event and group one GraphQL execution and one serialization.
+
+The transport runs each operation in its own task and puts a `LiveOperation` in that
+task's context (`LIVE`); the subscription's executor registers itself there when graphql-core
+builds it, and the field's resolver turns both into the hub's `direct` hand-off. A live
+event then goes from the hub to the connection in the hub's own loop, without waking the
+subscription's task nor running Strawberry's per-operation result stream, whose
+per-event extension hooks (`get_results`, `on_stream_result`) the schema's extensions do
+not implement. An event that cannot be rendered so (its result has errors, or its
+execution is asynchronous) is declined, and the subscription's task delivers it the
+usual way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Hashable
-from typing import Any, cast
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.events import Event
+from storage.event_hub import Direct, Handoff
 
-# Results kept: enough for every group of a burst of events; a miss only costs a re-execution.
-MAX_RESULTS = 4096
+# Renderings kept: enough for every group of a burst of events; a miss only costs a
+# re-execution.
+MAX_RENDERED = 4096
+
+# Takes the JSON of a `next` payload's `data` and the number of the operation's frames
+# that may wait; False when that many already wait.
+Offer = Callable[[str, int], bool]
 
 
-class EventResults:
-    """The shared results, each kept with its event so that `id(event)` cannot be reused."""
+@dataclass(eq=False)
+class LiveOperation:
+    """What the transport offers the operation running in the current task."""
 
-    def __init__(self, size: int = MAX_RESULTS) -> None:
+    offer: Offer
+    executor: SharedEventExecution | None = None
+
+
+LIVE: ContextVar[LiveOperation | None] = ContextVar("live_operation", default=None)
+
+
+# A declined rendering: no JSON text is empty.
+DECLINED = ""
+
+
+class RenderedEvents:
+    """Each group's JSON of an event, kept with the event so that `id(event)` cannot be
+    reused while cached."""
+
+    def __init__(self, size: int = MAX_RENDERED) -> None:
         self._size = size
-        self._results: OrderedDict[Hashable, tuple[Event, ExecutionResult]] = OrderedDict()
+        self._texts: OrderedDict[Hashable, tuple[Event, str]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable, event: Event) -> ExecutionResult | None:
-        found = self._results.get(key)
+    def get(self, key: Hashable, event: Event) -> str | None:
+        """The JSON (or DECLINED) of the group `key` for `event`; None when not rendered."""
+        found = self._texts.get(key)
         if found is None or found[0] is not event:
             self.misses += 1
             return None
         self.hits += 1
         return found[1]
 
-    def put(self, key: Hashable, event: Event, result: ExecutionResult) -> None:
-        if result.errors:
-            return  # errors are per subscriber (and mutated when coded): never shared
-        self._results[key] = (event, result)
-        if len(self._results) > self._size:
-            self._results.popitem(last=False)
+    def put(self, key: Hashable, event: Event, text: str) -> None:
+        self._texts[key] = (event, text)
+        if len(self._texts) > self._size:
+            self._texts.popitem(last=False)
 
 
-RESULTS = EventResults()
+RENDERED = RenderedEvents()
+_RUNNING: set[asyncio.Future[Any]] = set()
 
 
 class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, reusing a subscription event's result within its group."""
+    """graphql-core's executor; a subscription's renders its live events for its group."""
 
-    def build_per_event_executor(self, payload: Any) -> Any:
-        # graphql-core copies the executor for every event and subscriber; a member of a
-        # group whose result is already there needs no copy, only that result.
-        key = self._group(payload)
-        shared = None if key is None else RESULTS.get(key, cast(Event, payload))
-        if shared is not None:
-            return _Executed(shared)
-        return super().build_per_event_executor(payload)
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        built = super().build(*args, **kwargs)
+        live = LIVE.get()
+        if (
+            live is not None
+            and isinstance(built, cls)
+            and built.operation.operation is OperationType.SUBSCRIPTION
+        ):
+            live.executor = built
+        return built
 
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        event = self.root_value
-        key = self._group(event)
-        if key is None:
-            return super().execute_operation(serially)
-        # Built by `build_per_event_executor` after a miss: the group's first execution.
-        # A subscription event never executes incrementally (no @defer/@stream here).
-        result = cast(
-            "ExecutionResult | Awaitable[ExecutionResult]", super().execute_operation(serially)
-        )
-        if inspect.isawaitable(result):
-            return _stored(key, event, result)
-        RESULTS.put(key, event, result)
-        return result
-
-    def _group(self, event: object) -> Hashable | None:
-        if not isinstance(event, Event):
+    def render(self, event: Event) -> str | None:
+        """The JSON of this subscription's `data` for `event`; None when declined."""
+        alike = self._alike()
+        if alike is None:
             return None
-        try:
-            alike: Hashable | None = self.__dict__["_alike"]
-        except KeyError:
-            # Computed once per subscription, on the executor the per-event ones copy.
-            alike = self.__dict__["_alike"] = self._alike()
-        return None if alike is None else (id(event), alike)
+        key = (id(event), alike)
+        text = RENDERED.get(key, event)
+        if text is None:
+            text = self._execute(event)
+            RENDERED.put(key, event, text)
+        return text or None
+
+    def _execute(self, event: Event) -> str:
+        result = self.build_per_event_executor(event).execute_operation(False)
+        if inspect.isawaitable(result):
+            # Run to its end all the same (abandoned, its resolvers' coroutines would
+            # never be awaited); each subscriber's task executes the event instead.
+            running = asyncio.ensure_future(result)
+            _RUNNING.add(running)
+            running.add_done_callback(_RUNNING.discard)
+        elif isinstance(result, ExecutionResult) and not result.errors:
+            # Errors are per subscriber (coded and masked for each): never shared.
+            return json.dumps(result.data)
+        return DECLINED
 
     def _alike(self) -> Hashable | None:
         """What subscriptions computing the same result for an event have in common."""
-        if self.operation.operation is not OperationType.SUBSCRIPTION:
-            return None
+        try:
+            alike: Hashable | None = self.__dict__["_group"]
+        except KeyError:
+            alike = self.__dict__["_group"] = self._group()
+        return alike
+
+    def _group(self) -> Hashable | None:
         viewer = getattr(self.context_value, "viewer", None)
         source = self.operation.loc.source.body if self.operation.loc else None
         if viewer is None or source is None:
@@ -103,19 +145,21 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         return (source, name, variables, scope)
 
 
-class _Executed:
-    """Stands for a per-event executor whose result is already known."""
+@dataclass(frozen=True, eq=False)
+class _Handoff:
+    render: Callable[[Event], str | None]
+    offer: Offer
 
-    __slots__ = ("_result",)
-
-    def __init__(self, result: ExecutionResult) -> None:
-        self._result = result
-
-    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
-        return self._result
+    def __call__(self, event: Event, room: int) -> Handoff:
+        text = self.render(event)
+        if text is None:
+            return Handoff.DECLINED
+        return Handoff.TAKEN if self.offer(text, room) else Handoff.FULL
 
 
-async def _stored(key: Hashable, event: Event, pending: Awaitable[ExecutionResult]) -> Any:
-    result = await pending
-    RESULTS.put(key, event, result)
-    return result
+def direct_handoff() -> Direct | None:
+    """The current operation's hand-off of live events to its connection, if it has one."""
+    live = LIVE.get()
+    if live is None or live.executor is None:
+        return None
+    return _Handoff(live.executor.render, live.offer)

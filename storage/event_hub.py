@@ -4,13 +4,19 @@ Subscribers are indexed by the key that lets an event reach them (all events, on
 client's SOW events, one agent's CSA events, one document), so matching an event costs
 a few dictionary lookups whatever the number of subscribers. Each subscriber has a
 bounded queue: one that does not keep up is dropped (`overflowed`), never waited for.
+
+A live subscriber may also have a `direct` hand-off, which takes the event straight to its
+connection, without waking the subscription's task: with thousands of subscribers, that
+wake-up and the per-operation stream behind it were most of a delivery's cost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections import deque
+from collections.abc import Callable
 
 from domain.events import EntityType, Event
 from storage.database import Database
@@ -23,29 +29,66 @@ Key = tuple[str, ...]
 ALL: Key = ("all",)
 
 
-class Subscriber:
-    """One subscription's queue of live events; read it with `next`."""
+class Handoff(enum.Enum):
+    """What a direct hand-off did with an event."""
 
-    __slots__ = ("_ready", "closed", "key", "overflowed", "queue", "scope", "size")
+    TAKEN = "taken"  # on its way to the subscriber
+    FULL = "full"  # `room` of the subscriber's events already wait: it is too slow
+    DECLINED = "declined"  # not this way: the subscription's task delivers it
+
+
+# Hands an event to the subscriber's connection, where at most `room` of its events may wait.
+Direct = Callable[[Event, int], Handoff]
+
+
+class Subscriber:
+    """One subscription's live events: queued for its task (`wait`), or handed on directly.
+
+    `skip` holds the seqs its task already delivered from the log (the catch-up), `last`
+    the cursor of the last event handed on either way.
+    """
+
+    __slots__ = (
+        "_ready",
+        "closed",
+        "direct",
+        "key",
+        "last",
+        "overflowed",
+        "queue",
+        "scope",
+        "size",
+        "skip",
+    )
 
     def __init__(self, key: Key, scope: EventScope, size: int) -> None:
         self.key = key
         self.scope = scope
         self.size = size
         self.queue: deque[Event] = deque()
+        self.skip: set[int] = set()
+        self.last: str | None = None
+        self.direct: Direct | None = None
         self.overflowed = False
         self.closed = False
         self._ready = asyncio.Event()
 
     def offer(self, event: Event) -> bool:
-        """Queue `event`; False when the queue is full (the subscriber is then dropped)."""
-        if len(self.queue) >= self.size:
+        """Hand `event` on; False when the subscriber is too slow (it is then dropped)."""
+        if event.seq in self.skip:
+            return True
+        handoff = Handoff.DECLINED
+        if self.direct is not None and not self.queue:
+            handoff = self.direct(event, self.size)
+            if handoff is Handoff.TAKEN:
+                self.last = event.id
+                return True
+        if handoff is Handoff.FULL or len(self.queue) >= self.size:
             self.overflowed = True
-            self._ready.set()
-            return False
-        self.queue.append(event)
+        else:
+            self.queue.append(event)
         self._ready.set()
-        return True
+        return not self.overflowed
 
     def close(self) -> None:
         self.closed = True

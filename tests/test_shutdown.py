@@ -9,70 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
-import uvicorn
 import websockets
-from starlette.applications import Starlette
 
-from api.app import create_app
 from api.settings import Settings
 from api.tokens import mint_token
 from domain.party import Role
-from storage.database import Database
 from storage.event_hub import EventHub
 from tests.conftest import configured
+from tests.served import frame, serving, url
 from tests.test_subscriptions import eventually
 
 SUBSCRIPTION = "subscription { contractEvents { id type } }"
-
-
-Serving = tuple[Starlette, uvicorn.Server, asyncio.Task[None]]
-
-
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Serving]:
-    """The app of `settings` under uvicorn on a free port, with the options of `contracts
-    serve`; stopped if still running after, and its database dropped."""
-    assert settings.mongodb_uri is not None  # the session's server (conftest)
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        lifespan="on",
-        log_level="warning",
-        log_config=None,
-        ws_per_message_deflate=False,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(), name="uvicorn")
-    try:
-        await eventually(lambda: server.started or task.done())
-        assert server.started, task
-        yield app, server, task
-    finally:
-        server.should_exit = True
-        await asyncio.wait([task], timeout=5)
-        db = Database(settings.mongodb_uri, settings.mongodb_database)
-        await db.client.drop_database(settings.mongodb_database)
-        await db.close()
-
-
-def url(server: uvicorn.Server) -> str:
-    host, port = server.servers[0].sockets[0].getsockname()[:2]
-    return f"ws://{host}:{port}/graphql"
-
-
-async def frame(ws: websockets.ClientConnection) -> dict[str, Any]:
-    """The next protocol message other than a keep-alive ping."""
-    while True:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        if message["type"] != "ping":
-            return message
 
 
 async def test_stopping_the_server_closes_every_subscriber_and_leaves_no_task(

@@ -1,0 +1,129 @@
+"""Rendering a live event once per group of alike subscriptions (`schema.shared_events`).
+
+The executors are built as graphql-core builds them for a subscription, inside an operation
+of the transport (`LIVE` set); the events are never written, only rendered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import strawberry
+from graphql import parse
+from strawberry.extensions import SchemaExtension
+
+from domain.events import EntityType, Event, EventType
+from domain.party import Actor, Role, Viewer
+from schema.schema import build_schema
+from schema.shared_events import LIVE, RENDERED, LiveOperation, SharedEventExecution
+
+QUERY = "subscription { contractEvents { id type } }"
+
+
+@dataclass
+class Context:
+    viewer: Viewer
+
+
+def event(seq: int) -> Event:
+    return Event(
+        seq=seq,
+        type=EventType.CREATED,
+        entity_type=EntityType.SOW,
+        entity_id="sow-1",
+        from_status=None,
+        to_status="DRAFT",
+        version=1,
+        actor=Actor(id="staff", role=Role.COMPLIANCE),
+        at=datetime.now(UTC),
+        client_id="acme",
+    )
+
+
+def executor(schema: strawberry.Schema, query: str, viewer: Viewer) -> SharedEventExecution:
+    token = LIVE.set(LiveOperation(lambda data, room: True))
+    try:
+        SharedEventExecution.build(schema._schema, parse(query), context_value=Context(viewer))
+        live = LIVE.get()
+        assert live is not None
+        assert live.executor is not None, "the subscription's executor did not register"
+        return live.executor
+    finally:
+        LIVE.reset(token)
+
+
+def test_alike_subscriptions_render_an_event_once_and_others_their_own() -> None:
+    schema = build_schema()
+    staff = Viewer(subject="a", role=Role.COMPLIANCE)
+    first, second = (executor(schema, QUERY, staff) for _ in range(2))
+    client = executor(schema, QUERY, Viewer(subject="c", role=Role.CLIENT, client_id="acme"))
+    other_query = executor(schema, "subscription { contractEvents { id } }", staff)
+    created = event(7)
+    hits, misses = RENDERED.hits, RENDERED.misses
+    text = first.render(created)
+    assert text is not None
+    assert json.loads(text) == {"contractEvents": {"id": "7", "type": "CREATED"}}
+    assert second.render(created) is text
+    assert client.render(created) == text  # same result, another scope: its own rendering
+    assert other_query.render(created) == '{"contractEvents": {"id": "7"}}'
+    assert (RENDERED.misses - misses, RENDERED.hits - hits) == (3, 1)
+    # Another event object is another rendering, even with the same cursor.
+    assert first.render(event(7)) == text
+    assert RENDERED.misses - misses == 4
+
+
+def test_a_query_or_mutation_registers_no_executor() -> None:
+    token = LIVE.set(live := LiveOperation(lambda data, room: True))
+    try:
+        SharedEventExecution.build(
+            build_schema()._schema,
+            parse("{ __typename }"),
+            context_value=Context(Viewer(subject="a", role=Role.COMPLIANCE)),
+        )
+    finally:
+        LIVE.reset(token)
+    assert live.executor is None
+
+
+@strawberry.type
+class Slow:
+    @strawberry.field
+    async def id(self) -> str:
+        await asyncio.sleep(0)
+        return cast(Event, self).id
+
+
+@strawberry.type
+class Query:
+    ping: str = "pong"
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def slow(self) -> AsyncGenerator[Slow]:
+        yield cast(Slow, None)  # pragma: no cover - never iterated here
+
+
+async def test_an_asynchronous_result_is_declined_and_still_run_to_its_end() -> None:
+    schema = strawberry.Schema(
+        query=Query, subscription=Subscription, execution_context_class=SharedEventExecution
+    )
+    slow = executor(schema, "subscription { slow { id } }", Viewer(subject="a", role=Role.AGENT))
+    assert slow.render(event(8)) is None
+    await asyncio.sleep(0.01)  # the execution ends: no coroutine is left un-awaited
+
+
+def test_the_schemas_extensions_have_no_hooks_a_live_event_would_skip() -> None:
+    """Live events bypass Strawberry's per-result stream, hence these hooks."""
+    for extension in cast(Any, build_schema()).extensions:
+        kind: type[SchemaExtension] = (
+            extension if isinstance(extension, type) else type(extension())
+        )
+        assert kind.get_results is SchemaExtension.get_results, kind
+        assert kind.on_stream_result is SchemaExtension.on_stream_result, kind
