@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import time
@@ -24,10 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
-import websockets
+import uvloop
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from api.settings import load_settings
 from api.tokens import mint_token
@@ -43,6 +49,7 @@ from storage.store import Store
 RESULTS = Path(__file__).resolve().parent / "results" / "subscriptions.json"
 SUBSCRIPTION = "subscription { contractEvents { id type entityId toStatus } }"
 OPENING_AT_ONCE = 200
+IDLE_SECONDS = 5
 START_REVIEW = """
 mutation($id: ID!) { startSowReview(id: $id, expectedVersion: 1) { id status } }
 """
@@ -61,34 +68,85 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
+class _Subscription(asyncio.Protocol):
+    """One subscriber on websockets' sans-I/O protocol: each frame is handled as it arrives,
+    with no task to wake per message, so that the clients, which share the machine with the
+    service, cost it as little CPU as they can (about a third of what a `websockets`
+    connection with its receiving task costs)."""
+
+    def __init__(self, url: str, who: Subscriber, out: list[Any]) -> None:
+        protocols = [Subprotocol("graphql-transport-ws")]
+        self._ws = ClientProtocol(parse_uri(url), subprotocols=protocols)
+        self._who = who
+        self._out = out
+        self._transport: asyncio.Transport | None = None
+        self.subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.error: Exception | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._ws.send_request(self._ws.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        received = time.time()
+        self._ws.receive_data(data)
+        for event in self._ws.events_received():
+            if isinstance(event, Response):
+                if event.status_code != 101:
+                    self._end(RuntimeError(f"handshake refused: {event.status_code}"))
+                else:
+                    self._send({"type": "connection_init", "payload": {"token": self._who.token}})
+            elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                self._frame(json.loads(bytes(event.data)), received)
+        self._flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end(ConnectionError(f"connection lost: {exc}"))
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def _frame(self, frame: dict[str, Any], received: float) -> None:
+        kind = frame["type"]
+        if kind == "next":
+            event = frame["payload"]["data"]["contractEvents"]
+            self._out.append((event["entityId"], received, self._who.recipient))
+        elif kind == "connection_ack":
+            self._send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+            self.subscribed.set_result(None)
+        elif kind in ("error", "complete", "connection_error"):
+            self._end(RuntimeError(f"subscription ended: {frame}"))
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self._ws.send_text(json.dumps(message).encode())
+
+    def _flush(self) -> None:
+        if self._transport is not None and (data := self._ws.data_to_send()):
+            self._transport.write(b"".join(data))
+
+    def _end(self, error: Exception) -> None:
+        self.error = self.error or error
+        if not self.subscribed.done():
+            self.subscribed.set_exception(error)
+
+
 async def _subscribe(
-    url: str, who: Subscriber, opening: asyncio.Semaphore, ready: asyncio.Event, out: list[Any]
-) -> None:
-    try:
-        async with opening:
-            ws = await websockets.connect(
-                url,
-                subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
-                compression=None,
-                open_timeout=60,
-            )
-            await ws.send(json.dumps({"type": "connection_init", "payload": {"token": who.token}}))
-            ack = json.loads(await ws.recv())
-            if ack["type"] != "connection_ack":
-                raise RuntimeError(f"not acknowledged: {ack}")
-            payload = {"query": SUBSCRIPTION}
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-    finally:
-        ready.set()  # opened or failed: the ramp goes on, failures are counted at the end
-    async with ws:
-        async for message in ws:
-            received = time.time()
-            frame = json.loads(message)
-            if frame["type"] == "next":
-                event = frame["payload"]["data"]["contractEvents"]
-                out.append((event["entityId"], received, who.recipient))
-            elif frame["type"] in ("error", "complete"):
-                raise RuntimeError(f"subscription ended: {frame}")
+    url: str, who: Subscriber, opening: asyncio.Semaphore, out: list[Any]
+) -> _Subscription:
+    address = parse_uri(url)
+    async with opening:
+        _, subscription = await asyncio.get_running_loop().create_connection(
+            lambda: _Subscription(url, who, out), address.host, address.port
+        )
+        try:
+            async with asyncio.timeout(60):
+                await subscription.subscribed
+        except BaseException:
+            subscription.close()
+            raise
+    return subscription
 
 
 def _client_process(url: str, subscribers: list[Subscriber], pipe: Connection) -> None:
@@ -99,21 +157,24 @@ def _client_process(url: str, subscribers: list[Subscriber], pipe: Connection) -
         # Handshakes in flight at once: more overflow the server's listen queue, and the
         # retried SYNs then make the ramp crawl.
         opening = asyncio.Semaphore(OPENING_AT_ONCE)
-        readies = [asyncio.Event() for _ in subscribers]
-        tasks = [
-            asyncio.create_task(_subscribe(url, who, opening, ready, received))
-            for who, ready in zip(subscribers, readies, strict=True)
-        ]
-        await asyncio.gather(*(ready.wait() for ready in readies))
-        pipe.send(sum(1 for task in tasks if task.done() and task.exception()))
+        opened = await asyncio.gather(
+            *(_subscribe(url, who, opening, received) for who in subscribers),
+            return_exceptions=True,
+        )
+        subscriptions = [one for one in opened if isinstance(one, _Subscription)]
+        pipe.send(len(opened) - len(subscriptions))
         await asyncio.to_thread(pipe.recv)
-        failed = [task for task in tasks if task.done() and task.exception()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        pipe.send({"received": received, "failed": len(failed)})
+        ended = sum(1 for one in subscriptions if one.error is not None)
+        for subscription in subscriptions:
+            subscription.close()
+        pipe.send({"received": received, "failed": len(opened) - len(subscriptions) + ended})
 
-    asyncio.run(main())
+    # uvloop, as the service has: the clients share the machine's two cores with it.
+    asyncio.run(main(), loop_factory=uvloop.new_event_loop)
+
+
+def _cpu_seconds(processes: list[tuple[multiprocessing.Process, Connection]]) -> float:
+    return math.fsum(cpu_seconds(process.pid) for process, _ in processes if process.pid)
 
 
 async def _load(uri: str, name: str, events: int) -> tuple[str, list[str], list[str]]:
@@ -181,11 +242,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         await asyncio.sleep(1)
         rss_subscribed = _rss_mib(service.pid)
+        # The cost of holding the subscriptions open (keep-alive pings, the feed's polling),
+        # to tell apart from the events' own.
+        idle_before = cpu_seconds(service.pid)
+        await asyncio.sleep(IDLE_SECONDS)
+        idle_cpu = (cpu_seconds(service.pid) - idle_before) / IDLE_SECONDS
         # A commit happens between the mutation's request and its response: latencies are
         # taken from the response (a lower bound) and from the request (an upper bound).
         commits: dict[str, float] = {}
         requests: dict[str, float] = {}
         cpu_before = cpu_seconds(service.pid)
+        clients_before = _cpu_seconds(processes)
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
             staff = GraphQL(http, _token(Role.COMPLIANCE))
             for sow_id in sow_ids:
@@ -195,6 +262,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(args.gap)
         await asyncio.sleep(2)
         service_cpu = cpu_seconds(service.pid) - cpu_before
+        clients_cpu = _cpu_seconds(processes) - clients_before
         received: list[Any] = []
         failed = 0
         for _, pipe in processes:
@@ -242,6 +310,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # The service's own work per event (the mutation, the fan-out, its idle polling):
         # the client processes share the machine, and their time is in the latencies.
         "service_cpu_ms_per_event": round(service_cpu * 1000 / args.events, 1),
+        "service_idle_cpu_ms_per_second": round(idle_cpu * 1000, 1),
+        "clients_cpu_ms_per_event": round(clients_cpu * 1000 / args.events, 1),
         "service_rss_mib": {
             "before": rss_before,
             "subscribed": rss_subscribed,

@@ -301,6 +301,31 @@ async def test_an_event_no_group_can_share_is_delivered_by_its_subscription_in_o
         assert after["entityId"] != broken.entity_id
 
 
+async def test_a_full_queue_ends_the_subscription_at_its_last_event(api: Api) -> None:
+    """While the subscription's task has an event to deliver itself, the events after it
+    queue behind it (never handed on directly, which would overtake it); one more than the
+    queue holds drops the subscriber, which is told to resume from the last it got."""
+    agent = Store.new_id()
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
+    ):
+        await live(api, ws, 1)
+        await write(api, csa_event(agent))
+        (delivered,) = await take(ws, 1)
+        event = csa_event(agent)
+        fields = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
+        # In one go, before the task wakes: a declined event, then a queue's worth and one.
+        first = 10**12
+        for seq in range(first, first + hub(api).queue_size + 1):
+            hub(api).publish(
+                Event(**{**fields, "type": None if seq == first else event.type}, seq=seq)
+            )
+        assert hub(api).subscribers == 0
+        error = await failure(ws)
+        assert error["extensions"] == {"code": "SUBSCRIBER_TOO_SLOW", "cursor": delivered["id"]}
+
+
 # Resume, ordering ----------------------------------------------------------------------
 
 
