@@ -122,6 +122,12 @@ def csa_event(agent_id: str, *, client_id: str | None = None, entity_id: str = "
     )
 
 
+def as_published(new: NewEvent, seq: int, **changes: Any) -> Event:
+    """`new` as the feed would publish it, with `changes`: for events no writer could make."""
+    fields = {field.name: getattr(new, field.name) for field in dataclasses.fields(new)}
+    return Event(**{**fields, **changes}, seq=seq)
+
+
 async def write(api: Api, *new: NewEvent) -> None:
     """Events appended as a writer does: counter and rows in one transaction."""
     db = database(api)
@@ -289,9 +295,8 @@ async def test_an_event_no_group_can_share_is_delivered_by_its_subscription_in_o
     ):
         await live(api, ws, 1)
         broken = csa_event(agent)
-        fields = {field.name: getattr(broken, field.name) for field in dataclasses.fields(broken)}
         # `type` is non-null in the schema: its result is an error, never shared.
-        hub(api).publish(Event(**{**fields, "type": None}, seq=10**12))
+        hub(api).publish(as_published(broken, 10**12, type=None))
         await write(api, csa_event(agent))
         message = await receive(ws)
         assert message["type"] == "next", message
@@ -314,13 +319,10 @@ async def test_a_full_queue_ends_the_subscription_at_its_last_event(api: Api) ->
         await write(api, csa_event(agent))
         (delivered,) = await take(ws, 1)
         event = csa_event(agent)
-        fields = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
         # In one go, before the task wakes: a declined event, then a queue's worth and one.
         first = 10**12
         for seq in range(first, first + hub(api).queue_size + 1):
-            hub(api).publish(
-                Event(**{**fields, "type": None if seq == first else event.type}, seq=seq)
-            )
+            hub(api).publish(as_published(event, seq, type=None if seq == first else event.type))
         assert hub(api).subscribers == 0
         error = await failure(ws)
         assert error["extensions"] == {"code": "SUBSCRIBER_TOO_SLOW", "cursor": delivered["id"]}
