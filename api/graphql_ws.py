@@ -38,8 +38,8 @@ from schema.shared_events import LIVE, LiveOperation
 
 log = logging.getLogger("contracts.events")
 
-# A frame, the operation of a live event's frame (None: the handler's own, awaited), and
-# the future of an awaited one.
+# The operation a frame belongs to (None: the connection's own), the frame, and the future
+# of one that is awaited (None: a live event's, offered).
 _Frame = tuple[str | None, str, asyncio.Future[None] | None]
 
 
@@ -67,16 +67,23 @@ class Outbox:
         self._push((operation, frame, None))
         return True
 
-    async def send(self, frame: str) -> None:
-        """Write `frame` after every frame given before it."""
+    async def send(self, frame: str, operation: str | None = None) -> None:
+        """Write `frame` after every frame given before it (or until `operation` is
+        discarded, if it is the operation's)."""
         done = asyncio.get_running_loop().create_future()
-        self._push((None, frame, done))
+        self._push((operation, frame, done))
         await done
 
     def discard(self, operation: str) -> None:
         """Drop the operation's frames not written yet (its client completed it)."""
-        if self._waiting.pop(operation, 0):
-            self._frames = deque(frame for frame in self._frames if frame[0] != operation)
+        self._waiting.pop(operation, None)
+        kept: deque[_Frame] = deque()
+        for frame in self._frames:
+            if frame[0] != operation:
+                kept.append(frame)
+            elif frame[2] is not None and not frame[2].done():
+                frame[2].set_result(None)  # as good as written: nothing more is due
+        self._frames = kept
 
     async def close(self) -> None:
         """Stop writing (the connection is gone); frames still waiting are dropped."""
@@ -97,7 +104,7 @@ class Outbox:
         try:
             while self._frames:
                 operation, frame, done = self._frames.popleft()
-                if operation is not None:
+                if done is None and operation is not None:
                     self._waiting[operation] -= 1
                 try:
                     await self._write(frame)
@@ -135,8 +142,22 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
+    async def handle_message(self, message: Message) -> None:
+        # Operation ids key the outbox's frames (None is the connection's own): the protocol
+        # has them strings, and Strawberry does not check.
+        if (
+            isinstance(message, dict)
+            and message.get("type") in ("subscribe", "complete")
+            and not isinstance(message.get("id"), str)
+        ):
+            await self.handle_invalid_message("an operation's `id` must be a string")
+            return
+        await super().handle_message(message)
+
     async def send_message(self, message: Message) -> None:
-        await self._outbox.send(cast(str, self.view.encode_json(message)))
+        # An operation's frames are dropped with it when its client completes it.
+        operation = cast(dict[str, Any], message).get("id")
+        await self._outbox.send(cast(str, self.view.encode_json(message)), operation)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         opening = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":{{"data":'

@@ -11,7 +11,7 @@ from domain.events import EntityType, Event
 from domain.party import Role, Viewer
 from resolvers.context import Context
 from resolvers.paging import page_size
-from storage.event_hub import Direct
+from storage.event_hub import Direct, Subscriber
 from storage.events import EventScope
 
 CATCH_UP_PAGE = 500
@@ -61,7 +61,7 @@ async def contract_events(
     """The viewer's events: those after `after` from the log, then live ones, each once.
 
     The subscription joins the hub before reading the log, so an event committed during
-    the catch-up is either read there or queued live; the seqs read are skipped live.
+    the catch-up is read there, queued live, or both; the seqs read are skipped live.
     Once caught up, live events go through `direct` when there is one (the transport
     sends them without this stream) and are yielded here otherwise, in order either way:
     `direct` is only armed while nothing waits here.
@@ -80,42 +80,44 @@ async def contract_events(
     subscriber.last = after
     # One timer per subscription, not a timeout around each wait: with thousands of
     # subscribers, arming a timeout per event per subscriber was a tenth of a delivery.
-    expired = False
-
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        subscriber.wake()
-
     left = _seconds_left(viewer)
-    timer = None if left is None else asyncio.get_running_loop().call_later(left, expire)
+    loop = asyncio.get_running_loop()
+    timer = None if left is None else loop.call_later(left, subscriber.expire)
     try:
         while cursor is not None:
             found = await ctx.store.events.page(scope, entity_id, cursor, CATCH_UP_PAGE)
             for event in found:
+                if _ended(subscriber):
+                    return
                 subscriber.skip.add(event.seq)
                 subscriber.last = event.id
                 yield event
             cursor = found[-1].seq if len(found) == CATCH_UP_PAGE else None
-        while True:
-            # Armed only here, with the queue empty and every yielded event sent on.
+        while not _ended(subscriber):
+            if subscriber.queue:
+                event = subscriber.queue.popleft()
+                # Committed during the catch-up: queued live and read from the log both.
+                if event.seq not in subscriber.skip:
+                    subscriber.last = event.id
+                    yield event
+                continue
+            # Armed only here: nothing queued, every yielded event sent on, not ended.
             subscriber.direct = direct
             await subscriber.wait()
             subscriber.direct = None
-            if expired:
-                raise Unauthenticated("the token has expired")
-            if subscriber.overflowed:
-                raise SubscriberTooSlow(subscriber.last, subscriber.size)
-            if subscriber.closed:
-                return
-            while subscriber.queue:
-                event = subscriber.queue.popleft()
-                subscriber.last = event.id
-                yield event
     finally:
         if timer is not None:
             timer.cancel()
         hub.unsubscribe(subscriber)
+
+
+def _ended(subscriber: Subscriber) -> bool:
+    """Raises the error that ends the subscription; True at shutdown (it ends quietly)."""
+    if subscriber.expired:
+        raise Unauthenticated("the token has expired")
+    if subscriber.overflowed:
+        raise SubscriberTooSlow(subscriber.last, subscriber.size)
+    return subscriber.closed
 
 
 def _seconds_left(viewer: Viewer) -> float | None:

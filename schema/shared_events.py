@@ -21,13 +21,23 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import ExecutionResult, OperationType
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    Visitor,
+    visit,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.events import Event
@@ -139,10 +149,50 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         source = self.operation.loc.source.body if self.operation.loc else None
         if viewer is None or source is None:
             return None
-        variables = json.dumps(self.variable_values.coerced, sort_keys=True, default=str)
+        fragments = (details.definition for details in self.fragments.values())
+        rendering = _rendering_variables(self.operation, fragments)
+        coerced = self.variable_values.coerced
+        variables = json.dumps(
+            {name: value for name, value in coerced.items() if name in rendering},
+            sort_keys=True,
+            default=str,
+        )
         name = self.operation.name.value if self.operation.name else None
         scope = (viewer.role, viewer.client_id, viewer.agent_id)
         return (source, name, variables, scope)
+
+
+class _Variables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: Counter[str] = Counter()
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.names[node.name.value] += 1
+
+
+def _variables(*nodes: Node) -> Counter[str]:
+    found = _Variables()
+    for node in nodes:
+        visit(node, found)
+    return found.names
+
+
+def _rendering_variables(
+    operation: OperationDefinitionNode, fragments: Iterable[FragmentDefinitionNode]
+) -> set[str]:
+    """The variables an event's result can depend on: every one the operation uses but
+    those used only in its root field's arguments (`entityId`, `after`), which choose the
+    events, not how each is rendered. Subscriptions resumed from different cursors stay
+    one group."""
+    used = _variables(
+        operation.selection_set,
+        *(operation.directives or ()),
+        *(fragment.selection_set for fragment in fragments),
+    )
+    roots = [node for node in operation.selection_set.selections if isinstance(node, FieldNode)]
+    choosing = _variables(*(argument for root in roots for argument in root.arguments or ()))
+    return {name for name, uses in used.items() if uses > choosing[name]}
 
 
 @dataclass(frozen=True, eq=False)

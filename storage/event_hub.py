@@ -45,13 +45,15 @@ class Subscriber:
     """One subscription's live events: queued for its task (`wait`), or handed on directly.
 
     `skip` holds the seqs its task already delivered from the log (the catch-up), `last`
-    the cursor of the last event handed on either way.
+    the cursor of the last event handed on either way. It ends when dropped for being too
+    slow (`overflowed`), when its token expires (`expired`) or at shutdown (`closed`).
     """
 
     __slots__ = (
         "_ready",
         "closed",
         "direct",
+        "expired",
         "key",
         "last",
         "overflowed",
@@ -70,6 +72,7 @@ class Subscriber:
         self.last: str | None = None
         self.direct: Direct | None = None
         self.overflowed = False
+        self.expired = False
         self.closed = False
         self._ready = asyncio.Event()
 
@@ -79,7 +82,7 @@ class Subscriber:
             return True
         handoff = Handoff.DECLINED
         if self.direct is not None and not self.queue:
-            handoff = self.direct(event, self.size)
+            handoff = self._hand_off(self.direct, event)
             if handoff is Handoff.TAKEN:
                 self.last = event.id
                 return True
@@ -90,17 +93,27 @@ class Subscriber:
         self._ready.set()
         return not self.overflowed
 
+    def _hand_off(self, direct: Direct, event: Event) -> Handoff:
+        try:
+            return direct(event, self.size)
+        except Exception:
+            # Never let one subscription's failure end the fan-out (the feed's task) for all.
+            log.exception("event %s not handed on directly; its subscription sends it", event.id)
+            return Handoff.DECLINED
+
     def close(self) -> None:
         self.closed = True
         self._ready.set()
 
-    def wake(self) -> None:
-        """End the current `wait` (its reader has something else to check)."""
+    def expire(self) -> None:
+        """The token ran out: nothing more is handed on, and the task's `wait` ends."""
+        self.expired = True
+        self.direct = None
         self._ready.set()
 
     async def wait(self) -> None:
-        """Until an event is queued, the subscriber is dropped or closed, or woken."""
-        if self.queue or self.overflowed or self.closed:
+        """Until an event is queued or the subscriber ends."""
+        if self.queue or self.overflowed or self.expired or self.closed:
             return
         self._ready.clear()
         await self._ready.wait()

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.settings import Settings
 from domain.party import Role
 from tests.conftest import Api, configured, serve
-from tests.ws import connect, websocket_client
+from tests.ws import connect, connected, receive, websocket_client
 
 VIEWER = "{ viewer { id } }"
 
@@ -240,6 +240,23 @@ async def test_legacy_graphql_ws_protocol_is_refused(api: Api) -> None:
         with pytest.raises(WebSocketDisconnect) as closed:
             await ws.receive_json(timeout=5)
     assert closed.value.code == 4406
+
+
+async def test_an_operation_id_that_is_not_a_string_closes_with_4400(api: Api) -> None:
+    """Ids key each operation's frames on the connection: the protocol has them strings."""
+    token = api.token(Role.COMPLIANCE)
+    subscribe = {"payload": {"query": "subscription { contractEvents { id } }"}}
+    async with websocket_client(api) as client:
+        for message in (
+            {"type": "subscribe", "id": None, **subscribe},
+            {"type": "subscribe", "id": 1, **subscribe},
+            {"type": "complete"},
+        ):
+            async with connected(client, token) as ws:
+                await ws.send_json(message)
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    await receive(ws)
+                assert closed.value.code == 4400, message
 
 
 async def test_variables_a_scalar_cannot_parse_are_bad_user_input(api: Api) -> None:

@@ -92,3 +92,20 @@ async def test_closing_cancels_the_writer_and_the_senders_still_waiting() -> Non
     await asyncio.gather(waiting, return_exceptions=True)
     assert waiting.cancelled()
     assert socket.written == []
+
+
+async def test_a_completed_operation_loses_the_frames_its_task_sends_too() -> None:
+    """Its task's own `next` (catch-up, declined events) waits as a live one does, and is
+    never written after the client's `complete`; its sender is not left hanging."""
+    socket = Socket()
+    socket.open.clear()
+    outbox = Outbox(socket.write)
+    outbox.offer("1", "in flight", room=5)
+    own = asyncio.create_task(outbox.send("next of 1", "1"))
+    ack = asyncio.create_task(outbox.send("pong"))
+    await asyncio.sleep(0)
+    outbox.discard("1")
+    await own
+    socket.open.set()
+    await ack
+    assert socket.written == ["in flight", "pong"]

@@ -12,15 +12,17 @@ import socket
 from dataclasses import replace
 from typing import Any
 
+import pytest
 import websockets
 
 from api.settings import Settings
 from api.tokens import mint_token
-from domain.events import NewEvent
+from domain.events import EntityType, NewEvent
 from domain.party import Role
 from storage import events as event_log
 from storage.database import Database
 from storage.event_hub import EventHub
+from storage.events import EventScope
 from storage.store import Store
 from tests.conftest import configured
 from tests.served import frame, serving, subscribed
@@ -106,3 +108,45 @@ async def nexts_one(ws: websockets.ClientConnection) -> dict[str, Any]:
     assert "errors" not in message["payload"], message
     event: dict[str, Any] = message["payload"]["data"]["contractEvents"]
     return event
+
+
+async def test_events_published_while_the_catch_up_is_held_up_are_delivered_once(
+    settings: Settings,
+) -> None:
+    """The seam under back-pressure: the catch-up has read its page, but the socket holds
+    its frames up; meanwhile the feed publishes events of that page (as it does for events
+    committed after the subscription joined the hub). Each is delivered once, in order."""
+    fast = configured(settings, event_poll_seconds=0.02)
+    agent = Store.new_id()
+    async with serving(fast) as (app, server, _):
+        hub: EventHub = app.state.services.hub
+        db: Database = app.state.services.db
+        for _ in range(FLOOD // 10):
+            await append(db, *(replace(csa_event(agent), reason=REASON) for _ in range(10)))
+        token = mint_token(fast, Role.AGENT, agent_id=agent)
+        payload = {"query": SUBSCRIPTION, "variables": {"a": "0"}}
+        async with subscribed(
+            server, token, payload, sock=small_receive_window(server), max_queue=1
+        ) as slow:
+            await eventually(lambda: hub.subscribers == 1)
+            (subscriber,) = hub._index[("agent", agent)]
+            sent = await held_up(subscriber.skip)
+            assert 0 < sent < FLOOD
+            scope = EventScope(EntityType.CSA, agent_id=agent)
+            for event in await Store(db).events.page(scope, None, 0, FLOOD):
+                hub.publish(event)  # those already sent are skipped at once, the rest queue
+            received = [await nexts_one(slow) for _ in range(FLOOD)]
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(frame(slow), 0.5)
+        ids = [int(event["id"]) for event in received]
+        assert ids == list(range(1, FLOOD + 1))
+
+
+async def held_up(sent: set[int]) -> int:
+    """How many the catch-up sent once it stopped sending (the socket is full)."""
+    await eventually(lambda: bool(sent))
+    count = -1
+    while count != len(sent):
+        count = len(sent)
+        await asyncio.sleep(0.2)
+    return count
