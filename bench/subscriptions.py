@@ -308,6 +308,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if per_event
             else None,
             "p99_from_request": round(percentile(from_request, 0.99), 1) if latencies else None,
+            # Each event's last receipt, in commit order: a slow one stands out here.
+            "last_receipt_per_event": [round(ms, 1) for ms in per_event],
         },
         # The service's own work per event (the mutation, the fan-out, its idle polling):
         # the client processes share the machine, and their time is in the latencies.

@@ -99,6 +99,10 @@ _RUNNING: set[asyncio.Future[Any]] = set()
 class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor; a subscription's renders its live events for its group."""
 
+    # What subscriptions computing the same result for an event have in common (None:
+    # nothing to share with).
+    alike: Hashable | None = None
+
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:
         built = super().build(*args, **kwargs)
@@ -108,15 +112,17 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             and isinstance(built, cls)
             and built.operation.operation is OperationType.SUBSCRIPTION
         ):
+            # At subscribe time: on the first event, thousands of these at once were a
+            # third of its delivery.
+            built.alike = built._group()
             live.executor = built
         return built
 
     def render(self, event: Event) -> str | None:
         """The JSON of this subscription's `data` for `event`; None when declined."""
-        alike = self._alike()
-        if alike is None:
+        if self.alike is None:
             return None
-        key = (id(event), alike)
+        key = (id(event), self.alike)
         text = RENDERED.get(key, event)
         if text is None:
             text = self._execute(event)
@@ -135,14 +141,6 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             # Errors are per subscriber (coded and masked for each): never shared.
             return json.dumps(result.data)
         return DECLINED
-
-    def _alike(self) -> Hashable | None:
-        """What subscriptions computing the same result for an event have in common."""
-        try:
-            alike: Hashable | None = self.__dict__["_group"]
-        except KeyError:
-            alike = self.__dict__["_group"] = self._group()
-        return alike
 
     def _group(self) -> Hashable | None:
         viewer = getattr(self.context_value, "viewer", None)
