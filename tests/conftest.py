@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,13 +62,11 @@ class Clock:
 
 
 @dataclass
-class Api:
-    """A GraphQL client of the app under test, acting as one party or another."""
+class Client:
+    """A GraphQL client of a running service, acting as one party or another."""
 
     http: httpx.AsyncClient
     settings: Settings
-    app: Starlette
-    tokens: dict[str, str] = field(default_factory=dict)
 
     def token(
         self,
@@ -114,6 +112,13 @@ class Api:
         assert len(body["errors"]) == 1, body["errors"]
         error: dict[str, Any] = body["errors"][0]
         return error
+
+
+@dataclass
+class Api(Client):
+    """A client of the app under test, which runs in this process."""
+
+    app: Starlette
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.party import Role
-from tests.conftest import Api
+from tests.conftest import Api, Client
 
 SOW_TERMS: dict[str, Any] = {
     "title": "Tier 1 support",
@@ -56,7 +56,7 @@ async def create_client(api: Api, name: str = "Acme") -> str:
     return client_id
 
 
-async def create_sow(api: Api, client_id: str, **changes: Any) -> dict[str, Any]:
+async def create_sow(api: Client, client_id: str, **changes: Any) -> dict[str, Any]:
     """A DRAFT SOW of `client_id`, created by the client, with `changes` to the terms."""
     data = await api.ok(
         CREATE,

@@ -26,7 +26,8 @@ from storage.database import Database
 from storage.event_feed import last_seq
 from storage.event_hub import EventHub
 from storage.store import Store
-from tests.conftest import Api, Clock, configured, serve
+from tests.conftest import Api, Client, Clock, configured, serve
+from tests.processes import api_process
 from tests.sow_helpers import create_client, create_sow, transition
 from tests.ws import connected, receive, websocket_client
 
@@ -148,7 +149,7 @@ async def write(api: Api, *new: NewEvent) -> None:
     await db.in_transaction(lambda session: event_log.append(db, session, new))
 
 
-async def submit(api: Api, client_id: str, sow: dict[str, Any]) -> None:
+async def submit(api: Client, client_id: str, sow: dict[str, Any]) -> None:
     token = api.token(Role.CLIENT, client_id=client_id)
     await api.ok(transition("submitSow"), {"id": sow["id"], "v": sow["version"]}, token=token)
 
@@ -580,18 +581,20 @@ async def test_shutdown_completes_every_subscription(api: Api) -> None:
 async def test_concurrent_writers_in_two_processes_reach_a_third_each_event_once(
     api: Api, fast: Settings
 ) -> None:
+    """Two services in OS processes of their own write at once; a subscriber of a third
+    gets every event once, in the log's order."""
     acme = await create_client(api)
     start = await last_seq(database(api))
     async with (
-        serve(fast) as one,
-        serve(fast) as two,
+        api_process(fast) as one,
+        api_process(fast) as two,
         websocket_client(api) as sockets,
         connected(sockets, api.token(Role.COMPLIANCE)) as ws,
     ):
         await subscribe(ws, after=str(start))
         await eventually(lambda: hub(api).subscribers == 1)
 
-        async def writes(writer: Api) -> None:
+        async def writes(writer: Client) -> None:
             for _ in range(4):
                 sow = await create_sow(writer, acme)
                 await submit(writer, acme, sow)

@@ -1,0 +1,78 @@
+"""The service in an OS process of its own, as deployed: uvicorn serving `api.main:app`,
+configured from the environment, on the test's database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from api.settings import Settings
+from tests.conftest import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    assert settings.mongodb_uri is not None
+    assert settings.jwt_secret is not None
+    return {
+        **os.environ,
+        "MONGODB_URI": settings.mongodb_uri,
+        "MONGODB_DATABASE": settings.mongodb_database,
+        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "EVENT_POLL_SECONDS": str(settings.event_poll_seconds),
+        "EVENT_GAP_SECONDS": str(settings.event_gap_seconds),
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "SCHEDULER_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@asynccontextmanager
+async def api_process(settings: Settings) -> AsyncIterator[Client]:
+    """A client of the service of `settings` running in a process of its own."""
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        env=_environment(settings),
+        cwd=ROOT,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            async with asyncio.timeout(30):
+                while not await _ready(http):
+                    assert process.returncode is None, "the service did not start"
+                    await asyncio.sleep(0.1)
+            yield Client(http=http, settings=settings)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+async def _ready(http: httpx.AsyncClient) -> bool:
+    try:
+        return (await http.get("/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
