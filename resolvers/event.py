@@ -77,7 +77,8 @@ async def contract_events(
         # Every document has a CREATED event in its scope: none means unknown or not yours.
         raise NotFound("Document", entity_id)
     subscriber = hub.subscribe(scope, entity_id)
-    subscriber.last = after
+    # Where it joined, without `after`: dropped before its first event, it resumes there.
+    subscriber.last = after if after is not None else str(hub.published_through)
     # One timer per subscription, not a timeout around each wait: with thousands of
     # subscribers, arming a timeout per event per subscriber was a tenth of a delivery.
     left = _seconds_left(viewer)

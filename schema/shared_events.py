@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
@@ -42,6 +43,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.events import Event
 from storage.event_hub import Direct, Handoff
+
+log = logging.getLogger("contracts.events")
 
 # Renderings kept: enough for every group of a burst of events; a miss only costs a
 # re-execution.
@@ -125,7 +128,12 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         key = (id(event), self.alike)
         text = RENDERED.get(key, event)
         if text is None:
-            text = self._execute(event)
+            try:
+                text = self._execute(event)
+            except Exception:
+                # Once per group, not per member: each member's task delivers it instead.
+                log.exception("event %s not rendered for its group", event.id)
+                text = DECLINED
             RENDERED.put(key, event, text)
         return text or None
 

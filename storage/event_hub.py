@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from domain.events import EntityType, Event
 from storage.database import Database
-from storage.event_feed import Feed, open_feed
+from storage.event_feed import Feed, last_seq, open_feed
 from storage.events import EventScope
 
 log = logging.getLogger("contracts.events")
@@ -151,8 +151,12 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.feed: Feed | None = None
+        # The highest seq published (at start, the log's end): who joins now gets the events
+        # after it live (seqs are taken in commit order; the feed's gap handling is a net).
+        self.published_through = 0
 
     async def start(self) -> None:
+        self.published_through = await last_seq(self._db)
         self.feed = await open_feed(self._db, poll_seconds=self._poll, gap_seconds=self._gap)
         log.info("event feed: %s", self.feed.name)
         self._stopping.clear()
@@ -190,6 +194,7 @@ class EventHub:
 
     def publish(self, event: Event) -> None:
         """Hand `event` to every subscriber allowed to see it; drop those that are full."""
+        self.published_through = max(self.published_through, event.seq)
         dropped: list[Subscriber] = []
         for key in event_keys(event):
             members = self._index.get(key)

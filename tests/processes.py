@@ -17,6 +17,8 @@ from api.settings import Settings
 from tests.conftest import Client
 
 ROOT = Path(__file__).resolve().parent.parent
+# A graceful stop of uvicorn waits for its connections with no limit of its own.
+STOP_SECONDS = 10
 
 
 def _free_port() -> int:
@@ -68,7 +70,11 @@ async def api_process(settings: Settings) -> AsyncIterator[Client]:
     finally:
         if process.returncode is None:
             process.terminate()
-        await process.wait()
+        try:
+            await asyncio.wait_for(process.wait(), STOP_SECONDS)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
 
 async def _ready(http: httpx.AsyncClient) -> bool:

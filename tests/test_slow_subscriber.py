@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -150,3 +151,30 @@ async def held_up(sent: set[int]) -> int:
         count = len(sent)
         await asyncio.sleep(0.2)
     return count
+
+
+async def test_a_token_expiring_while_the_catch_up_is_held_up_ends_it(
+    settings: Settings,
+) -> None:
+    """The expiry timer fires while the subscription's task waits on a full socket, not in
+    its live wait: the catch-up stops there, and the subscriber is told why."""
+    fast = configured(settings, event_poll_seconds=0.02)
+    agent = Store.new_id()
+    async with serving(fast) as (app, server, _):
+        hub: EventHub = app.state.services.hub
+        db: Database = app.state.services.db
+        for _ in range(FLOOD // 10):
+            await append(db, *(replace(csa_event(agent), reason=REASON) for _ in range(10)))
+        token = mint_token(fast, Role.AGENT, agent_id=agent, lifetime=timedelta(seconds=2))
+        payload = {"query": SUBSCRIPTION, "variables": {"a": "0"}}
+        async with subscribed(
+            server, token, payload, sock=small_receive_window(server), max_queue=1
+        ) as slow:
+            await eventually(lambda: hub.subscribers == 1)
+            (subscriber,) = hub._index[("agent", agent)]
+            assert await held_up(subscriber.skip) < FLOOD
+            await eventually(lambda: subscriber.expired, seconds=5)
+            received, ending = await nexts(slow)
+            assert len(received) < FLOOD
+            assert ending["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+            assert (await frame(slow)) == {"id": "1", "type": "complete"}

@@ -338,14 +338,38 @@ async def test_a_full_queue_ends_the_subscription_at_its_last_event(api: Api) ->
         await live(api, ws, 1)
         await write(api, csa_event(agent))
         (delivered,) = await take(ws, 1)
-        event = csa_event(agent)
-        # In one go, before the task wakes: a declined event, then a queue's worth and one.
-        first = 10**12
-        for seq in range(first, first + hub(api).queue_size + 1):
-            hub(api).publish(as_published(event, seq, type=None if seq == first else event.type))
-        assert hub(api).subscribers == 0
+        flood_behind_a_declined_event(api, agent)
         error = await failure(ws)
         assert error["extensions"] == {"code": "SUBSCRIBER_TOO_SLOW", "cursor": delivered["id"]}
+
+
+async def test_dropped_before_its_first_event_a_subscriber_resumes_where_it_joined(
+    api: Api,
+) -> None:
+    """Without `after`, the cursor is where it joined the live feed, not null (resuming
+    with no cursor would lose what it was dropped with)."""
+    agent = Store.new_id()
+    await write(api, csa_event(Store.new_id()))
+    joined = await last_seq(database(api))
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
+    ):
+        await eventually(lambda: hub(api).published_through == joined)
+        await live(api, ws, 1)
+        flood_behind_a_declined_event(api, agent)
+        error = await failure(ws)
+        assert error["extensions"] == {"code": "SUBSCRIBER_TOO_SLOW", "cursor": str(joined)}
+
+
+def flood_behind_a_declined_event(api: Api, agent: str) -> None:
+    """In one go, before the subscription's task wakes: an event the hand-off declines,
+    then a queue's worth and one more. Published only: the log never holds them."""
+    event = csa_event(agent)
+    first = 10**12
+    for seq in range(first, first + hub(api).queue_size + 1):
+        hub(api).publish(as_published(event, seq, type=None if seq == first else event.type))
+    assert hub(api).subscribers == 0
 
 
 # Resume, ordering ----------------------------------------------------------------------
