@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from dataclasses import replace
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +24,7 @@ from domain.events import EntityType, NewEvent
 from domain.party import Role
 from storage import events as event_log
 from storage.database import Database
-from storage.event_hub import EventHub
+from storage.event_hub import EventHub, Subscriber
 from storage.events import EventScope
 from storage.store import Store
 from tests.conftest import configured
@@ -111,12 +113,22 @@ async def nexts_one(ws: websockets.ClientConnection) -> dict[str, Any]:
     return event
 
 
-async def test_events_published_while_the_catch_up_is_held_up_are_delivered_once(
-    settings: Settings,
-) -> None:
-    """The seam under back-pressure: the catch-up has read its page, but the socket holds
-    its frames up; meanwhile the feed publishes events of that page (as it does for events
-    committed after the subscription joined the hub). Each is delivered once, in order."""
+@dataclass
+class HeldUp:
+    """A catch-up of FLOOD large events stuck on a socket its client does not read."""
+
+    hub: EventHub
+    db: Database
+    agent: str
+    subscriber: Subscriber
+    slow: websockets.ClientConnection
+    sent: int  # the events the catch-up sent before the socket filled
+
+
+@asynccontextmanager
+async def catch_up_held_up(
+    settings: Settings, lifetime: timedelta = timedelta(hours=1)
+) -> AsyncIterator[HeldUp]:
     fast = configured(settings, event_poll_seconds=0.02)
     agent = Store.new_id()
     async with serving(fast) as (app, server, _):
@@ -124,7 +136,7 @@ async def test_events_published_while_the_catch_up_is_held_up_are_delivered_once
         db: Database = app.state.services.db
         for _ in range(FLOOD // 10):
             await append(db, *(replace(csa_event(agent), reason=REASON) for _ in range(10)))
-        token = mint_token(fast, Role.AGENT, agent_id=agent)
+        token = mint_token(fast, Role.AGENT, agent_id=agent, lifetime=lifetime)
         payload = {"query": SUBSCRIPTION, "variables": {"a": "0"}}
         async with subscribed(
             server, token, payload, sock=small_receive_window(server), max_queue=1
@@ -133,14 +145,7 @@ async def test_events_published_while_the_catch_up_is_held_up_are_delivered_once
             (subscriber,) = hub._index[("agent", agent)]
             sent = await held_up(subscriber.skip)
             assert 0 < sent < FLOOD
-            scope = EventScope(EntityType.CSA, agent_id=agent)
-            for event in await Store(db).events.page(scope, None, 0, FLOOD):
-                hub.publish(event)  # those already sent are skipped at once, the rest queue
-            received = [await nexts_one(slow) for _ in range(FLOOD)]
-            with pytest.raises(TimeoutError):
-                await asyncio.wait_for(frame(slow), 0.5)
-        ids = [int(event["id"]) for event in received]
-        assert ids == list(range(1, FLOOD + 1))
+            yield HeldUp(hub, db, agent, subscriber, slow, sent)
 
 
 async def held_up(sent: set[int]) -> int:
@@ -153,28 +158,31 @@ async def held_up(sent: set[int]) -> int:
     return count
 
 
+async def test_events_published_while_the_catch_up_is_held_up_are_delivered_once(
+    settings: Settings,
+) -> None:
+    """The seam under back-pressure: the catch-up has read its page, but the socket holds
+    its frames up; meanwhile the feed publishes events of that page (as it does for events
+    committed after the subscription joined the hub). Each is delivered once, in order."""
+    async with catch_up_held_up(settings) as stuck:
+        scope = EventScope(EntityType.CSA, agent_id=stuck.agent)
+        for event in await Store(stuck.db).events.page(scope, None, 0, FLOOD):
+            stuck.hub.publish(event)  # those already sent are skipped at once, the rest queue
+        received = [await nexts_one(stuck.slow) for _ in range(FLOOD)]
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(frame(stuck.slow), 0.5)
+    ids = [int(event["id"]) for event in received]
+    assert ids == list(range(1, FLOOD + 1))
+
+
 async def test_a_token_expiring_while_the_catch_up_is_held_up_ends_it(
     settings: Settings,
 ) -> None:
     """The expiry timer fires while the subscription's task waits on a full socket, not in
     its live wait: the catch-up stops there, and the subscriber is told why."""
-    fast = configured(settings, event_poll_seconds=0.02)
-    agent = Store.new_id()
-    async with serving(fast) as (app, server, _):
-        hub: EventHub = app.state.services.hub
-        db: Database = app.state.services.db
-        for _ in range(FLOOD // 10):
-            await append(db, *(replace(csa_event(agent), reason=REASON) for _ in range(10)))
-        token = mint_token(fast, Role.AGENT, agent_id=agent, lifetime=timedelta(seconds=2))
-        payload = {"query": SUBSCRIPTION, "variables": {"a": "0"}}
-        async with subscribed(
-            server, token, payload, sock=small_receive_window(server), max_queue=1
-        ) as slow:
-            await eventually(lambda: hub.subscribers == 1)
-            (subscriber,) = hub._index[("agent", agent)]
-            assert await held_up(subscriber.skip) < FLOOD
-            await eventually(lambda: subscriber.expired, seconds=5)
-            received, ending = await nexts(slow)
-            assert len(received) < FLOOD
-            assert ending["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-            assert (await frame(slow)) == {"id": "1", "type": "complete"}
+    async with catch_up_held_up(settings, lifetime=timedelta(seconds=2)) as stuck:
+        await eventually(lambda: stuck.subscriber.expired, seconds=5)
+        received, ending = await nexts(stuck.slow)
+        assert len(received) < FLOOD
+        assert ending["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert (await frame(stuck.slow)) == {"id": "1", "type": "complete"}
