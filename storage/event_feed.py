@@ -188,11 +188,14 @@ async def last_seq(db: Database) -> int:
     return int(doc["seq"]) if doc else 0
 
 
-async def open_feed(db: Database, *, poll_seconds: float, gap_seconds: float) -> Feed:
-    """A change stream where the server supports one, else a tailing reader from now on."""
+async def open_feed(
+    db: Database, *, poll_seconds: float, gap_seconds: float, start_after: int
+) -> Feed:
+    """A change stream where the server supports one (from now on), else a tailing reader
+    of the seqs after `start_after` (the log's end, `last_seq`)."""
     stream = ChangeStreamFeed(db)
     if await stream.open():
         return stream
     return TailingFeed(
-        db, poll_seconds=poll_seconds, gap_seconds=gap_seconds, start_after=await last_seq(db)
+        db, poll_seconds=poll_seconds, gap_seconds=gap_seconds, start_after=start_after
     )

@@ -157,7 +157,12 @@ class EventHub:
 
     async def start(self) -> None:
         self.published_through = await last_seq(self._db)
-        self.feed = await open_feed(self._db, poll_seconds=self._poll, gap_seconds=self._gap)
+        self.feed = await open_feed(
+            self._db,
+            poll_seconds=self._poll,
+            gap_seconds=self._gap,
+            start_after=self.published_through,
+        )
         log.info("event feed: %s", self.feed.name)
         self._stopping.clear()
         self._task = asyncio.create_task(

@@ -21,13 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 STOP_SECONDS = 10
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _environment(settings: Settings) -> dict[str, str]:
     assert settings.mongodb_uri is not None
     assert settings.jwt_secret is not None
@@ -47,19 +40,23 @@ def _environment(settings: Settings) -> dict[str, str]:
 @asynccontextmanager
 async def api_process(settings: Settings) -> AsyncIterator[Client]:
     """A client of the service of `settings` running in a process of its own."""
-    port = _free_port()
+    # Bound here and handed over: no port to pick free and lose before the child binds it.
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "uvicorn",
         "api.main:app",
-        "--port",
-        str(port),
+        "--fd",
+        str(listening.fileno()),
         "--log-level",
         "warning",
         env=_environment(settings),
         cwd=ROOT,
+        pass_fds=(listening.fileno(),),
     )
+    listening.close()  # the child holds it now
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             async with asyncio.timeout(30):
