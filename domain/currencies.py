@@ -168,3 +168,39 @@ ISO_4217 = frozenset(
         "ZWG",
     }
 )
+
+# ISO 4217 minor units (digits after the decimal point) where they differ from the usual 2,
+# so amounts round to what the currency can actually be paid in: 1 JPY, 0.001 BHD.
+_MINOR_UNITS_NOT_2 = {
+    **dict.fromkeys(
+        (
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+
+
+def minor_units(code: str) -> int:
+    """The number of decimal places of currency `code` (ISO 4217): JPY 0, USD 2, BHD 3."""
+    if code not in ISO_4217:
+        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    return _MINOR_UNITS_NOT_2.get(code, 2)
