@@ -1,4 +1,5 @@
-"""`contracts`: serve, migrate, schedule (one pass), mint dev tokens, export the schema."""
+"""`contracts`: serve, migrate, schedule (one pass), mint dev tokens, export the schema, export
+and import the database."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from api.settings import ConfigError, Settings, load_settings
 from domain.party import Role
@@ -26,14 +28,21 @@ def export_schema_sdl() -> str:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
-
-    if args.seed:
-        seed_demo(settings)
-
+    from api.lifespan import embedded_server
     from api.logging import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    # One embedded server for the whole install, started before the workers (each finds it
+    # through the data folder) and stopped after them.
+    with embedded_server(settings) if settings.embedded else nullcontext():
+        if args.seed:
+            seed_demo(settings)
+        _run_uvicorn(settings)
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
     where = f"http://{settings.host}:{settings.port}"
     print(f"contract service listening on {where}  (health: {where}/healthz)", flush=True)
     if settings.graphiql:
@@ -46,8 +55,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=settings.port,
         workers=settings.workers,
         log_config=None,
-        # mongoeco's shutdown calls asyncio.Server.abort_clients, which uvloop lacks.
-        loop="asyncio" if settings.embedded else "auto",
         proxy_headers=True,
         ws_per_message_deflate=False,
     )
@@ -169,6 +176,69 @@ def _export_schema(settings: Settings, args: argparse.Namespace) -> None:
     print(f"wrote {args.output}")
 
 
+def count_lines(counts: dict[str, int], verb: str, where: str) -> list[str]:
+    """`contracts export`/`import`: documents per collection, then the totals."""
+    width = max((len(name) for name in counts), default=0)
+    return [f"{name:{width}}  {count:>8}" for name, count in counts.items()] + [
+        f"{verb} {sum(counts.values())} documents in {len(counts)} collections {where}"
+    ]
+
+
+def _unmigrated(settings: Settings) -> Settings:
+    # An export takes the database as it is; an import needs it empty, which applying the
+    # migrations would not leave it.
+    return settings.model_copy(update={"migrate_on_start": False})
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> None:
+    from api.lifespan import running
+    from storage.portable import export
+
+    async def run(out: BinaryIO | TextIO) -> dict[str, int]:
+        async with running(_unmigrated(settings)) as services:
+            return await export(services.db, out)
+
+    if args.file == "-":
+        counts = asyncio.run(run(sys.stdout))
+        sys.stdout.flush()
+        print("\n".join(count_lines(counts, "exported", "to standard output")), file=sys.stderr)
+        return
+    # Written aside, then renamed: a failed export never replaces an earlier good one.
+    path = Path(args.file)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("wb") as out:
+            counts = asyncio.run(run(out))
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    print("\n".join(count_lines(counts, "exported", f"to {path}")))
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> None:
+    from api.lifespan import running
+    from storage.portable import PortableError, import_
+
+    async def run(source: BinaryIO) -> dict[str, int]:
+        async with running(_unmigrated(settings)) as services:
+            return await import_(services.db, source, force=args.force)
+
+    try:
+        if args.file == "-":
+            counts = asyncio.run(run(sys.stdin.buffer))
+        else:
+            with Path(args.file).open("rb") as source:
+                counts = asyncio.run(run(source))
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except PortableError as exc:
+        print(f"import refused: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    where = "from standard input" if args.file == "-" else f"from {args.file}"
+    print("\n".join(count_lines(counts, "imported", where)))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="contracts", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -201,6 +271,15 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=8)
     token.add_argument("--private-key", type=Path, help="PEM key: RS256 instead of HS256")
     token.add_argument("--kid", help="key id for --private-key")
+    dump = commands.add_parser(
+        "export", help="write the whole database as one portable stream (Extended JSON lines)"
+    )
+    dump.add_argument("file", nargs="?", default="-", help="FILE, or - (default): stdout")
+    load = commands.add_parser(
+        "import", help="load a stream written by `contracts export` into an empty database"
+    )
+    load.add_argument("file", help="FILE, or -: stdin")
+    load.add_argument("--force", action="store_true", help="replace everything the database holds")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     return root
@@ -213,6 +292,8 @@ HANDLERS = {
     "schedule": _schedule,
     "token": _token,
     "export-schema": _export_schema,
+    "export": _export,
+    "import": _import,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from resolvers.context import utc_now
 from scheduler.job import Options
 from scheduler.loop import run_periodically
 from storage.database import Database
-from storage.embedded import EmbeddedServer
+from storage.embedded import EmbeddedOptions, EmbeddedServer
 from storage.event_hub import EventHub
 from storage.store import Store
 
@@ -30,7 +30,6 @@ class Services:
     db: Database
     store: Store
     verifier: TokenVerifier
-    embedded: EmbeddedServer | None
     hub: EventHub
     # Replaced by tests that move time (the scheduler's dates, CSA flags).
     clock: Callable[[], datetime] = field(default=utc_now)
@@ -39,47 +38,41 @@ class Services:
         return self.clock()
 
 
+def embedded_server(settings: Settings) -> EmbeddedServer:
+    """The embedded server of `settings`' data folder (started on entering)."""
+    return EmbeddedServer(settings.data_dir, EmbeddedOptions(port=settings.embedded_port))
+
+
 @asynccontextmanager
 async def running(
     settings: Settings, client_options: Mapping[str, Any] | None = None
 ) -> AsyncIterator[Services]:
-    """Start the database (embedded when no MONGODB_URI), migrate, start the event hub, and
-    clean up after (the hub first: its subscriptions complete before the database closes).
+    """Connect to the database (the embedded server when no MONGODB_URI: the one the data
+    folder's `contracts serve` runs, else one started here), migrate, start the event hub,
+    and clean up after (the hub first: its subscriptions complete before the database closes).
 
     `client_options` go to `AsyncMongoClient` (tests and benchmarks add command listeners).
     """
-    embedded = None
-    uri = settings.mongodb_uri
-    if uri is None:
-        embedded = EmbeddedServer(settings.data_dir, settings.embedded_port)
-        uri = await embedded.start()
-        log.info("embedded MongoDB-compatible server at %s, data in %s", uri, settings.data_dir)
-    db = Database(uri, settings.mongodb_database, **(client_options or {}))
-    try:
+    async with AsyncExitStack() as stack:
+        uri = settings.mongodb_uri
+        if uri is None:
+            # Started from the event loop's thread: the server is bound to this process's
+            # life (see storage.embedded), not to a worker thread's.
+            uri = stack.enter_context(embedded_server(settings)).uri
+        db = Database(uri, settings.mongodb_database, **(client_options or {}))
+        stack.push_async_callback(db.close)
         if settings.migrate_on_start:
             await migrate(db)
-        hub = EventHub(
-            db,
-            poll_seconds=settings.event_poll_seconds,
-            gap_seconds=settings.event_gap_seconds,
-            queue_size=settings.subscriber_queue_size,
-        )
+        hub = EventHub(db, queue_size=settings.subscriber_queue_size)
         await hub.start()
-        try:
-            yield Services(
-                settings=settings,
-                db=db,
-                store=Store(db),
-                verifier=TokenVerifier.from_settings(settings),
-                embedded=embedded,
-                hub=hub,
-            )
-        finally:
-            await hub.stop()
-    finally:
-        await db.close()
-        if embedded is not None:
-            await embedded.close()
+        stack.push_async_callback(hub.stop)
+        yield Services(
+            settings=settings,
+            db=db,
+            store=Store(db),
+            verifier=TokenVerifier.from_settings(settings),
+            hub=hub,
+        )
 
 
 def scheduler_options(settings: Settings) -> Options:

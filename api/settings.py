@@ -61,10 +61,6 @@ class Settings(BaseSettings):
     subscriptions_per_connection: int = Field(20, ge=1, le=1000)
     subscriber_queue_size: int = Field(1000, ge=10)
     keep_alive_seconds: float = Field(15, gt=0)
-    event_poll_seconds: float = Field(0.2, gt=0, le=10)
-    event_gap_seconds: float = Field(
-        5, gt=0, le=300, description="How long a missing event seq is waited for."
-    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
@@ -116,8 +112,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 "JWT_SECRET, JWT_PUBLIC_KEYS or JWT_JWKS_URL is required with MONGODB_URI"
             )
-        if self.embedded and self.workers > 1:
-            raise ValueError("WORKERS > 1 needs MONGODB_URI: the embedded server is per process")
         return self
 
     @property

@@ -8,12 +8,15 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from storage.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,26 +105,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Database:
-    """`bench/db_server.py` in its own process: the embedded server, in memory."""
+    """The embedded server (its own process, a temporary data folder), shared by everything a
+    benchmark measures: the service, the plain baseline and the raw driver all talk to it, so
+    the database's own time is the same in every measurement and only the layers above it
+    differ."""
 
     def __init__(self) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.db_server"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            cwd=ROOT,
-        )
-        assert self._process.stdout is not None
-        self.uri = self._process.stdout.readline().strip()
-
-    @property
-    def pid(self) -> int:
-        return self._process.pid
+        self._folder = tempfile.TemporaryDirectory(prefix="bench-db-")
+        self._server = EmbeddedServer(Path(self._folder.name))
+        self.uri = self._server.start()
 
     def stop(self) -> None:
-        self._process.terminate()
-        self._process.wait(timeout=20)
+        self._server.stop()
+        self._folder.cleanup()
 
 
 class Server:

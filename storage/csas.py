@@ -8,10 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 
 from domain.csa import CONTRACTED, ENDED, Csa, CsaStatus, CsaTerminationReason, CsaTerms
 from domain.events import EntityType
+from storage import counters
 from storage.codec import (
     ParsedTerms,
     day,
@@ -148,14 +148,7 @@ class CsaStore:
     async def next_numbers(self, now: datetime, count: int) -> list[str]:
         """`count` numbers `CSA-2026-0001`...: a yearly counter, taken outside the writing
         transaction on purpose (a failed produce leaves a gap, never a duplicate)."""
-        counter = await self._db.db.counters.find_one_and_update(
-            {"_id": f"csa:{now.year}"},
-            {"$inc": {"seq": count}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert counter is not None
-        first = counter["seq"] - count + 1
+        first = await counters.reserve(self._db, f"csa:{now.year}", count) - count + 1
         return [f"CSA-{now.year}-{seq:04d}" for seq in range(first, first + count)]
 
     async def get(self, id: str, scope: CsaScope) -> Csa | None:

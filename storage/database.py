@@ -2,31 +2,48 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
+from contextlib import suppress
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import InvalidOperation, OperationFailure, PyMongoError
 
 Document = dict[str, Any]
 WRITE_CONFLICT = 112
+TRANSIENT = "TransientTransactionError"
+UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
+# How long a transaction is retried after transient errors before the error reaches the caller;
+# well inside MongoDB's 60 s transaction lifetime and a client's patience.
+RETRY_SECONDS = 10.0
+BACKOFF_FIRST_SECONDS = 0.002
+BACKOFF_MAX_SECONDS = 0.1
+CLOSE_SECONDS = 5.0
+
+
+class RetryTransaction(Exception):
+    """Raised by a transaction's work when its outcome cannot be trusted: the transaction is
+    aborted and run again, like after a transient error."""
 
 
 def is_write_conflict(exc: PyMongoError) -> bool:
     """A concurrent transaction touched the same document; the loser should re-read."""
     if isinstance(exc, OperationFailure) and exc.code == WRITE_CONFLICT:
         return True
-    return exc.has_error_label("TransientTransactionError") or "Write conflict" in str(exc)
+    return exc.has_error_label(TRANSIENT)
 
 
 class Database:
     """One `AsyncMongoClient` per process and the database the service uses.
 
-    Operations run concurrently; a transaction that loses a race gets a write conflict,
-    which `storage.writes` answers by reading and deciding again. The embedded server
-    serializes transactions itself (`storage.embedded.TransactionGate`).
+    Operations run concurrently. A transaction that meets a transient error (a write conflict
+    with a concurrent transaction, a lost primary) is run again with backoff for up to
+    `RETRY_SECONDS`; `storage.writes` then re-reads when what it decided on has moved.
     """
 
     def __init__(self, uri: str, name: str, **options: Any) -> None:
@@ -34,16 +51,14 @@ class Database:
             uri, tz_aware=True, appname="contract-service", **options
         )
         self.db: AsyncDatabase[Document] = self.client[name]
-        self._commit_listeners: list[Callable[[], None]] = []
-
-    def on_commit(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call `listener` after each transaction this process commits; returns the call
-        that removes it."""
-        self._commit_listeners.append(listener)
-        return lambda: self._commit_listeners.remove(listener)
 
     async def close(self) -> None:
-        await self.client.close()
+        """Close the connections; bounded, since with the server gone closing can wait on
+        server selection. A client closed already is left as it is (closing it again fails
+        when it still had cursors to kill)."""
+        with suppress(TimeoutError, InvalidOperation):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self.client.close()
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
@@ -51,11 +66,51 @@ class Database:
     async def in_transaction[T](self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
         """Run `work` in one multi-document transaction: all of its writes or none.
 
-        A write conflict with a concurrent transaction is raised to the caller, which
-        re-reads and decides again (see `storage.writes`), rather than blindly retried.
+        `work` may run more than once (after a transient error), each time in a new
+        transaction; an error it raises itself aborts the transaction and reaches the caller.
         """
-        async with self.client.start_session() as session, await session.start_transaction():
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        async with self.client.start_session() as session:
+            while True:
+                attempt += 1
+                try:
+                    return await self._attempt(session, work, deadline)
+                except RetryTransaction:
+                    if time.monotonic() >= deadline:
+                        raise
+                except PyMongoError as exc:
+                    if not exc.has_error_label(TRANSIENT) or time.monotonic() >= deadline:
+                        raise
+                await asyncio.sleep(_backoff(attempt))
+
+    async def _attempt[T](
+        self,
+        session: AsyncClientSession,
+        work: Callable[[AsyncClientSession], Awaitable[T]],
+        deadline: float,
+    ) -> T:
+        await session.start_transaction()
+        try:
             result = await work(session)
-        for listener in self._commit_listeners:
-            listener()
-        return result
+        except BaseException:
+            if session.in_transaction:
+                await session.abort_transaction()
+            raise
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await session.commit_transaction()
+                return result
+            except PyMongoError as exc:
+                # The commit may or may not have applied: committing again is safe (MongoDB
+                # answers a repeated commit of the same transaction with its first outcome).
+                if not exc.has_error_label(UNKNOWN_COMMIT) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(_backoff(attempt))
+
+
+def _backoff(attempt: int) -> float:
+    # Full jitter: racing writers that lost together do not retry together.
+    return random.uniform(0, min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2**attempt))  # noqa: S311

@@ -20,13 +20,14 @@ from collections.abc import Callable
 
 from domain.events import EntityType, Event
 from storage.database import Database
-from storage.event_feed import Feed, last_seq, open_feed
+from storage.event_feed import ChangeStreamFeed, last_seq
 from storage.events import EventScope
 
 log = logging.getLogger("contracts.events")
 
 Key = tuple[str, ...]
 ALL: Key = ("all",)
+STOP_SECONDS = 3.0
 
 
 class Handoff(enum.Enum):
@@ -142,28 +143,22 @@ def event_keys(event: Event) -> tuple[Key, ...]:
 class EventHub:
     """Runs the process's one feed reader and fans each event out to its subscribers."""
 
-    def __init__(self, db: Database, *, poll_seconds: float, gap_seconds: float, queue_size: int):
+    def __init__(self, db: Database, *, queue_size: int) -> None:
         self._db = db
-        self._poll = poll_seconds
-        self._gap = gap_seconds
         self.queue_size = queue_size
         self._index: dict[Key, set[Subscriber]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self.feed: Feed | None = None
+        self.feed = ChangeStreamFeed(db)
         # The highest seq published (at start, the log's end): who joins now gets the events
-        # after it live (seqs are taken in commit order; the feed's gap handling is a net).
+        # after it live (seqs are taken in commit order, and the feed reads in commit order).
         self.published_through = 0
 
     async def start(self) -> None:
+        # The stream's position first: an event committed between the two reads is then
+        # both below `published_through` and delivered live, never neither.
+        await self.feed.open()
         self.published_through = await last_seq(self._db)
-        self.feed = await open_feed(
-            self._db,
-            poll_seconds=self._poll,
-            gap_seconds=self._gap,
-            start_after=self.published_through,
-        )
-        log.info("event feed: %s", self.feed.name)
         self._stopping.clear()
         self._task = asyncio.create_task(
             self.feed.run(self.publish, self._stopping), name="event-feed"
@@ -174,7 +169,11 @@ class EventHub:
         """Stop reading and end every subscription (their streams complete)."""
         if self._task is not None:
             self._stopping.set()
-            await asyncio.wait([self._task])  # a crash was reported when it happened
+            # The feed stops within one change-stream wait; with the database gone a driver
+            # call may hang longer, and shutdown must not.
+            _, pending = await asyncio.wait([self._task], timeout=STOP_SECONDS)
+            for task in pending:
+                task.cancel()
             self._task = None
         for members in self._index.values():
             for subscriber in members:

@@ -2,8 +2,8 @@
 
 `seq` comes from a counter incremented inside the writing transaction: an aborted
 transaction gives its number back, and a second writer cannot take the counter until the
-first commits (MongoDB: a write conflict; the embedded server runs one at a time), so numbers
-become visible in order. Readers still tolerate a late commit (see `storage.event_feed`).
+first commits (a write conflict, after which it runs again), so seqs are taken in commit
+order.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from domain.events import EntityType, Event, EventType, NewEvent
+from storage import counters
 from storage.codec import actor_from_bson, actor_to_bson, object_id, optional_id, optional_str
 from storage.database import Database, Document
 
@@ -89,15 +89,7 @@ def from_bson(doc: Mapping[str, Any]) -> Event:
 async def append(db: Database, session: AsyncClientSession, events: tuple[NewEvent, ...]) -> None:
     if not events:
         return
-    counter = await db.db.counters.find_one_and_update(
-        {"_id": COUNTER},
-        {"$inc": {"seq": len(events)}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-        session=session,
-    )
-    assert counter is not None
-    first = counter["seq"] - len(events) + 1
+    first = await counters.take(db, session, COUNTER, len(events)) - len(events) + 1
     docs = [to_bson(first + offset, event) for offset, event in enumerate(events)]
     await db.db.events.insert_many(docs, session=session)
 

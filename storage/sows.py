@@ -9,12 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 
 from domain.events import EntityType
 from domain.sow import Amendment, Sow, SowStatus, SowTerms
 from domain.versioning import Signature, SignatureParty
-from storage import versions
+from storage import counters, versions
 from storage.codec import (
     ParsedTerms,
     actor_from_bson,
@@ -169,14 +168,7 @@ class SowStore:
 
     async def reserve_numbers(self, now: datetime, count: int) -> list[str]:
         """`count` consecutive numbers of `now`'s year, never handed out again."""
-        counter = await self._db.db.counters.find_one_and_update(
-            {"_id": f"sow:{now.year}"},
-            {"$inc": {"seq": count}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert counter is not None
-        last = int(counter["seq"])
+        last = await counters.reserve(self._db, f"sow:{now.year}", count)
         return [f"SOW-{now.year}-{seq:04d}" for seq in range(last - count + 1, last + 1)]
 
     async def get(self, id: str, scope: SowScope) -> Sow | None:

@@ -1,14 +1,15 @@
 """The test harness: a real MongoDB-compatible server, the real driver, the real app.
 
-One server per session: the embedded in-memory one, or the server of `MONGODB_URI` when
-set. Each test gets its own database and its own application, driven through HTTP.
+One server per session: the embedded SecantusDB server (with its test commands, for fail
+points), or the server of `MONGODB_URI` when set. Each test gets its own database and its own
+application, driven through HTTP.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,19 +23,19 @@ from api.app import create_app
 from api.settings import Settings, load_settings
 from api.tokens import mint_token
 from domain.party import Role
-from storage.embedded import EmbeddedServer
+from storage.embedded import EmbeddedOptions, EmbeddedServer
 
 SECRET = "test-secret-" + "x" * 40
 
 
 @pytest.fixture(scope="session")
-async def mongo_uri() -> AsyncIterator[str]:
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if uri := os.environ.get("MONGODB_URI"):
         yield uri
         return
-    server = EmbeddedServer(data_dir=None)
-    yield await server.start()
-    await server.close()
+    folder = tmp_path_factory.mktemp("embedded")
+    with EmbeddedServer(folder, EmbeddedOptions(test_commands=True)) as server:
+        yield server.uri
 
 
 @pytest.fixture

@@ -29,8 +29,6 @@ def _environment(settings: Settings) -> dict[str, str]:
         "MONGODB_URI": settings.mongodb_uri,
         "MONGODB_DATABASE": settings.mongodb_database,
         "JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "EVENT_POLL_SECONDS": str(settings.event_poll_seconds),
-        "EVENT_GAP_SECONDS": str(settings.event_gap_seconds),
         "RATE_LIMIT_PER_MINUTE": "0",
         "SCHEDULER_ENABLED": "false",
         "LOG_LEVEL": "WARNING",

@@ -1,22 +1,34 @@
-"""The embedded default: no MONGODB_URI, data kept in a local folder across restarts."""
+"""The embedded default: no MONGODB_URI, a SecantusDB child process keeping the data in a
+local folder across restarts, crashes and several commands of one install."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-from pymongo import AsyncMongoClient
+import pytest
 
 from api.app import create_app
 from api.settings import Settings
 from domain.party import Role
-from storage.embedded import EmbeddedServer
+from storage.embedded import STATE_FILE, EmbeddedServer, _State
+from storage.embedded import running as alive
 from tests.conftest import Api
 
 CREATE = "mutation($n: String!) { createClient(name: $n) { id name } }"
 CLIENTS = "{ clients { totalCount edges { node { name } } } }"
+
+
+def server_pid(folder: Path) -> int:
+    state = _State.read(folder / STATE_FILE)
+    assert state is not None
+    return state.pid
 
 
 async def test_data_survive_a_restart(settings: Settings, tmp_path: Path) -> None:
@@ -29,54 +41,101 @@ async def test_data_survive_a_restart(settings: Settings, tmp_path: Path) -> Non
                 api = Api(http=http, settings=embedded, app=app)
                 token = api.token(Role.COMPLIANCE)
                 if round == 0:
-                    # Concurrent writes: the SQLite engine serves one transaction at a time.
                     await asyncio.gather(
                         *(api.ok(CREATE, {"n": f"Client {i}"}, token) for i in range(5))
                     )
                 data = await api.ok(CLIENTS, token=token)
+                pid = server_pid(tmp_path)
+        # Stopped with the app: no server left running, no state left behind.
+        assert not alive(pid)
+        assert not (tmp_path / STATE_FILE).exists()
     assert data["clients"]["totalCount"] == 5
-    assert (tmp_path / "contracts.sqlite3").exists()
 
 
-def writer(uri: str) -> AsyncMongoClient[dict[str, Any]]:
-    return AsyncMongoClient(uri, tz_aware=True)
+def test_a_second_command_uses_the_running_server_and_leaves_it_running(
+    tmp_path: Path,
+) -> None:
+    with EmbeddedServer(tmp_path) as first:
+        second = EmbeddedServer(tmp_path)
+        assert second.start() == first.uri
+        assert not second.owned
+        second.stop()
+        assert alive(server_pid(tmp_path))
 
 
-async def test_another_clients_write_waits_for_an_open_transaction_and_both_are_kept() -> None:
-    """The gate: beside an open transaction the in-memory engine loses or keeps the wrong
-    writes, so the embedded server lets the other client in only after the commit."""
-    server = EmbeddedServer(data_dir=None)
-    uri = await server.start()
-    first, second = writer(uri), writer(uri)
+def test_a_server_whose_owner_died_is_stopped_and_replaced(tmp_path: Path) -> None:
+    """What a service killed before it could stop its server leaves behind (on a system
+    where the server does not die with it)."""
+    with EmbeddedServer(tmp_path):
+        orphan = server_pid(tmp_path)
+        dead_owner = _dead_pid()
+        state = _State.read(tmp_path / STATE_FILE)
+        assert state is not None
+        _State(pid=state.pid, owner=dead_owner, port=state.port).write(tmp_path / STATE_FILE)
+        with EmbeddedServer(tmp_path) as replacement:
+            assert replacement.owned
+            assert server_pid(tmp_path) != orphan
+            assert not alive(orphan)
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+SERVE = """
+import sys, time
+from pathlib import Path
+from storage.embedded import EmbeddedServer
+with EmbeddedServer(Path(sys.argv[1])):
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_server_dies_with_a_killed_owner(tmp_path: Path) -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
     try:
-        async with first.start_session() as session:
-            await session.start_transaction()
-            await first.gate.docs.insert_one({"_id": "in the transaction"}, session=session)
-            outside = asyncio.create_task(second.gate.docs.insert_one({"_id": "outside"}))
-            await asyncio.sleep(0.3)
-            assert not outside.done()  # held at the gate while the transaction is open
-            await session.commit_transaction()
-            await asyncio.wait_for(outside, 5)
-        kept = await second.gate.docs.distinct("_id")
-        assert sorted(kept) == ["in the transaction", "outside"]
+        assert owner.stdout is not None
+        assert owner.stdout.readline() == "ready\n"
+        pid = server_pid(tmp_path)
+        owner.send_signal(signal.SIGKILL)
+        owner.wait()
+        deadline = time.monotonic() + 10
+        while alive(pid):
+            assert time.monotonic() < deadline, "the server outlived its owner"
+            time.sleep(0.05)
     finally:
-        await first.close()
-        await second.close()
-        await server.close()
+        owner.kill()
+        owner.wait()
+        assert owner.stdout is not None
+        owner.stdout.close()
 
 
-async def test_a_transaction_abandoned_by_its_client_stops_holding_the_others_back() -> None:
-    server = EmbeddedServer(data_dir=None, abandoned_after=0.5)
-    uri = await server.start()
-    first, second = writer(uri), writer(uri)
+@pytest.mark.parametrize("subscribed", [False, True])
+async def test_with_the_database_gone_readiness_fails_and_shutdown_is_quick(
+    settings: Settings, tmp_path: Path, subscribed: bool
+) -> None:
+    server = EmbeddedServer(tmp_path)
+    app = create_app(settings.model_copy(update={"mongodb_uri": server.start()}))
     try:
-        session = first.start_session()
-        await session.start_transaction()
-        await first.gate.docs.insert_one({"_id": "never committed"}, session=session)
-        # The client never commits nor aborts; the other gets in once the limit has passed.
-        await asyncio.wait_for(second.gate.docs.insert_one({"_id": "outside"}), 5)
-        assert await second.gate.docs.distinct("_id") == ["outside"]
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                assert (await http.get("/readyz")).status_code == 200
+                os.kill(server_pid(tmp_path), signal.SIGKILL)
+                started = time.monotonic()
+                ready = await http.get("/readyz")
+                assert time.monotonic() - started < 3
+                health = await http.get("/healthz")
+            assert ready.status_code == 503
+            assert health.status_code == 200
+            if subscribed:
+                await asyncio.sleep(1.5)  # the change stream notices and starts resuming
+            stopping = time.monotonic()
+        assert time.monotonic() - stopping < 10
     finally:
-        await first.close()
-        await second.close()
-        await server.close()
+        server.stop()

@@ -19,7 +19,7 @@ from tests.test_subscriptions import as_published, csa_event
 async def hub(settings: Settings) -> AsyncIterator[EventHub]:
     assert settings.mongodb_uri is not None
     db = Database(settings.mongodb_uri, settings.mongodb_database)
-    yield EventHub(db, poll_seconds=1, gap_seconds=1, queue_size=10)
+    yield EventHub(db, queue_size=10)
     await db.close()
 
 

@@ -8,16 +8,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from strawberry.extensions.validation_cache import _get_validate_cache
 
-from api.app import create_app
 from api.cli import SCHEMA_FILE, export_schema_sdl
-from api.settings import ConfigError, Settings, load_settings
+from api.settings import ConfigError, load_settings
 from domain.party import Role
 from schema.schema import VALIDATION_CACHE_SIZE
-from storage.embedded import EmbeddedServer
 from tests.conftest import Api
 from tests.sow_helpers import create_client, signed_sow
 
@@ -30,20 +27,6 @@ async def test_health_and_readiness(api: Api) -> None:
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
     assert health.headers["x-request-id"]
-
-
-async def test_readiness_fails_when_the_database_is_gone(settings: Settings) -> None:
-    server = EmbeddedServer(data_dir=None)
-    app = create_app(settings.model_copy(update={"mongodb_uri": await server.start()}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            assert (await http.get("/readyz")).status_code == 200
-            await server.close()
-            ready = await http.get("/readyz")
-            health = await http.get("/healthz")
-    assert ready.status_code == 503
-    assert health.status_code == 200
 
 
 async def test_viewer_reflects_the_token(api: Api) -> None:

@@ -17,7 +17,6 @@ from api.settings import Settings
 from api.tokens import mint_token
 from domain.party import Role
 from storage.event_hub import EventHub
-from tests.conftest import configured
 from tests.served import frame, serving, url
 from tests.test_subscriptions import eventually
 
@@ -27,14 +26,13 @@ SUBSCRIPTION = "subscription { contractEvents { id type } }"
 async def test_stopping_the_server_closes_every_subscriber_and_leaves_no_task(
     settings: Settings,
 ) -> None:
-    fast = configured(settings, event_poll_seconds=0.02)
     before = asyncio.all_tasks()
-    async with serving(fast) as (app, server, task):
+    async with serving(settings) as (app, server, task):
         hub: EventHub = app.state.services.hub
         async with websockets.connect(
             url(server), subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
         ) as ws:
-            token = mint_token(fast, Role.COMPLIANCE, subject="compliance-staff")
+            token = mint_token(settings, Role.COMPLIANCE, subject="compliance-staff")
             await ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
             assert (await frame(ws))["type"] == "connection_ack"
             subscribe = {"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}

@@ -65,7 +65,7 @@ async def nexts(ws: websockets.ClientConnection) -> tuple[list[dict[str, Any]], 
 async def test_a_subscriber_that_does_not_read_is_ended_with_its_cursor_and_resumes(
     settings: Settings,
 ) -> None:
-    small = configured(settings, event_poll_seconds=0.02, subscriber_queue_size=10)
+    small = configured(settings, subscriber_queue_size=10)
     flooded, calm = Store.new_id(), Store.new_id()
     async with serving(small) as (app, server, _):
         hub: EventHub = app.state.services.hub
@@ -129,14 +129,13 @@ class HeldUp:
 async def catch_up_held_up(
     settings: Settings, lifetime: timedelta = timedelta(hours=1)
 ) -> AsyncIterator[HeldUp]:
-    fast = configured(settings, event_poll_seconds=0.02)
     agent = Store.new_id()
-    async with serving(fast) as (app, server, _):
+    async with serving(settings) as (app, server, _):
         hub: EventHub = app.state.services.hub
         db: Database = app.state.services.db
         for _ in range(FLOOD // 10):
             await append(db, *(replace(csa_event(agent), reason=REASON) for _ in range(10)))
-        token = mint_token(fast, Role.AGENT, agent_id=agent, lifetime=lifetime)
+        token = mint_token(settings, Role.AGENT, agent_id=agent, lifetime=lifetime)
         payload = {"query": SUBSCRIPTION, "variables": {"a": "0"}}
         async with subscribed(
             server, token, payload, sock=small_receive_window(server), max_queue=1

@@ -39,13 +39,8 @@ subscription($e: ID, $a: String) {
 
 
 @pytest.fixture
-def fast(settings: Settings) -> Settings:
-    return configured(settings, event_poll_seconds=0.02, event_gap_seconds=0.5)
-
-
-@pytest.fixture
-async def api(fast: Settings, clock: Clock) -> AsyncIterator[Api]:
-    async with serve(fast, clock) as running:
+async def api(settings: Settings, clock: Clock) -> AsyncIterator[Api]:
+    async with serve(settings, clock) as running:
         yield running
 
 
@@ -82,14 +77,6 @@ async def live(api: Api, ws: AsyncWebSocketSession, subscribers: int, **kw: Any)
     """Subscribe and wait until the hub holds the subscription (live only: no catch-up)."""
     await subscribe(ws, **kw)
     await eventually(lambda: hub(api).subscribers >= subscribers)
-
-
-def only_tailing(api: Api) -> None:
-    """Skips a test of the tailing reader where the server has change streams
-    (`MONGODB_URI` of a replica set), which the process reads instead."""
-    feed = hub(api).feed
-    if feed is not None and feed.name != "tailing":
-        pytest.skip(f"the events are read by a {feed.name} here")
 
 
 def handing_on_directly(api: Api, count: int) -> Callable[[], bool]:
@@ -155,34 +142,6 @@ async def submit(api: Client, client_id: str, sow: dict[str, Any]) -> None:
 
 
 # Delivery and scope ------------------------------------------------------------------------
-
-
-async def test_a_commit_of_this_process_is_delivered_without_waiting_for_the_next_poll(
-    settings: Settings, clock: Clock
-) -> None:
-    """Polling every 10 s: only the commit's own nudge can bring the event within seconds;
-    the write of another process (below, the raw insert) waits for the poll."""
-    slow = configured(settings, event_poll_seconds=10)
-    async with serve(slow, clock) as api:
-        only_tailing(api)
-        acme = await create_client(api, "Acme")
-        async with (
-            websocket_client(api) as sockets,
-            connected(sockets, api.token(Role.COMPLIANCE)) as ws,
-        ):
-            await live(api, ws, 1)
-            await asyncio.sleep(0.2)  # the feed's first poll is over: it waits 10 s now
-            sow = await create_sow(api, acme)
-            async with asyncio.timeout(5):
-                (created,) = await take(ws, 1)
-            assert created["entityId"] == sow["id"]
-            seq = await last_seq(database(api))
-            await database(api).db.events.insert_one(
-                event_log.to_bson(seq + 1, csa_event(Store.new_id()))
-            )
-            with pytest.raises(TimeoutError):
-                async with asyncio.timeout(1):
-                    await take(ws, 1)
 
 
 async def test_each_role_gets_live_exactly_the_events_it_may_see(api: Api) -> None:
@@ -470,11 +429,11 @@ async def test_bad_cursor_is_bad_user_input(api: Api) -> None:
 
 
 async def test_an_event_written_by_one_instance_reaches_subscribers_of_another(
-    api: Api, fast: Settings
+    api: Api, settings: Settings
 ) -> None:
     acme = await create_client(api)
     async with (
-        serve(fast) as other,
+        serve(settings) as other,
         websocket_client(other) as sockets,
         connected(sockets, other.token(Role.CLIENT, client_id=acme)) as ws,
     ):
@@ -482,56 +441,6 @@ async def test_an_event_written_by_one_instance_reaches_subscribers_of_another(
         sow = await create_sow(api, acme)
         await submit(api, acme, sow)
         assert [e["type"] for e in await take(ws, 2)] == ["CREATED", "SUBMITTED"]
-
-
-async def test_events_committed_out_of_seq_order_are_each_delivered_once(api: Api) -> None:
-    """Seq N+1 becomes visible before N: both arrive, N late, neither twice.
-
-    The embedded server runs transactions one at a time (`TransactionGate`), so an open
-    transaction cannot be overtaken there; N is made visible late by writing it late, which
-    is all the reader can observe of a late commit on MongoDB.
-    """
-    only_tailing(api)
-    agent = Store.new_id()
-    db = database(api)
-    seq = await last_seq(db)
-    async with (
-        websocket_client(api) as sockets,
-        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
-    ):
-        await live(api, ws, 1)
-        await db.db.events.insert_one(event_log.to_bson(seq + 2, csa_event(agent)))
-        (early,) = await take(ws, 1)
-        assert early["id"] == str(seq + 2)
-        await asyncio.sleep(0.1)  # several polls see the gap at seq + 1, none gives it up
-        await db.db.events.insert_one(event_log.to_bson(seq + 1, csa_event(agent)))
-        await db.db.events.insert_one(event_log.to_bson(seq + 3, csa_event(agent)))
-        assert [e["id"] for e in await take(ws, 2)] == [str(seq + 1), str(seq + 3)]
-        assert getattr(hub(api).feed, "low_water", None) == seq + 3
-
-
-async def test_a_gap_is_given_up_after_a_while_and_still_delivered_if_it_turns_up(
-    api: Api,
-) -> None:
-    only_tailing(api)
-    agent = Store.new_id()
-    db = database(api)
-    seq = await last_seq(db)
-    async with (
-        websocket_client(api) as sockets,
-        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as ws,
-    ):
-        await live(api, ws, 1)
-        await db.db.events.insert_one(event_log.to_bson(seq + 2, csa_event(agent)))
-        assert [e["id"] for e in await take(ws, 1)] == [str(seq + 2)]
-        feed = hub(api).feed
-        await eventually(lambda: getattr(feed, "low_water", 0) == seq + 2)  # given up
-        await db.db.events.insert_one(event_log.to_bson(seq + 3, csa_event(agent)))
-        await db.db.events.insert_one(event_log.to_bson(seq + 1, csa_event(agent)))
-        got = sorted(e["id"] for e in await take(ws, 2))
-        assert got == sorted([str(seq + 1), str(seq + 3)])
-        await db.db.events.insert_one(event_log.to_bson(seq + 4, csa_event(agent)))
-        assert [e["id"] for e in await take(ws, 1)] == [str(seq + 4)]
 
 
 async def test_an_aborted_transaction_gives_its_seq_to_the_next_writer(api: Api) -> None:
@@ -603,15 +512,15 @@ async def test_shutdown_completes_every_subscription(api: Api) -> None:
 
 
 async def test_concurrent_writers_in_two_processes_reach_a_third_each_event_once(
-    api: Api, fast: Settings
+    api: Api, settings: Settings
 ) -> None:
     """Two services in OS processes of their own write at once; a subscriber of a third
     gets every event once, in the log's order."""
     acme = await create_client(api)
     start = await last_seq(database(api))
     async with (
-        api_process(fast) as one,
-        api_process(fast) as two,
+        api_process(settings) as one,
+        api_process(settings) as two,
         websocket_client(api) as sockets,
         connected(sockets, api.token(Role.COMPLIANCE)) as ws,
     ):
