@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo import UpdateOne
 
 from domain.events import EntityType
 from domain.versioning import TermsVersion, VersionState
@@ -40,21 +40,15 @@ def from_bson(doc: Mapping[str, Any]) -> TermsVersion:
     )
 
 
-async def write(
-    db: Database,
-    session: AsyncClientSession,
-    entity: EntityType,
-    entity_id: str,
-    version: TermsVersion,
-) -> None:
-    """Insert a version; for one that exists, only its state moves (a proposal's outcome)."""
+def upsert(entity: EntityType, entity_id: str, version: TermsVersion) -> UpdateOne:
+    """The write of a version: inserted if new; for one that exists, only its state moves
+    (a proposal's outcome)."""
     doc = to_bson(entity, entity_id, version)
     state = doc.pop("state")
-    await db.db.versions.update_one(
+    return UpdateOne(
         {"entityId": doc["entityId"], "number": version.number},
         {"$setOnInsert": doc, "$set": {"state": state}},
         upsert=True,
-        session=session,
     )
 
 
