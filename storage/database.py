@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from contextlib import suppress
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
 from pymongo import AsyncMongoClient

@@ -189,3 +189,35 @@ async def test_concurrent_creates_are_all_kept(api: Api) -> None:
     assert {edge["node"]["id"] for edge in listed["sows"]["edges"]} == {s["id"] for s in created}
     events = await api.ok("{ events { totalCount } }", token=token)
     assert events["events"]["totalCount"] == 6
+
+
+async def test_a_commit_with_an_unknown_result_is_committed_again_and_applied_once(
+    api: Api,
+) -> None:
+    """A commit whose answer was lost (a network error, a timeout) may or may not have
+    applied; it is sent again, and the server answers with the first outcome."""
+    client_id = await create_client(api)
+    admin = api.app.state.services.db.client.admin
+    await admin.command(
+        {
+            "configureFailPoint": "failCommand",
+            "mode": {"times": 2},
+            "data": {
+                "failCommands": ["commitTransaction"],
+                "errorCode": 50,
+                "errorLabels": ["UnknownTransactionCommitResult"],
+            },
+        }
+    )
+    try:
+        sow = await create_sow(api, client_id)
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+    assert await state(api, sow["id"]) == {
+        "status": "DRAFT",
+        "version": 1,
+        "events": {"totalCount": 1},
+    }
+    listed = await api.ok("{ sows { totalCount } }", token=api.token(Role.COMPLIANCE))
+    assert listed["sows"]["totalCount"] == 1
