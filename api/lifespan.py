@@ -19,6 +19,8 @@ from scheduler.loop import run_periodically
 from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
 from storage.event_hub import EventHub
+from storage.mongoeco_file import DATA_FILE as LEGACY_DATA_FILE
+from storage.mongoeco_file import carry_over
 from storage.store import Store
 
 log = logging.getLogger("contracts")
@@ -61,6 +63,11 @@ async def running(
             uri = stack.enter_context(embedded_server(settings)).uri
         db = Database(uri, settings.mongodb_database, **(client_options or {}))
         stack.push_async_callback(db.close)
+        legacy = settings.data_dir / LEGACY_DATA_FILE
+        if settings.embedded and legacy.exists():
+            # Before migrating: the old file's migration records must land first.
+            counts = await carry_over(legacy, db)
+            log.info("carried over %d documents from %s", sum(counts.values()), legacy)
         if settings.migrate_on_start:
             await migrate(db)
         hub = EventHub(db, queue_size=settings.subscriber_queue_size)

@@ -300,3 +300,20 @@ def test_the_reader_needs_no_mongoeco() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+async def test_the_first_start_on_a_release_data_folder_carries_it_over(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """What a user upgrading finds: `./run start` on the folder the mongoeco default wrote."""
+    data_file = unpack("seed", tmp_path)
+    embedded = settings.model_copy(
+        update={"mongodb_uri": None, "data_dir": tmp_path, "mongodb_database": "contracts"}
+    )
+    async with serve(embedded) as api:
+        data = await api.ok(
+            "{ sows { totalCount } csas { totalCount } }", token=api.token(Role.COMPLIANCE)
+        )
+    assert data == {"sows": {"totalCount": 16}, "csas": {"totalCount": 40}}
+    assert not data_file.exists()
+    assert sha256(data_file.with_name("contracts.sqlite3.migrated")) == SEED_SHA256
