@@ -74,6 +74,7 @@ def create_app(
                 keep_alive_seconds=settings.keep_alive_seconds,
                 hub=services.hub,
                 subscriptions_per_connection=settings.subscriptions_per_connection,
+                suggestions=settings.introspection_enabled,
                 rate_limiter=(
                     RateLimiter(settings.rate_limit_per_minute)
                     if settings.rate_limit_per_minute

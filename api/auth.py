@@ -26,7 +26,10 @@ ASYMMETRIC = ["RS256", "ES256"]
 ASYMMETRIC_KEY_TYPES = frozenset({"RSA", "EC"})
 JWKS_TIMEOUT_SECONDS = 5
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "role"]
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+TIME_CLAIMS = ("exp", "iat", "nbf")
+DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600
+# Matched with `fullmatch`: `$` would also match before a trailing newline.
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 class TokenVerifier:
@@ -39,6 +42,7 @@ class TokenVerifier:
         issuer: str | None = None,
         audience: str | None = None,
         leeway_seconds: int = 30,
+        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
         jwks_refresh_cooldown_seconds: float = 30,
     ) -> None:
         if not (secret or public_keys or jwks_url):
@@ -61,6 +65,7 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
+        self._max_lifetime = max_lifetime_seconds
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenVerifier:
@@ -77,6 +82,7 @@ class TokenVerifier:
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             leeway_seconds=settings.jwt_leeway_seconds,
+            max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
         )
 
     async def verify(self, token: str) -> Viewer:
@@ -99,7 +105,27 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from None
+        self._check_times(claims)
         return viewer_from_claims(claims)
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """Time claims as RFC 7519 NumericDate integers, and a bounded lifetime.
+
+        PyJWT coerces with `int()`, so `"1700000000"`, `1.7e9` and `true` pass its checks;
+        and an `exp` centuries ahead passes them too, then overflows `datetime` (year
+        10000) or outlives any revocation. Both are refused here, after the signature, as
+        an invalid token.
+        """
+        for name in TIME_CLAIMS:
+            # `type(...) is int`: a bool is an int to isinstance.
+            if name in claims and type(claims[name]) is not int:
+                raise Unauthenticated(f"invalid token: the {name} claim must be an integer")
+        # PyJWT has checked that iat is not in the future (beyond the leeway), so this
+        # also bounds exp from now.
+        if claims["exp"] - claims["iat"] > self._max_lifetime:
+            raise Unauthenticated(
+                f"invalid token: a lifetime (exp - iat) over {self._max_lifetime} seconds"
+            )
 
     async def _key_for(self, header: dict[str, Any]) -> tuple[Any, list[str]]:
         algorithm = header.get("alg")
@@ -140,7 +166,7 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
     agent_id = claims.get("agent_id")
     needed = {Role.CLIENT: client_id, Role.AGENT: agent_id}.get(role, "")
     if not isinstance(needed, str) or (
-        role is not Role.COMPLIANCE and not _OBJECT_ID.match(needed)
+        role is not Role.COMPLIANCE and not _OBJECT_ID.fullmatch(needed)
     ):
         claim = "client_id" if role is Role.CLIENT else "agent_id"
         raise Unauthenticated(f"a {role} token needs a valid {claim} claim")
@@ -149,7 +175,7 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         role=role,
         client_id=client_id if role is Role.CLIENT else None,
         agent_id=agent_id if role is Role.AGENT else None,
-        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
 
 

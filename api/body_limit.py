@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.responses import graphql_error_response
 
 
 class _TooLarge(Exception):
@@ -22,7 +23,13 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", ())).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and not declared.isdigit():
+            response = graphql_error_response(
+                400, "Content-Length is not a number of bytes", "BAD_USER_INPUT"
+            )
+            await response(scope, receive, send)
+            return
+        if declared is not None and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -50,5 +57,10 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = PlainTextResponse(f"request body over {self.max_bytes} bytes", status_code=413)
+        response = graphql_error_response(
+            413,
+            f"request body over {self.max_bytes} bytes",
+            "PAYLOAD_TOO_LARGE",
+            maxBytes=self.max_bytes,
+        )
         await response(scope, receive, send)

@@ -1,26 +1,63 @@
-"""The GraphQL endpoint over HTTP and WebSocket (`graphql-transport-ws` only)."""
+"""The GraphQL endpoint over HTTP and WebSocket (`graphql-transport-ws` only).
+
+Every HTTP answer is GraphQL JSON: a request Strawberry cannot take (not JSON, not UTF-8,
+not an object, nested past the parser, a subscription) is a 400 with `BAD_USER_INPUT`, not
+its plain-text reason or a 500.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+# Strawberry's view raises cross_web's HTTPException for requests it cannot take.
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.auth import TokenVerifier, bearer_token
 from api.graphql_ws import handler_class
 from api.rate_limit import RateLimiter
+from api.responses import graphql_error_response
 from domain.errors import Unauthenticated
 from resolvers.context import Context, Limits
 from storage.event_hub import EventHub
 from storage.store import Store
+
+# Subscriptions are served over WebSocket only: Strawberry would also take them by GET and
+# POST (for its multipart and SSE transports, not configured here) and then run the
+# subscription's resolver as a query's, which fails internally.
+HTTP_OPERATIONS = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+
+# A JSON escape of a UTF-16 surrogate, `\ud800` to `\udfff`.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+# graphql-core's " Did you mean 'a', 'b', or 'c'?" (also "... the enum value 'X'?" and "...
+# to use an inline fragment on 'T'?"), wherever it sits in a message. Strawberry offers no
+# switch for it (graphql-core's `hide_suggestions` is not passed through).
+_SUGGESTION = re.compile(r" Did you mean (?:[a-z ]+ )?'\w*'(?:,? (?:or )?'\w*')*\?")
+
+
+def _hide_suggestions(errors: object) -> None:
+    if isinstance(errors, list):
+        for error in errors:
+            if isinstance(error, dict) and isinstance(error.get("message"), str):
+                error["message"] = _SUGGESTION.sub("", error["message"])
 
 
 class ContractContext(Context):
@@ -43,6 +80,7 @@ class GraphQLApp(GraphQL[Context, None]):
         hub: EventHub,
         subscriptions_per_connection: int,
         rate_limiter: RateLimiter | None = None,
+        suggestions: bool = True,
     ) -> None:
         super().__init__(
             schema,
@@ -59,23 +97,110 @@ class GraphQLApp(GraphQL[Context, None]):
         self.verifier = verifier
         self.limits = limits
         self.rate_limiter = rate_limiter
+        # Off with introspection: "Did you mean 'sow'?" would tell the schema piece by piece.
+        self.suggestions = suggestions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope, receive)
-            await self._authenticate(request)
-            if self.rate_limiter is not None:
-                viewer = request.state.viewer
-                client = request.client.host if request.client else "unknown"
-                key = f"sub:{viewer.subject}" if viewer else f"ip:{client}"
-                wait = self.rate_limiter.acquire(key)
-                if wait:
-                    response = PlainTextResponse(
-                        "rate limit exceeded", status_code=429, headers={"Retry-After": str(wait)}
-                    )
-                    await response(scope, receive, send)
-                    return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        await self._authenticate(request)
+        response = self._rate_limited(request)
+        if response is None:
+            try:
+                response = await self.run(request)
+            except HTTPException as exc:
+                code = "NOT_FOUND" if exc.status_code == 404 else "BAD_USER_INPUT"
+                response = graphql_error_response(exc.status_code, exc.reason, code)
+        await response(scope, receive, send)
+
+    def _rate_limited(self, request: Request) -> Response | None:
+        if self.rate_limiter is None:
+            return None
+        viewer = request.state.viewer
+        client = request.client.host if request.client else "unknown"
+        wait = self.rate_limiter.acquire(f"sub:{viewer.subject}" if viewer else f"ip:{client}")
+        if not wait:
+            return None
+        return graphql_error_response(
+            429,
+            f"rate limit exceeded: retry after {wait} seconds",
+            "RATE_LIMITED",
+            headers={"Retry-After": str(wait)},
+            retryAfter=wait,
+        )
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Both transports: what json.loads raises besides JSONDecodeError (bytes that are
+        # not UTF-8, nesting past the C parser's recursion limit) would escape Strawberry's
+        # handling as a 500, or end a WebSocket without a close code.
+        try:
+            # JSON text is UTF-8 (RFC 8259); json.loads would also guess UTF-16 and -32.
+            text = data.decode() if isinstance(data, bytes) else data
+            value = json.loads(text)
+            if _SURROGATE_ESCAPE.search(text):
+                # `"\ud800"` alone decodes to a lone surrogate, which no encoder takes
+                # (BSON, UTF-8): refused here rather than failing in storage. Escaped
+                # pairs (an emoji) encode, and the common body has no such escape at all.
+                json.dumps(value, ensure_ascii=False).encode()
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"not UTF-8 ({exc.reason})", "", exc.start) from None
+        except UnicodeEncodeError:
+            raise json.JSONDecodeError("a string holds a lone surrogate", "", 0) from None
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        return value
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # HTTP only (bodies, `variables` and `extensions` parameters): each must be an
+        # object, or a list for a batch; Strawberry would call `.get` on `42` or `null`.
+        value = super().parse_json(data)
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "Expected a JSON object: one GraphQL operation")
+        return value
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Strawberry's own, but with HTTP_OPERATIONS for the allowed operation types.
+        allowed = HTTP_OPERATIONS.get(request_adapter.method, frozenset())
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from None
+        except InvalidOperationTypeError as exc:
+            reason = exc.as_http_error_reason(request_adapter.method)
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                reason += ": subscribe over WebSocket (graphql-transport-ws)"
+            raise HTTPException(400, reason) from None
+        except MissingQueryError:
+            raise HTTPException(400, "No GraphQL query found in the request") from None
+
+    def encode_json(self, data: object) -> str | bytes:
+        # Every reply of both transports but live events (which carry no such error)
+        # passes here: HTTP bodies, and WebSocket `next` and `error` messages.
+        if not self.suggestions and isinstance(data, dict):
+            _hide_suggestions(data.get("errors"))
+            payload = data.get("payload")
+            _hide_suggestions(payload)
+            if isinstance(payload, dict):
+                _hide_suggestions(payload.get("errors"))
+        return super().encode_json(data)
 
     async def _authenticate(self, request: Request) -> None:
         """Verifies the bearer token once per request, before rate limiting needs the subject."""

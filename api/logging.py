@@ -75,6 +75,11 @@ class RequestIdMiddleware:
         wrapped = send if scope["type"] == "websocket" else send_with_id
         try:
             await self.app(scope, receive, wrapped)
+        except Exception:
+            # Starlette's ServerErrorMiddleware, outside this one, turns it into a 500.
+            if status == 0 and scope["type"] == "http":
+                status = 500
+            raise
         finally:
             access_log.info(
                 "%s %s",

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+    jwt_max_lifetime_seconds: int = Field(
+        24 * 3600, ge=60, le=366 * 24 * 3600, description="Longest `exp - iat` accepted."
+    )
 
     graphiql: bool = False
     introspection: bool | None = Field(None, description="Default: on with GraphiQL.")

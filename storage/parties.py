@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
+from pymongo.errors import BulkWriteError
 
+from domain.errors import BadUserInput
 from domain.party import Agent, AgentStatus, Client
 from storage.codec import object_id
 from storage.database import Database, Document
 from storage.pages import Page, fetch_page
+
+DUPLICATE_KEY = 11000
 
 
 def client_from_bson(doc: Mapping[str, Any]) -> Client:
@@ -41,6 +45,18 @@ def _agent_to_bson(agent: Agent) -> Document:
     }
 
 
+def _duplicate_email(exc: BulkWriteError) -> str | None:
+    """The email a duplicate-key error on `agent_email_unique` is about (servers that leave
+    out `keyValue`: any), or None when the error is another one."""
+    for error in exc.details.get("writeErrors", ()):
+        key = error.get("keyValue") or {}
+        if error.get("code") == DUPLICATE_KEY and (
+            "email" in key or "agent_email_unique" in str(error.get("errmsg", ""))
+        ):
+            return str(key.get("email", "this email"))
+    return None
+
+
 class PartyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -55,7 +71,16 @@ class PartyStore:
         await self.add_agents([agent])
 
     async def add_agents(self, agents: list[Agent]) -> None:
-        await self._db.db.agents.insert_many([_agent_to_bson(a) for a in agents])
+        """Refuses an email some agent already has (the unique index `agent_email_unique`)."""
+        try:
+            await self._db.db.agents.insert_many([_agent_to_bson(a) for a in agents])
+        except BulkWriteError as exc:
+            email = _duplicate_email(exc)
+            if email is None:
+                raise
+            raise BadUserInput(
+                f"email: an agent with {email} already exists", field="email"
+            ) from None
 
     async def is_empty(self) -> bool:
         """No client and no agent yet: nothing a seed could collide with."""
