@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -20,6 +21,7 @@ from api.logging import RequestIdMiddleware
 from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
 from api.settings import Settings, load_settings
+from domain.policy import CsaPolicy
 from resolvers.context import Limits
 from schema.schema import SchemaLimits, build_schema
 
@@ -35,28 +37,39 @@ class _Deferred:
         await self.app(scope, receive, send)
 
 
+def schema_limits(settings: Settings) -> SchemaLimits:
+    return SchemaLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_query_tokens,
+        max_cost=settings.max_query_cost,
+        max_page_size=settings.max_page_size,
+        introspection=settings.introspection_enabled,
+    )
+
+
+def resolver_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_page_size=settings.max_page_size,
+        csa_policy=CsaPolicy(
+            min_term_months=settings.csa_min_term_months,
+            max_term_months=settings.csa_max_term_months,
+            min_lead_days=settings.csa_min_lead_days,
+        ),
+    )
+
+
+def schema_for(settings: Settings) -> strawberry.Schema:
+    return build_schema(schema_limits(settings))
+
+
 def create_app(
     settings: Settings | None = None, client_options: Mapping[str, Any] | None = None
 ) -> Starlette:
     """The service; `client_options` are passed to the MongoDB client (command listeners)."""
     settings = settings or load_settings()
-    schema = build_schema(
-        SchemaLimits(
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_query_tokens,
-            max_cost=settings.max_query_cost,
-            max_page_size=settings.max_page_size,
-            introspection=settings.introspection_enabled,
-        )
-    )
-    limits = Limits(
-        max_page_size=settings.max_page_size,
-        csa_min_term_months=settings.csa_min_term_months,
-        csa_max_term_months=settings.csa_max_term_months,
-        csa_min_lead_days=settings.csa_min_lead_days,
-        renewal_notice_days=settings.renewal_notice_days,
-    )
+    schema = schema_for(settings)
+    limits = resolver_limits(settings)
     graphql = _Deferred()
 
     @asynccontextmanager

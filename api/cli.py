@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from api.settings import ConfigError, Settings, load_settings
+from api.tokens import DEVELOPMENT_TOKEN_HOURS
 from domain.party import Role
 
 if TYPE_CHECKING:
@@ -22,9 +23,10 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 def export_schema_sdl() -> str:
-    from schema.schema import build_schema
+    from api.app import schema_for
 
-    return str(build_schema()) + "\n"
+    # The SDL is the same whatever the settings: the defaults do.
+    return str(schema_for(Settings.model_construct())) + "\n"
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -71,7 +73,7 @@ def status_lines(rows: Sequence[StepStatus]) -> list[str]:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from api.lifespan import running
+    from api.lifespan import database
     from migrations.lock import LockError
     from migrations.runner import MigrationError, Migrator
 
@@ -80,8 +82,8 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
         raise SystemExit(2)
 
     async def run() -> list[str]:
-        async with running(settings.model_copy(update={"migrate_on_start": False})) as s:
-            migrator = Migrator(s.db)
+        async with database(settings.model_copy(update={"migrate_on_start": False})) as db:
+            migrator = Migrator(db)
             if args.action == "status":
                 return status_lines(await migrator.status())
             if args.action == "down":
@@ -104,15 +106,17 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
 
 def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = None) -> bool:
     """Load the demo data set and print a token per role; False when refused."""
-    from api.lifespan import running
+    from api.lifespan import database
     from api.tokens import mint_token
+    from resolvers.context import utc_now
     from seed.dataset import DEMO, Scale
     from seed.load import Loaded, NotEmpty, load
+    from storage.store import Store
 
     async def run() -> Loaded:
-        async with running(settings) as services:
+        async with database(settings) as db:
             size = DEMO if scale is None else Scale.of(scale)
-            return await load(services.store, size, services.now(), force=force)
+            return await load(Store(db), size, utc_now(), force=force)
 
     try:
         loaded = asyncio.run(run())
@@ -135,18 +139,21 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
         token = mint_token(
             settings, role, subject=f"demo-{role}", client_id=client_id, agent_id=agent_id
         )
-        print(f'\n{label}, valid 8 hours:\n  {{"Authorization": "Bearer {token}"}}')
+        header = f'{{"Authorization": "Bearer {token}"}}'
+        print(f"\n{label}, valid {DEVELOPMENT_TOKEN_HOURS} hours:\n  {header}")
     return True
 
 
 def _schedule(settings: Settings, args: argparse.Namespace) -> None:
-    from api.lifespan import running, scheduler_options
+    from api.lifespan import database, scheduler_options
+    from resolvers.context import utc_now
     from scheduler.job import Report
     from scheduler.run import run_once
+    from storage.store import Store
 
     async def run() -> Report:
-        async with running(settings) as services:
-            return await run_once(services.store, services.now(), scheduler_options(settings))
+        async with database(settings) as db:
+            return await run_once(Store(db), utc_now(), scheduler_options(settings))
 
     report = asyncio.run(run())
     print(report.to_json())
@@ -191,12 +198,12 @@ def _unmigrated(settings: Settings) -> Settings:
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> None:
-    from api.lifespan import running
+    from api.lifespan import database
     from storage.portable import export
 
     async def run(out: BinaryIO | TextIO) -> dict[str, int]:
-        async with running(_unmigrated(settings)) as services:
-            return await export(services.db, out)
+        async with database(_unmigrated(settings)) as db:
+            return await export(db, out)
 
     if args.file == "-":
         counts = asyncio.run(run(sys.stdout))
@@ -216,12 +223,12 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> None:
-    from api.lifespan import running
+    from api.lifespan import database
     from storage.portable import PortableError, import_
 
     async def run(source: BinaryIO) -> dict[str, int]:
-        async with running(_unmigrated(settings)) as services:
-            return await import_(services.db, source, force=args.force)
+        async with database(_unmigrated(settings)) as db:
+            return await import_(db, source, force=args.force)
 
     try:
         if args.file == "-":
@@ -268,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--client-id")
     token.add_argument("--agent-id")
     token.add_argument("--subject")
-    token.add_argument("--hours", type=float, default=8)
+    token.add_argument("--hours", type=float, default=DEVELOPMENT_TOKEN_HOURS)
     token.add_argument("--private-key", type=Path, help="PEM key: RS256 instead of HS256")
     token.add_argument("--kid", help="key id for --private-key")
     dump = commands.add_parser(

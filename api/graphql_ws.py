@@ -128,7 +128,8 @@ class Outbox:
 
 
 class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    keep_alive_seconds: float = 15
+    # Set per app by `handler_class`, from the settings.
+    keep_alive_seconds: float
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -46,12 +46,13 @@ def embedded_server(settings: Settings) -> EmbeddedServer:
 
 
 @asynccontextmanager
-async def running(
+async def database(
     settings: Settings, client_options: Mapping[str, Any] | None = None
-) -> AsyncIterator[Services]:
-    """Connect to the database (the embedded server when no MONGODB_URI: the one the data
-    folder's `contracts serve` runs, else one started here), migrate, start the event hub,
-    and clean up after (the hub first: its subscriptions complete before the database closes).
+) -> AsyncIterator[Database]:
+    """The database of `settings`, open, and nothing else: the embedded server when no
+    MONGODB_URI (the one the data folder's `contracts serve` runs, else one started here),
+    a mongoeco data file carried over, pending migrations applied when MIGRATE_ON_START.
+    Closed after. What the one-shot commands (migrate, seed, schedule, export, import) use.
 
     `client_options` go to `AsyncMongoClient` (tests and benchmarks add command listeners).
     """
@@ -70,6 +71,18 @@ async def running(
             log.info("carried over %d documents from %s", sum(counts.values()), legacy)
         if settings.migrate_on_start:
             await migrate(db)
+        yield db
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, client_options: Mapping[str, Any] | None = None
+) -> AsyncIterator[Services]:
+    """What a serving process holds: the `database`, and the event hub reading its log.
+    Cleaned up in reverse (the hub first: its subscriptions complete before the database
+    closes)."""
+    async with AsyncExitStack() as stack:
+        db = await stack.enter_async_context(database(settings, client_options))
         hub = EventHub(db, queue_size=settings.subscriber_queue_size)
         await hub.start()
         stack.push_async_callback(hub.stop)

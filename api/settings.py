@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS
+
 MIN_SECRET_BYTES = 32
 DEV_SECRET_FILE = "dev-jwt-secret"
 
@@ -71,10 +73,10 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = Field(60, gt=0)
-    renewal_notice_days: int = Field(30, ge=1, le=365)
-    csa_min_term_months: int = Field(3, ge=1, le=60)
-    csa_max_term_months: int = Field(4, ge=1, le=60)
-    csa_min_lead_days: int = Field(14, ge=0, le=365)
+    renewal_notice_days: int = Field(RENEWAL_NOTICE_DAYS, ge=1, le=365)
+    csa_min_term_months: int = Field(DESIGN_CSA_POLICY.min_term_months, ge=1, le=60)
+    csa_max_term_months: int = Field(DESIGN_CSA_POLICY.max_term_months, ge=1, le=60)
+    csa_min_lead_days: int = Field(DESIGN_CSA_POLICY.min_lead_days, ge=0, le=365)
 
     @field_validator(
         "jwt_secret",

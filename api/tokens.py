@@ -11,6 +11,9 @@ import jwt
 from api.settings import Settings
 from domain.party import Role
 
+# How long a development token is valid unless asked otherwise (`contracts token --hours`).
+DEVELOPMENT_TOKEN_HOURS = 8
+
 
 def mint_token(
     settings: Settings,
@@ -19,7 +22,7 @@ def mint_token(
     subject: str | None = None,
     client_id: str | None = None,
     agent_id: str | None = None,
-    lifetime: timedelta = timedelta(hours=8),
+    lifetime: timedelta = timedelta(hours=DEVELOPMENT_TOKEN_HOURS),
     private_key: Path | None = None,
     kid: str | None = None,
     algorithm: str = "RS256",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.events import NewEvent
@@ -17,6 +16,3 @@ class Change[T]:
     after: T
     versions: tuple[TermsVersion, ...] = ()
     events: tuple[NewEvent, ...] = ()
-
-
-type Decision = Sequence[Change[object]]

@@ -25,6 +25,7 @@ from domain.lifecycle import (
     transition,
 )
 from domain.party import SYSTEM, Actor, Agent, AgentStatus, Role, Viewer
+from domain.policy import CsaPolicy
 from domain.schedule import local_date
 from domain.sow import IN_FORCE, Sow
 from domain.values import (
@@ -96,15 +97,6 @@ class CsaTerms(Terms):
     # Their order and distance are checked by `check_term`, which names the field.
     effective_date: date
     expiration_date: date
-
-
-@dataclass(frozen=True, slots=True)
-class CsaPolicy:
-    """The configurable production policy (DESIGN.md: three to four months, two weeks)."""
-
-    min_term_months: int = 3
-    max_term_months: int = 4
-    min_lead_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,12 +265,6 @@ def produce(
         _created(item.id, item.number, item.agent_id, sow, terms, actor, now, "produced")
         for item in new
     ]
-
-
-def hold(sow: Sow) -> Change[Sow]:
-    """The SOW unchanged but for its revision, written with new CSAs: a concurrent change
-    of the SOW (a termination cascading to its CSAs) then conflicts instead of missing them."""
-    return Change(sow, dataclasses.replace(sow, revision=sow.revision + 1))
 
 
 def update_draft(

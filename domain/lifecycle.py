@@ -122,6 +122,13 @@ def explained[D: Document](
     return transition(document, to, type, Actor.of(viewer), now, require_reason(reason), **fields)
 
 
+def touch[D: Document](document: D) -> Change[D]:
+    """`document` unchanged but for its revision, written with changes decided on it (CSAs
+    produced or renewed under a SOW): a concurrent change of it (a termination cascading to
+    its CSAs) then conflicts with them instead of missing them."""
+    return Change(document, dataclasses.replace(document, revision=document.revision + 1))
+
+
 def then[D: Document](first: Change[D], following: Change[D] | None) -> Change[D]:
     """`first`, then `following` decided on its result: one change with both steps' events."""
     if following is None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from domain.errors import Unauthenticated
 from domain.party import Viewer
+from domain.policy import CsaPolicy
 from resolvers.loaders import Loaders
 from storage.event_hub import EventHub
 from storage.store import Store
@@ -21,18 +22,17 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_page_size: int = 100
-    csa_min_term_months: int = 3
-    csa_max_term_months: int = 4
-    csa_min_lead_days: int = 14
-    renewal_notice_days: int = 30
+    """What the settings decide for the resolvers: the largest page and the CSA policy."""
+
+    max_page_size: int
+    csa_policy: CsaPolicy
 
 
 @dataclass
 class Context:
     store: Store
     viewer: Viewer | None
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits
     clock: Callable[[], datetime] = utc_now
     request_id: str | None = None
     auth_error: Unauthenticated | None = None

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from domain import access
+from domain import access, lifecycle
 from domain import csa as rules
 from domain.changes import Change
-from domain.csa import Csa, CsaFlag, CsaPolicy, CsaTerminationReason, NewCsa
+from domain.csa import Csa, CsaFlag, CsaTerminationReason, NewCsa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Agent, Viewer
+from domain.policy import CsaPolicy
 from domain.sow import Sow
-from resolvers.acting import act_on
+from resolvers.changing import change_one
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.csas import CsaQuery, CsaScope
@@ -27,10 +28,7 @@ def _scope(viewer: Viewer) -> CsaScope:
 
 
 def policy(ctx: Context) -> CsaPolicy:
-    limits = ctx.limits
-    return CsaPolicy(
-        limits.csa_min_term_months, limits.csa_max_term_months, limits.csa_min_lead_days
-    )
+    return ctx.limits.csa_policy
 
 
 async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
@@ -86,15 +84,17 @@ async def produce_csas(
     def decide(state: tuple[Sow, dict[str, Agent], list[Csa]]) -> list[Change[Any]]:
         sow, agents, existing = state
         produced = rules.produce(sow, new, agents, existing, parsed, viewer, policy(ctx), now)
-        return [rules.hold(sow), *produced]
+        return [lifecycle.touch(sow), *produced]
 
-    changes = await ctx.store.writer.decide(load, decide)
+    changes = await ctx.store.writer.read_decide_commit(load, decide)
     return [change.after for change in changes[1:]]
 
 
-async def _act(ctx: Context, viewer: Viewer, id: str, decide: Callable[[Csa], Change[Csa]]) -> Csa:
+async def _change_csa(
+    ctx: Context, viewer: Viewer, id: str, decide: Callable[[Csa], Change[Csa]]
+) -> Csa:
     """One decision on one CSA in the viewer's scope, committed with its events."""
-    return await act_on(ctx, lambda: csa(ctx, viewer, id), decide)
+    return await change_one(ctx, lambda: csa(ctx, viewer, id), decide)
 
 
 async def update_csa_draft(
@@ -105,7 +105,7 @@ async def update_csa_draft(
     patch: Mapping[str, Any],
     change_summary: str | None,
 ) -> Csa:
-    return await _act(
+    return await _change_csa(
         ctx,
         viewer,
         id,
@@ -116,13 +116,13 @@ async def update_csa_draft(
 
 
 async def send_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
-    return await _act(
+    return await _change_csa(
         ctx, viewer, id, lambda c: rules.send(c, viewer, expected_version, ctx.clock())
     )
 
 
 async def sign_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
-    return await _act(
+    return await _change_csa(
         ctx, viewer, id, lambda c: rules.sign(c, viewer, expected_version, ctx.clock())
     )
 
@@ -130,13 +130,13 @@ async def sign_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int)
 async def decline_csa(
     ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
 ) -> Csa:
-    return await _act(
+    return await _change_csa(
         ctx, viewer, id, lambda c: rules.decline(c, viewer, expected_version, reason, ctx.clock())
     )
 
 
 async def countersign_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
-    return await _act(
+    return await _change_csa(
         ctx, viewer, id, lambda c: rules.countersign(c, viewer, expected_version, ctx.clock())
     )
 
@@ -144,7 +144,7 @@ async def countersign_csa(ctx: Context, viewer: Viewer, id: str, expected_versio
 async def withdraw_csa(
     ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
 ) -> Csa:
-    return await _act(
+    return await _change_csa(
         ctx,
         viewer,
         id,
@@ -160,7 +160,7 @@ async def terminate_csa(
     reason: CsaTerminationReason,
     note: str | None,
 ) -> Csa:
-    return await _act(
+    return await _change_csa(
         ctx,
         viewer,
         id,
@@ -191,9 +191,9 @@ async def renew_csa(
         linked, created = rules.renew(
             current, sow, others, new, viewer, expected_version, patch, policy(ctx), now
         )
-        return [rules.hold(sow), linked, created]
+        return [lifecycle.touch(sow), linked, created]
 
-    changes = await ctx.store.writer.decide(load, decide)
+    changes = await ctx.store.writer.read_decide_commit(load, decide)
     renewal: Csa = changes[2].after
     return renewal
 

@@ -11,7 +11,7 @@ from domain.events import EntityType, Event
 from domain.party import Role, Viewer
 from resolvers.context import Context
 from resolvers.paging import page_size
-from storage.event_hub import Direct, Subscriber
+from storage.event_hub import DirectDelivery, Subscriber
 from storage.events import EventScope
 
 CATCH_UP_PAGE = 500
@@ -56,7 +56,7 @@ async def contract_events(
     viewer: Viewer,
     entity_id: str | None,
     after: str | None,
-    direct: Direct | None = None,
+    direct: DirectDelivery | None = None,
 ) -> AsyncGenerator[Event]:
     """The viewer's events: those after `after` from the log, then live ones, each once.
 

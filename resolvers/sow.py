@@ -14,7 +14,7 @@ from domain.csa import Csa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Viewer
 from domain.sow import Sow
-from resolvers.acting import act_on
+from resolvers.changing import change_one
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.pages import Page
@@ -81,13 +81,13 @@ RULES: Mapping[str, Callable[..., Change[Sow]]] = {
 }
 
 
-async def act(
+async def change_sow(
     ctx: Context, viewer: Viewer, mutation: str, id: str, expected_version: int, *arguments: Any
 ) -> Sow:
     """Mutation `mutation` (a key of `RULES`) on one SOW in the viewer's scope, committed
     with its versions and events; decided again on the fresh SOW after a lost race."""
     rule = RULES[mutation]
-    return await act_on(
+    return await change_one(
         ctx,
         lambda: sow(ctx, viewer, id),
         lambda current: rule(current, viewer, expected_version, *arguments, ctx.clock()),
@@ -109,6 +109,6 @@ async def terminate_sow(
         ended = rules.terminate(current, viewer, expected_version, reason, now)
         return [ended, *csa_rules.cascade(csas, viewer, now)]
 
-    changes = await ctx.store.writer.decide(load, decide)
+    changes = await ctx.store.writer.read_decide_commit(load, decide)
     after: Sow = changes[0].after
     return after

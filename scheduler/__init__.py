@@ -2,7 +2,7 @@
 
 `scheduler.run.run_once` is one pass (the `contracts schedule` command, for cron);
 `scheduler.loop.run_periodically` repeats it in the service's background. Each document is
-decided and written through `Writer.decide` (revision-checked, one transaction), so when two
-processes pass over it at the same moment, one writes and the other re-reads and finds
-nothing due: each transition and event happens exactly once.
+decided and written through `Writer.read_decide_commit` (revision-checked, one
+transaction), so when two processes pass over it at the same moment, one writes and the
+other re-reads and finds nothing due: each transition and event happens exactly once.
 """

@@ -19,10 +19,11 @@ log = logging.getLogger("contracts.scheduler")
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Settings of a pass: its batch size and the renewal notice period (CSA jobs)."""
+    """Settings of a pass: the renewal notice period (CSA jobs) and the documents read at a
+    time, which bounds a pass's memory, not its work."""
 
+    renewal_notice_days: int
     batch_size: int = 100
-    renewal_notice_days: int = 30
 
 
 @dataclass
@@ -103,4 +104,4 @@ async def _settle[T: Revisioned](
         change = None if current is None else job.decide(current, now, options)
         return [] if change is None else [change]
 
-    return await store.writer.decide(load, decide)
+    return await store.writer.read_decide_commit(load, decide)

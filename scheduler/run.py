@@ -13,10 +13,10 @@ JOBS: tuple[Job[Any], ...] = (sows.JOB, csas.JOB)
 """Every kind of scheduled work; a further one is one more `Job` here."""
 
 
-async def run_once(store: Store, now: datetime, options: Options | None = None) -> Report:
+async def run_once(store: Store, now: datetime, options: Options) -> Report:
     """Every transition and notice due at `now`, each written exactly once even when other
     processes run at the same moment; running it again at the same `now` changes nothing."""
     report = Report()
     for job in JOBS:
-        await sweep(job, store, now, options or Options(), report)
+        await sweep(job, store, now, options, report)
     return report

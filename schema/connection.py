@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +12,9 @@ from strawberry.types.nodes import SelectedField, Selection
 from storage.pages import Page
 
 T = TypeVar("T")
+
+# The `first` argument of every list.
+PageSize = Annotated[int | None, strawberry.argument(description="Page size.")]
 
 
 @strawberry.type

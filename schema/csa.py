@@ -16,10 +16,10 @@ from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection, page_connection
+from schema.connection import Connection, PageSize, page_connection
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
-from schema.party import Agent, PageArgs
+from schema.party import Agent
 from schema.terms import (
     ServiceHours,
     ServiceHoursInput,
@@ -161,7 +161,7 @@ class CsaQueries:
         self,
         info: Info[Context, Any],
         filter: CsaFilter | None = None,
-        first: PageArgs = None,
+        first: PageSize = None,
         after: str | None = None,
     ) -> Connection[Csa]:
         ctx, viewer = info.context, viewer_of(info)

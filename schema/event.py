@@ -13,10 +13,9 @@ from strawberry.types import Info
 from resolvers import event as resolve
 from resolvers.context import Context
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection
+from schema.connection import Connection, PageSize
 from schema.enums import EntityType, EventType
-from schema.party import PageArgs
-from schema.shared_events import direct_handoff
+from schema.shared_events import direct_delivery
 from schema.terms import Actor
 
 
@@ -58,7 +57,7 @@ class EventQueries:
         info: Info[Context, Any],
         entity_id: strawberry.ID | None = None,
         after: str | None = None,
-        first: PageArgs = None,
+        first: PageSize = None,
     ) -> Connection[ContractEvent]:
         return await event_connection(info, entity_id, after, first)
 
@@ -79,7 +78,7 @@ class EventSubscription:
         after: str | None = None,
     ) -> AsyncGenerator[ContractEvent]:
         stream = resolve.contract_events(
-            info.context, viewer_of(info), entity_id, after, direct_handoff()
+            info.context, viewer_of(info), entity_id, after, direct_delivery()
         )
         # Closing this stream (the client completed, or disconnected) closes the resolver's.
         async with aclosing(stream):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +12,7 @@ from domain import party
 from resolvers import party as resolve
 from resolvers.context import Context
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection
+from schema.connection import Connection, PageSize
 from schema.enums import AgentStatus, Role
 
 
@@ -55,9 +55,6 @@ class Viewer:
         return cast(Agent | None, await info.context.loaders.agent.load(self.agent_id))
 
 
-PageArgs = Annotated[int | None, strawberry.argument(description="Page size.")]
-
-
 @strawberry.type
 class PartyQuery:
     @strawberry.field(permission_classes=GUARDED)
@@ -72,7 +69,7 @@ class PartyQuery:
 
     @strawberry.field(permission_classes=GUARDED)
     async def clients(
-        self, info: Info[Context, Any], first: PageArgs = None, after: str | None = None
+        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
     ) -> Connection[Client]:
         ctx = info.context
         page = await resolve.clients(ctx, first, after)
@@ -83,7 +80,7 @@ class PartyQuery:
 
     @strawberry.field(permission_classes=GUARDED)
     async def agents(
-        self, info: Info[Context, Any], first: PageArgs = None, after: str | None = None
+        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
     ) -> Connection[Agent]:
         ctx = info.context
         page = await resolve.agents(ctx, first, after)

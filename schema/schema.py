@@ -38,12 +38,14 @@ VALIDATION_CACHE_SIZE = 1024
 
 @dataclass(frozen=True, slots=True)
 class SchemaLimits:
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    max_cost: int = 5000
-    max_page_size: int = 100
-    introspection: bool = True
+    """What the settings decide for every operation (`api.app.schema_limits`)."""
+
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_cost: int
+    max_page_size: int
+    introspection: bool
 
 
 class ContractSchema(strawberry.Schema):
@@ -57,8 +59,7 @@ class ContractSchema(strawberry.Schema):
             code(error, document)
 
 
-def build_schema(limits: SchemaLimits | None = None) -> strawberry.Schema:
-    limits = limits or SchemaLimits()
+def build_schema(limits: SchemaLimits) -> strawberry.Schema:
     # The rule classes are built once: the validation cache is keyed by the rules too, and
     # the limiters build a new class per instance, so per-request limiters never hit it.
     rules = [

@@ -42,7 +42,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.events import Event
-from storage.event_hub import Direct, Handoff
+from storage.event_hub import Delivery, DirectDelivery
 
 log = logging.getLogger("contracts.events")
 
@@ -202,20 +202,23 @@ def _rendering_variables(
 
 
 @dataclass(frozen=True, eq=False)
-class _Handoff:
+class GroupDelivery:
+    """A live event's direct delivery: rendered once for the group, framed and offered to
+    the subscriber's connection."""
+
     render: Callable[[Event], str | None]
     offer: Offer
 
-    def __call__(self, event: Event, room: int) -> Handoff:
+    def __call__(self, event: Event, room: int) -> Delivery:
         text = self.render(event)
         if text is None:
-            return Handoff.DECLINED
-        return Handoff.TAKEN if self.offer(text, room) else Handoff.FULL
+            return Delivery.DECLINED
+        return Delivery.TAKEN if self.offer(text, room) else Delivery.FULL
 
 
-def direct_handoff() -> Direct | None:
-    """The current operation's hand-off of live events to its connection, if it has one."""
+def direct_delivery() -> DirectDelivery | None:
+    """The current operation's direct delivery of live events to its connection, if any."""
     live = LIVE.get()
     if live is None or live.executor is None:
         return None
-    return _Handoff(live.executor.render, live.offer)
+    return GroupDelivery(live.executor.render, live.offer)

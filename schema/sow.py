@@ -16,11 +16,11 @@ from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
-from schema.connection import Connection, page_connection
+from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.inputs import input_to_dict
-from schema.party import Client, PageArgs
+from schema.party import Client
 from schema.terms import (
     ServiceHours,
     ServiceHoursInput,
@@ -202,10 +202,12 @@ def _sow(value: domain.Sow) -> Sow:
     return cast(Sow, value)
 
 
-async def _act(info: Info[Context, Any], id: str, expected_version: int, *arguments: Any) -> Sow:
+async def _change(info: Info[Context, Any], id: str, expected_version: int, *arguments: Any) -> Sow:
     """The SOW mutation being resolved (named by its GraphQL field, e.g. `submitSow`)."""
     ctx, viewer = info.context, viewer_of(info)
-    return _sow(await resolve.act(ctx, viewer, info.field_name, id, expected_version, *arguments))
+    return _sow(
+        await resolve.change_sow(ctx, viewer, info.field_name, id, expected_version, *arguments)
+    )
 
 
 @strawberry.type
@@ -219,7 +221,7 @@ class SowQueries:
         self,
         info: Info[Context, Any],
         filter: SowFilter | None = None,
-        first: PageArgs = None,
+        first: PageSize = None,
         after: str | None = None,
     ) -> Connection[Sow]:
         ctx, viewer = info.context, viewer_of(info)
@@ -252,31 +254,31 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str | None = None,
     ) -> Sow:
-        return await _act(info, id, expected_version, input_to_dict(terms), change_summary)
+        return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
 
     @strawberry.mutation(permission_classes=GUARDED, description="The client's signature.")
     async def submit_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _act(info, id, expected_version)
+        return await _change(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def start_sow_review(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _act(info, id, expected_version)
+        return await _change(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def request_sow_changes(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return await _act(info, id, expected_version, reason)
+        return await _change(info, id, expected_version, reason)
 
     @strawberry.mutation(permission_classes=GUARDED, description="The operator's signature.")
     async def sign_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _act(info, id, expected_version)
+        return await _change(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def propose_sow_amendment(
@@ -287,19 +289,19 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str,
     ) -> Sow:
-        return await _act(info, id, expected_version, input_to_dict(terms), change_summary)
+        return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def accept_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _act(info, id, expected_version)
+        return await _change(info, id, expected_version)
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def reject_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return await _act(info, id, expected_version, reason)
+        return await _change(info, id, expected_version, reason)
 
     @strawberry.mutation(
         permission_classes=GUARDED,

@@ -13,9 +13,8 @@ from strawberry.types import Info
 
 from resolvers import versions
 from resolvers.context import Context
-from schema.connection import Connection
+from schema.connection import Connection, PageSize
 from schema.event import ContractEvent, event_connection
-from schema.party import PageArgs
 from schema.terms import FieldChange, TermsVersion
 
 
@@ -54,7 +53,7 @@ async def _events(
     parent: strawberry.Parent[Versioned],
     info: Info[Context, Any],
     after: str | None = None,
-    first: PageArgs = None,
+    first: PageSize = None,
 ) -> Connection[ContractEvent]:
     return await event_connection(info, parent.id, after, first)
 

@@ -18,8 +18,9 @@ from typing import Any
 from domain import csa as csas
 from domain import sow as sows
 from domain.changes import Change
-from domain.csa import Csa, CsaPolicy, CsaStatus, CsaTerminationReason, NewCsa
+from domain.csa import Csa, CsaStatus, CsaTerminationReason, NewCsa
 from domain.party import Agent, AgentStatus, Client, Role, Viewer
+from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS
 from domain.sow import Sow, SowStatus
 
 STAFF = Viewer(subject="seed-compliance", role=Role.COMPLIANCE)
@@ -174,8 +175,6 @@ CSA_MIX = (
     (CsaStatus.WITHDRAWN, 3),
     (CsaStatus.TERMINATED, 4),
 )
-POLICY = CsaPolicy()
-RENEWAL_NOTICE_DAYS = 30
 
 
 def agent_viewer(agent_id: str) -> Viewer:
@@ -233,7 +232,9 @@ def csa_history(
 ) -> list[Change[Csa]]:
     """The changes that bring a new CSA of `sow` for `agent` to `status`, oldest first."""
     terms = csas.parse_csa_terms(csa_terms(sow, csa_start(sow, status, n, now.date()), n))
-    (produced,) = csas.produce(sow, [new], {agent.id: agent}, [], terms, STAFF, POLICY, now)
+    (produced,) = csas.produce(
+        sow, [new], {agent.id: agent}, [], terms, STAFF, DESIGN_CSA_POLICY, now
+    )
     history = [produced]
     by_agent = agent_viewer(agent.id)
 

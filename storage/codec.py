@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from bson import Decimal128, ObjectId
@@ -75,10 +74,6 @@ class ParsedTerms[T]:
         if len(self._parsed) > self._size:
             self._parsed.popitem(last=False)
         return parsed
-
-
-def decimal_from_bson(value: Decimal128) -> Decimal:
-    return value.to_decimal()
 
 
 def day(value: date) -> datetime:

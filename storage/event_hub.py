@@ -30,8 +30,8 @@ ALL: Key = ("all",)
 STOP_SECONDS = 3.0
 
 
-class Handoff(enum.Enum):
-    """What a direct hand-off did with an event."""
+class Delivery(enum.Enum):
+    """What a direct delivery (straight to the subscriber's connection) did with an event."""
 
     TAKEN = "taken"  # on its way to the subscriber
     FULL = "full"  # `room` of the subscriber's events already wait: it is too slow
@@ -39,7 +39,7 @@ class Handoff(enum.Enum):
 
 
 # Hands an event to the subscriber's connection, where at most `room` of its events may wait.
-Direct = Callable[[Event, int], Handoff]
+DirectDelivery = Callable[[Event, int], Delivery]
 
 
 class Subscriber:
@@ -71,7 +71,7 @@ class Subscriber:
         self.queue: deque[Event] = deque()
         self.skip: set[int] = set()
         self.last: str | None = None
-        self.direct: Direct | None = None
+        self.direct: DirectDelivery | None = None
         self.overflowed = False
         self.expired = False
         self.closed = False
@@ -81,26 +81,26 @@ class Subscriber:
         """Hand `event` on; False when the subscriber is too slow (it is then dropped)."""
         if event.seq in self.skip:
             return True
-        handoff = Handoff.DECLINED
+        delivery = Delivery.DECLINED
         if self.direct is not None and not self.queue:
-            handoff = self._hand_off(self.direct, event)
-            if handoff is Handoff.TAKEN:
+            delivery = self._deliver_directly(self.direct, event)
+            if delivery is Delivery.TAKEN:
                 self.last = event.id
                 return True
-        if handoff is Handoff.FULL or len(self.queue) >= self.size:
+        if delivery is Delivery.FULL or len(self.queue) >= self.size:
             self.overflowed = True
         else:
             self.queue.append(event)
         self._ready.set()
         return not self.overflowed
 
-    def _hand_off(self, direct: Direct, event: Event) -> Handoff:
+    def _deliver_directly(self, direct: DirectDelivery, event: Event) -> Delivery:
         try:
             return direct(event, self.size)
         except Exception:
             # Never let one subscription's failure end the fan-out (the feed's task) for all.
             log.exception("event %s not handed on directly; its subscription sends it", event.id)
-            return Handoff.DECLINED
+            return Delivery.DECLINED
 
     def close(self) -> None:
         self.closed = True

@@ -81,7 +81,7 @@ class Writer:
         async def nothing() -> None:
             return None
 
-        await self.decide(nothing, lambda _: changes)
+        await self.read_decide_commit(nothing, lambda _: changes)
 
     async def create_all(self, changes: Sequence[Change[Any]]) -> None:
         """Write the whole histories of new documents in one transaction, in bulk.
@@ -114,12 +114,13 @@ class Writer:
             batch.version(mapper, entity_id, version)
         await self._db.in_transaction(batch.write)
 
-    async def decide[S](
+    async def read_decide_commit[S](
         self,
         load: Callable[[], Awaitable[S]],
         decide: Callable[[S], Sequence[Change[Any]]],
     ) -> Sequence[Change[Any]]:
-        """Read, decide (pure), commit; on a lost race read and decide again."""
+        """`load` the state, `decide` on it (pure), commit the changes; when another writer
+        got there first, read and decide again (up to `MAX_ATTEMPTS` times)."""
         for _ in range(MAX_ATTEMPTS - 1):
             changes = decide(await load())
             try:

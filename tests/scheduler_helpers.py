@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.lifespan import scheduler_options
 from domain.party import Role
 from scheduler.job import Options, Report
 from scheduler.run import run_once
@@ -30,6 +31,8 @@ async def state(
 
 async def run(api: Api, clock: Clock, options: Options | None = None) -> Report:
     """One pass at the clock's time; no document may fail."""
-    report = await run_once(api.app.state.services.store, clock(), options)
+    report = await run_once(
+        api.app.state.services.store, clock(), options or scheduler_options(api.settings)
+    )
     assert report.errors == 0
     return report

@@ -24,13 +24,14 @@ from graphql import (
 )
 from strawberry.types.base import StrawberryObjectDefinition
 
+from api.app import schema_for
+from api.settings import Settings
 from domain.access import RULES
 from domain.party import Role
 from schema.access import Allowed
-from schema.schema import build_schema
 from tests.conftest import Api
 
-SCHEMA = build_schema()
+SCHEMA = schema_for(Settings.model_construct())
 GRAPHQL = SCHEMA._schema
 ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 IDS = {

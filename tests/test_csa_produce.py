@@ -8,6 +8,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from api.lifespan import scheduler_options
 from api.settings import Settings
 from domain.party import Role
 from scheduler.run import run_once
@@ -78,7 +79,7 @@ async def test_every_refusal_leaves_every_document_and_event_as_it_was(api: Api)
 async def test_an_active_sow_produces_too(api: Api, clock: Clock) -> None:
     _, sow, (agent,) = await setup(api)
     clock.now = clock.now.replace(month=6, day=2)
-    await run_once(api.app.state.services.store, clock())
+    await run_once(api.app.state.services.store, clock(), scheduler_options(api.settings))
     (csa,) = await produce(
         api, sow["id"], [agent], effectiveDate="2026-07-01", expirationDate="2026-09-30"
     )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from api.lifespan import scheduler_options
 from api.settings import Settings
 from scheduler.job import Options, Report
 from scheduler.run import run_once
@@ -139,7 +140,9 @@ async def test_concurrent_passes_in_two_processes_do_each_csa_change_once(
             datetime(2026, 9, 1, 12, tzinfo=UTC),
         ):
             clock.now = now
-            reports = await asyncio.gather(*(run_once(store, clock()) for store in stores))
+            reports = await asyncio.gather(
+                *(run_once(store, clock(), scheduler_options(settings)) for store in stores)
+            )
             assert [r.errors for r in reports] == [0, 0]
             for report in reports:
                 totals.update(csa_events(report))

@@ -10,7 +10,7 @@ import pytest
 from api.settings import Settings
 from domain.events import Event
 from storage.database import Database
-from storage.event_hub import EventHub, Handoff
+from storage.event_hub import Delivery, EventHub
 from storage.events import EventScope
 from tests.test_subscriptions import as_published, csa_event
 
@@ -33,9 +33,9 @@ async def test_a_token_expiring_while_the_task_is_busy_ends_its_next_wait(hub: E
     subscriber = hub.subscribe(EventScope(), None)
     taken: list[Event] = []
 
-    def direct(event: Event, room: int) -> Handoff:
+    def direct(event: Event, room: int) -> Delivery:
         taken.append(event)
-        return Handoff.TAKEN
+        return Delivery.TAKEN
 
     subscriber.direct = direct
     subscriber.expire()
@@ -46,12 +46,12 @@ async def test_a_token_expiring_while_the_task_is_busy_ends_its_next_wait(hub: E
     assert subscriber.expired
 
 
-async def test_a_failing_hand_off_falls_back_to_the_queue_and_holds_no_one_up(
+async def test_a_failing_deliver_directly_falls_back_to_the_queue_and_holds_no_one_up(
     hub: EventHub,
 ) -> None:
     failing, other = hub.subscribe(EventScope(), None), hub.subscribe(EventScope(), None)
 
-    def broken(event: Event, room: int) -> Handoff:
+    def broken(event: Event, room: int) -> Delivery:
         raise RuntimeError("a bug in one subscription's rendering")
 
     failing.direct = broken

@@ -243,6 +243,11 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     monkeypatch.delenv("MONGODB_URI", raising=False)
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
 
+    def serving(*_: object, **__: object) -> None:
+        raise AssertionError("`contracts migrate` opened what only a serving process needs")
+
+    # It touches nothing but the database it migrates: no event hub, no change stream.
+    monkeypatch.setattr("api.lifespan.running", serving)
     main(["migrate", "status"])
     assert capsys.readouterr().out.split() == ["pending", LATEST[0], "pending", LATEST[1]]
     main(["migrate"])

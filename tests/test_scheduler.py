@@ -4,6 +4,7 @@ concurrent passes, the background task and the cron command."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -14,8 +15,8 @@ import pytest
 from bson import ObjectId
 
 from api.cli import main
+from api.lifespan import scheduler_options
 from api.settings import Settings
-from scheduler.job import Options
 from scheduler.run import run_once
 from tests.conftest import Api, Clock, configured, serve
 from tests.scheduler_helpers import run, state
@@ -103,7 +104,8 @@ async def test_batches_cover_every_due_sow_and_skip_those_not_yet_due(
     # Selected by storage (the date is reached somewhere) but not yet due in its own zone.
     later = await signed_sow(api, client, **zoned("UTC"))
     clock.now = datetime(2026, 5, 31, 15, 0, tzinfo=UTC)
-    report = await run_once(api.app.state.services.store, clock(), Options(batch_size=2))
+    options = dataclasses.replace(scheduler_options(api.settings), batch_size=2)
+    report = await run_once(api.app.state.services.store, clock(), options)
     assert (report.checked, report.changed, report.errors) == (4, 3, 0)
     for sow in due:
         assert (await state(api, sow["id"]))[0] == "ACTIVE"
@@ -124,7 +126,7 @@ async def test_a_broken_document_is_logged_and_the_others_still_move(
         bypass_document_validation=True,
     )
     clock.now = datetime(2026, 7, 1, tzinfo=UTC)
-    report = await run_once(api.app.state.services.store, clock())
+    report = await run_once(api.app.state.services.store, clock(), scheduler_options(api.settings))
     assert (report.checked, report.changed, report.errors) == (2, 1, 1)
     assert await state(api, fine["id"]) == ("ACTIVE", [ACTIVATED])
     assert f"sows {broken['id']} failed" in caplog.text
@@ -139,7 +141,8 @@ async def test_concurrent_passes_in_two_processes_do_each_transition_once(
         clock.now = datetime(2027, 7, 1, tzinfo=UTC)
         stores = [one.app.state.services.store, two.app.state.services.store]
         assert stores[0].db.client is not stores[1].db.client
-        reports = await asyncio.gather(*(run_once(store, clock()) for store in stores))
+        options = scheduler_options(settings)
+        reports = await asyncio.gather(*(run_once(store, clock(), options) for store in stores))
         assert [r.errors for r in reports] == [0, 0]
         assert sum(r.changed for r in reports) == 4
         assert sum((r.events for r in reports), Counter[str]()) == {

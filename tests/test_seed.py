@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from api.lifespan import scheduler_options
 from api.settings import Settings
 from domain.csa import CsaStatus
 from domain.party import Client, Role
@@ -156,7 +157,7 @@ async def test_the_scheduler_finds_nothing_due_in_fresh_demo_data(api: Api, cloc
         token=api.token(Role.COMPLIANCE),
     )
 
-    report = await run_once(store, clock())
+    report = await run_once(store, clock(), scheduler_options(api.settings))
 
     assert (report.changed, report.errors) == (0, 0)
     types = {

@@ -17,9 +17,10 @@ import strawberry
 from graphql import parse
 from strawberry.extensions import SchemaExtension
 
+from api.app import schema_for
+from api.settings import Settings
 from domain.events import EntityType, Event, EventType
 from domain.party import Actor, Role, Viewer
-from schema.schema import build_schema
 from schema.shared_events import LIVE, RENDERED, LiveOperation, SharedEventExecution
 
 QUERY = "subscription { contractEvents { id type } }"
@@ -58,7 +59,7 @@ def executor(schema: strawberry.Schema, query: str, viewer: Viewer) -> SharedEve
 
 
 def test_alike_subscriptions_render_an_event_once_and_others_their_own() -> None:
-    schema = build_schema()
+    schema = schema_for(Settings.model_construct())
     staff = Viewer(subject="a", role=Role.COMPLIANCE)
     first, second = (executor(schema, QUERY, staff) for _ in range(2))
     client = executor(schema, QUERY, Viewer(subject="c", role=Role.CLIENT, client_id="acme"))
@@ -81,7 +82,7 @@ def test_a_query_or_mutation_registers_no_executor() -> None:
     token = LIVE.set(live := LiveOperation(lambda data, room: True))
     try:
         SharedEventExecution.build(
-            build_schema()._schema,
+            schema_for(Settings.model_construct())._schema,
             parse("{ __typename }"),
             context_value=Context(Viewer(subject="a", role=Role.COMPLIANCE)),
         )
@@ -121,7 +122,7 @@ async def test_an_asynchronous_result_is_declined_and_still_run_to_its_end() -> 
 
 def test_the_schemas_extensions_have_no_hooks_a_live_event_would_skip() -> None:
     """Live events bypass Strawberry's per-result stream, hence these hooks."""
-    for extension in cast(Any, build_schema()).extensions:
+    for extension in cast(Any, schema_for(Settings.model_construct())).extensions:
         kind: type[SchemaExtension] = (
             extension if isinstance(extension, type) else type(extension())
         )

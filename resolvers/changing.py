@@ -8,11 +8,11 @@ from domain.changes import Change
 from resolvers.context import Context
 
 
-async def act_on[D](
+async def change_one[D](
     ctx: Context, load: Callable[[], Awaitable[D]], decide: Callable[[D], Change[D]]
 ) -> D:
     """Load, decide, commit with the change's versions and events; on a lost race the
     decision is taken again on the fresh document. Returns the document after."""
-    changes = await ctx.store.writer.decide(load, lambda current: [decide(current)])
+    changes = await ctx.store.writer.read_decide_commit(load, lambda current: [decide(current)])
     after: D = changes[0].after
     return after
