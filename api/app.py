@@ -56,6 +56,7 @@ def resolver_limits(settings: Settings) -> Limits:
             max_term_months=settings.csa_max_term_months,
             min_lead_days=settings.csa_min_lead_days,
         ),
+        renewal_min_answered=settings.renewal_min_answered,
     )
 
 

@@ -97,7 +97,11 @@ async def running(
 
 def scheduler_options(settings: Settings) -> Options:
     """The scheduler's settings, for the background task and `contracts schedule` alike."""
-    return Options(renewal_notice_days=settings.renewal_notice_days)
+    return Options(
+        renewal_notice_days=settings.renewal_notice_days,
+        sla_close_after_days=settings.sla_close_after_days,
+        renewal_min_answered=settings.renewal_min_answered,
+    )
 
 
 @asynccontextmanager

@@ -15,7 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
-from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS
+from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS, SLA_CLOSE_AFTER_DAYS
+from domain.sla import MIN_ANSWERED_FOR_RENEWAL
 
 MIN_SECRET_BYTES = 32
 DEV_SECRET_FILE = "dev-jwt-secret"
@@ -77,6 +78,14 @@ class Settings(BaseSettings):
     csa_min_term_months: int = Field(DESIGN_CSA_POLICY.min_term_months, ge=1, le=60)
     csa_max_term_months: int = Field(DESIGN_CSA_POLICY.max_term_months, ge=1, le=60)
     csa_min_lead_days: int = Field(DESIGN_CSA_POLICY.min_lead_days, ge=0, le=365)
+    sla_close_after_days: int = Field(
+        SLA_CLOSE_AFTER_DAYS, ge=0, le=366, description="The scheduler closes a month then."
+    )
+    renewal_min_answered: int = Field(
+        MIN_ANSWERED_FOR_RENEWAL,
+        ge=0,
+        description="Answered contacts below which an agent's performance is INSUFFICIENT_DATA.",
+    )
 
     @field_validator(
         "jwt_secret",

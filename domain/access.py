@@ -45,10 +45,18 @@ RULES: dict[str, frozenset[Role]] = {
     "Mutation.withdrawCsa": COMPLIANCE,
     "Mutation.renewCsa": COMPLIANCE,
     "Mutation.terminateCsa": COMPLIANCE,
+    "Mutation.recordSlaIntervals": COMPLIANCE,
+    "Mutation.closeSlaPeriod": COMPLIANCE,
     "Subscription.contractEvents": ANYONE,
     # Nested fields that show what a role's table row says it never sees.
     "Sow.csas": COMPLIANCE,
     "Agent.email": AGENT_OR_COMPLIANCE,
+    # Performance: a client sees its SOWs' figures (queue rows only, no agent data); an
+    # agent their own CSAs' performance (the CSA is in their scope), compliance everything.
+    "Sow.scorecard": CLIENT_OR_COMPLIANCE,
+    "Sow.scorecards": CLIENT_OR_COMPLIANCE,
+    "Sow.statement": CLIENT_OR_COMPLIANCE,
+    "Csa.performance": AGENT_OR_COMPLIANCE,
 }
 
 

@@ -469,24 +469,30 @@ def flags(csa: Csa, policy: CsaPolicy) -> list[CsaFlag]:
     return found
 
 
-def scheduled(csa: Csa, now: datetime, renewal_notice_days: int) -> Change[Csa] | None:
+def scheduled(
+    csa: Csa, now: datetime, renewal_notice_days: int, advice: str | None = None
+) -> Change[Csa] | None:
     """The scheduler's change for this CSA at instant `now`, if one is due.
 
     `effectiveDate` and `expirationDate` are local dates in `hoursOfService.timeZone` (see
     `domain.schedule`): EXECUTED -> ACTIVE once that zone's date reaches the effective date,
     ACTIVE -> EXPIRED once it reaches the expiration date; a CSA past both takes both steps.
     An ACTIVE CSA not renewed gets one RENEWAL_DUE from `renewal_notice_days` before its
-    expiration date: `renewal_due_at` records it, so the notice is given once. None when
-    nothing is due, so a second run changes nothing.
+    expiration date: `renewal_due_at` records it, so the notice is given once; `advice` (the
+    agent's renewal recommendation) is its reason. None when nothing is due, so a second run
+    changes nothing.
     """
     today = local_date(now, csa.terms.hours_of_service.time_zone)
-    return _scheduled_on(csa, today, now, timedelta(days=renewal_notice_days))
+    return _scheduled_on(csa, today, now, timedelta(days=renewal_notice_days), advice)
 
 
-def _scheduled_on(csa: Csa, today: date, now: datetime, notice: timedelta) -> Change[Csa] | None:
+def _scheduled_on(
+    csa: Csa, today: date, now: datetime, notice: timedelta, advice: str | None
+) -> Change[Csa] | None:
     if csa.status is CsaStatus.EXECUTED and today >= csa.terms.effective_date:
         activated = transition(csa, CsaStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        return lifecycle.then(activated, _scheduled_on(activated.after, today, now, notice))
+        following = _scheduled_on(activated.after, today, now, notice, advice)
+        return lifecycle.then(activated, following)
     if csa.status is not CsaStatus.ACTIVE:
         return None
     if today >= csa.terms.expiration_date:
@@ -499,5 +505,6 @@ def _scheduled_on(csa: Csa, today: date, now: datetime, notice: timedelta) -> Ch
         after = dataclasses.replace(
             csa, renewal_due_at=now, revision=csa.revision + 1, updated_at=now
         )
-        return Change(csa, after, (), (lifecycle.event(csa, EventType.RENEWAL_DUE, SYSTEM, now),))
+        notice_given = lifecycle.event(csa, EventType.RENEWAL_DUE, SYSTEM, now, reason=advice)
+        return Change(csa, after, (), (notice_given,))
     return None

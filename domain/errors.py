@@ -58,6 +58,20 @@ class Conflict(DomainError):
         )
 
 
+class PeriodClosed(DomainError):
+    """Interval data or a close for an SLA period whose statement is already frozen."""
+
+    code = "CONFLICT"
+
+    def __init__(self, period: str, field: str | None = None) -> None:
+        where = f"{field}: " if field else ""
+        super().__init__(
+            f"{where}the period {period} is closed: its statement is frozen",
+            field=field,
+            period=period,
+        )
+
+
 class InvalidTransition(DomainError):
     code = "INVALID_TRANSITION"
 

@@ -35,6 +35,9 @@ class EventType(StrEnum):
     WITHDRAWN = "WITHDRAWN"
     RENEWAL_DUE = "RENEWAL_DUE"
     RENEWED = "RENEWED"
+    # On a SOW: a period's statement frozen, and each metric it missed.
+    SLA_PERIOD_CLOSED = "SLA_PERIOD_CLOSED"
+    SLA_BREACHED = "SLA_BREACHED"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

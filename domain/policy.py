@@ -22,3 +22,6 @@ class CsaPolicy:
 DESIGN_CSA_POLICY = CsaPolicy(min_term_months=3, max_term_months=4, min_lead_days=14)
 # RENEWAL_DUE this many days before a CSA expires: "a configurable number of days".
 RENEWAL_NOTICE_DAYS = 30
+# Days after a month ends before the scheduler closes its SLA period: time for late and
+# corrected interval data (DESIGN.md's SLA_CLOSE_AFTER_DAYS).
+SLA_CLOSE_AFTER_DAYS = 5

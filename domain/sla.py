@@ -10,18 +10,28 @@ the database (the agent's CSA, a closed period) belong to the caller.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
-from typing import Final, Self
+from typing import Any, Final, Self
 from zoneinfo import ZoneInfo
 
-from domain.errors import BadUserInput
-from domain.sow import SowTerms
-from domain.values import Channel, SlaMetric, SlaTarget, TargetDirection, direction_of
+from domain.csa import Csa, CsaStatus
+from domain.errors import BadUserInput, PeriodClosed
+from domain.sow import Sow, SowStatus, SowTerms
+from domain.values import (
+    PERCENT_METRICS,
+    Channel,
+    SlaMetric,
+    SlaTarget,
+    TargetDirection,
+    direction_of,
+)
+from domain.versioning import SignatureParty
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +59,12 @@ class IntervalCounts:
                 name: getattr(self, name) + getattr(other, name)
                 for name in _COUNT_NAMES  # a field added later is summed too
             }
+        )
+
+    def __sub__(self, other: IntervalCounts) -> IntervalCounts:
+        """What `other`'s counts must gain to become these: a correction's change to a sum."""
+        return IntervalCounts(
+            **{name: getattr(self, name) - getattr(other, name) for name in _COUNT_NAMES}
         )
 
     @classmethod
@@ -91,6 +107,46 @@ class IntervalRow:
     def interval_end(self) -> datetime:
         """When the interval ends, in UTC (where adding minutes never meets a clock change)."""
         return self.interval_start.astimezone(UTC) + timedelta(minutes=self.interval_minutes)
+
+    @property
+    def key(self) -> RowKey:
+        """What identifies the row within its SOW: recording the same key again corrects it."""
+        return (self.channel, self.interval_start.astimezone(UTC), self.agent_id)
+
+    def same_values(self, other: IntervalRow) -> bool:
+        """Whether recording `other` over this row would change nothing."""
+        return (
+            self.interval_minutes == other.interval_minutes
+            and self.threshold_seconds == other.threshold_seconds
+            and self.counts == other.counts
+        )
+
+
+type RowKey = tuple[Channel, datetime, str | None]
+
+
+def row_of(data: Mapping[str, Any]) -> IntervalRow:
+    """A row from the fields of one `SlaIntervalInput`, by GraphQL name (values typed)."""
+    return IntervalRow(
+        channel=Channel(data["channel"]),
+        interval_start=data["intervalStart"],
+        interval_minutes=data["intervalMinutes"],
+        threshold_seconds=data["thresholdSeconds"],
+        counts=IntervalCounts(**{name: data[graphql_name(name)] for name in _COUNT_NAMES}),
+        agent_id=data.get("agentId"),
+    )
+
+
+INPUT_FIELDS: Final = (
+    "channel",
+    "intervalStart",
+    "intervalMinutes",
+    "agentId",
+    *(graphql_name(name) for name in _COUNT_NAMES[:4]),
+    "thresholdSeconds",
+    *(graphql_name(name) for name in _COUNT_NAMES[4:]),
+)
+"""The `SlaIntervalInput` field names in DESIGN.md's order: the CSV columns as well."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,3 +515,316 @@ def recommend(
     if any(far_missed(result) for result in missed):
         return RenewalRecommendation.DO_NOT_RENEW
     return RenewalRecommendation.REVIEW
+
+
+def renewal_advice(
+    recommendation: RenewalRecommendation, answered: int, results: Iterable[SlaResult]
+) -> str:
+    """The `reason` of a RENEWAL_DUE event: the recommendation first (a program reads it up
+    to the colon), then what it rests on."""
+    missed = [describe(result) for result in results if result.missed]
+    basis = f"{answered} answered contacts"
+    return f"{recommendation}: {basis}" + (f"; missed {'; '.join(missed)}" if missed else "")
+
+
+def shown(value: Fraction) -> str:
+    """A measured value as people read it: two decimals, halves up (76.25, 16.08)."""
+    hundredths = math.floor(value * 100 + Fraction(1, 2))
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def describe(result: SlaResult) -> str:
+    """`SERVICE_LEVEL 76.25 % against a floor of 80 %`: a result's metric, actual and target."""
+    unit = "%" if result.metric in PERCENT_METRICS else "s"
+    actual = "not measured" if result.actual is None else f"{shown(result.actual)} {unit}"
+    if result.target is None:
+        return f"{result.metric} {actual}"
+    kind = "floor" if direction_of(result.metric) is TargetDirection.FLOOR else "ceiling"
+    target = result.target.numerator if result.target.denominator == 1 else float(result.target)
+    return f"{result.metric} {actual} against a {kind} of {target} {unit}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Which terms judge a period
+
+
+def in_force(sow: Sow) -> tuple[tuple[datetime, int], ...]:
+    """Each version both parties signed, with the moment its last signature made it binding,
+    in that order: the version submitted and signed, then each accepted amendment."""
+    parties: dict[int, dict[SignatureParty, datetime]] = {}
+    for signature in sow.signatures:
+        parties.setdefault(signature.version, {})[signature.party] = signature.at
+    binding = [
+        (max(signed.values()), number)
+        for number, signed in parties.items()
+        if {SignatureParty.CLIENT, SignatureParty.OPERATOR} <= signed.keys()
+    ]
+    return tuple(sorted(binding))
+
+
+def terms_version_at(sow: Sow, instant: datetime) -> int:
+    """The number of the terms in effect at `instant`: the last version made binding before
+    it. A period that ended before any signature (interval data may reach back to go-live)
+    is judged by the first version signed; a SOW never signed, by its current terms."""
+    binding = in_force(sow)
+    if not binding:
+        return sow.version
+    chosen = binding[0][1]
+    for since, number in binding:
+        if since < instant:
+            chosen = number
+    return chosen
+
+
+def period_terms(sow: Sow, period: Period, versions: Mapping[int, SowTerms]) -> SowTerms:
+    """The terms that judge `period` (`versions`: at least those `terms_version_at` names
+    other than the current one)."""
+    number = terms_version_at(sow, period.bounds(sow.terms.service_hours.time_zone)[1])
+    return sow.terms if number == sow.version else versions[number]
+
+
+def sow_periods(terms: SowTerms) -> tuple[Period, Period]:
+    """The first and last period of a SOW's term: the months of go-live and end date."""
+    return Period.containing(terms.go_live_date), Period.containing(terms.end_date)
+
+
+def check_period(sow: Sow, period: Period, field: str = "period") -> None:
+    """`period` must lie within the SOW's term."""
+    first, last = sow_periods(sow.terms)
+    if not first <= period <= last:
+        raise BadUserInput(
+            f"{field}: {period} is outside the SOW's term, {first} to {last}", field=field
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scorecards
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    """A SOW's results for one period over its queue rows, judged by terms version
+    `terms_version`; provisional until `closed`."""
+
+    period: Period
+    closed: bool
+    terms_version: int
+    counts: IntervalCounts
+    results: tuple[SlaResult, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording a batch
+
+
+MAX_BATCH_ROWS: Final = 10_000
+"""Rows per `recordSlaIntervals` call: one transaction stays short, a month of quarter-hour
+queue rows on three channels fits."""
+
+# A SOW's service has started once it was signed; no period of an unsigned SOW is measured.
+MEASURED_SOW_STATUSES: Final = frozenset(
+    {SowStatus.SIGNED, SowStatus.ACTIVE, SowStatus.EXPIRED, SowStatus.TERMINATED}
+)
+# CSAs under which the agent worked: both parties signed.
+WORKED_CSA_STATUSES: Final = frozenset(
+    {CsaStatus.EXECUTED, CsaStatus.ACTIVE, CsaStatus.EXPIRED, CsaStatus.TERMINATED}
+)
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+def require_measured(sow: Sow, field: str = "sowId") -> None:
+    if sow.status not in MEASURED_SOW_STATUSES:
+        raise BadUserInput(
+            f"{field}: the SOW is {sow.status}; performance is measured once it is signed",
+            field=field,
+        )
+
+
+def agent_term(csa: Csa, now: datetime) -> tuple[date, date]:
+    """The days of the CSA's term the agent has worked so far, in its hours-of-service zone:
+    from its effective date to today, its expiration date or (terminated) the day it ended,
+    whichever comes first. Empty (last before first) before it starts."""
+    zone = csa.terms.hours_of_service.time_zone
+    last = min(csa.terms.expiration_date, local_day(now, zone))
+    if csa.status is CsaStatus.TERMINATED:
+        last = min(last, local_day(csa.updated_at, zone))
+    return csa.terms.effective_date, last
+
+
+def agent_bounds(csa: Csa, now: datetime) -> tuple[datetime, datetime]:
+    """`agent_term` as UTC instants, start included, end excluded (equal when empty)."""
+    zone = csa.terms.hours_of_service.time_zone
+    first, last = agent_term(csa, now)
+    start = local_midnight(first, zone)
+    return start, max(start, local_midnight(last + timedelta(days=1), zone))
+
+
+def covers(csa: Csa, row: IntervalRow) -> bool:
+    """Whether the agent's row falls within a CSA of theirs that both parties signed: its
+    start on a day of the term (in the CSA's zone), and before a termination."""
+    if csa.agent_id != row.agent_id or csa.status not in WORKED_CSA_STATUSES:
+        return False
+    day = local_day(row.interval_start, csa.terms.hours_of_service.time_zone)
+    if not csa.terms.effective_date <= day <= csa.terms.expiration_date:
+        return False
+    return csa.status is not CsaStatus.TERMINATED or row.interval_start < csa.updated_at
+
+
+def check_batch_size(rows: int, field: str = "intervals") -> None:
+    if rows > MAX_BATCH_ROWS:
+        raise BadUserInput(
+            f"{field}: at most {MAX_BATCH_ROWS:,} rows per call, not {rows:,}; "
+            "send them in several batches",
+            field=field,
+        )
+
+
+def is_object_id(text: str) -> bool:
+    """Whether `text` can name a stored document (an agent): 24 lower-case hex digits."""
+    return _OBJECT_ID.match(text) is not None
+
+
+def check_batch(
+    sow: Sow,
+    rows: Sequence[IntervalRow],
+    terms_of: Callable[[Period], SowTerms],
+    csas: Sequence[Csa],
+    now: datetime,
+    field: str = "intervals",
+) -> tuple[Period, ...]:
+    """The period of each row, once every row is acceptable; else `BadUserInput` for the
+    first row with a problem, naming its index and field (`intervals[3].answered`).
+
+    Each row is checked against the terms of its own period (`terms_of`: those in effect at
+    the period's end), so corrections of a month keep the rules that month is judged by.
+    Rows of a terminated SOW must have ended by its termination, agents' rows must fall
+    within a CSA of theirs under this SOW (`covers`), and a key may come once per batch.
+    """
+    check_batch_size(len(rows), field)
+    require_measured(sow)
+    zone = sow.terms.service_hours.time_zone
+    periods: list[Period] = []
+    seen: dict[RowKey, int] = {}
+    for index, row in enumerate(rows):
+        at = f"{field}[{index}]"
+        timed = not interval_problems(row.interval_start, row.interval_minutes)
+        period = Period.of(row.interval_start, zone) if timed else None
+        terms = sow.terms if period is None else terms_of(period)
+        problems = row_problems(row, terms, now) + _row_context_problems(sow, row, csas, timed)
+        if problems:
+            first = problems[0]
+            raise BadUserInput(f"{at}.{first.field}: {first.message}", field=f"{at}.{first.field}")
+        assert period is not None
+        earlier = seen.setdefault(row.key, index)
+        if earlier != index:
+            raise BadUserInput(
+                f"{at}.intervalStart: repeats the key (channel, intervalStart, agentId) of "
+                f"{field}[{earlier}]",
+                field=f"{at}.intervalStart",
+            )
+        periods.append(period)
+    return tuple(periods)
+
+
+def _row_context_problems(
+    sow: Sow, row: IntervalRow, csas: Sequence[Csa], timed: bool
+) -> tuple[RowProblem, ...]:
+    if row.agent_id is not None and not is_object_id(row.agent_id):
+        return (RowProblem("agentId", "agentId: not an agent id"),)
+    if not timed:
+        return ()
+    if sow.status is SowStatus.TERMINATED and row.interval_end > sow.updated_at:
+        return (
+            RowProblem(
+                "intervalStart",
+                f"the interval ends after the SOW was terminated ({sow.updated_at:%Y-%m-%d})",
+            ),
+        )
+    if row.agent_id is not None and not any(covers(csa, row) for csa in csas):
+        return (
+            RowProblem(
+                "agentId",
+                "no CSA of this agent under this SOW, signed by both parties, covers the "
+                "interval's date",
+            ),
+        )
+    return ()
+
+
+def check_open(
+    periods: Sequence[Period], closed: Iterable[Period], field: str = "intervals"
+) -> None:
+    """`PeriodClosed` (CONFLICT) for the first row of a closed period: a frozen statement
+    takes no more rows."""
+    frozen = set(closed)
+    for index, period in enumerate(periods):
+        if period in frozen:
+            raise PeriodClosed(str(period), f"{field}[{index}].intervalStart")
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """What recording a batch over the stored rows does: rows to insert, rows to replace
+    (by stored id), how many are unchanged, and how each period's queue sums move."""
+
+    inserts: tuple[IntervalRow, ...]
+    updates: tuple[tuple[str, IntervalRow], ...]
+    unchanged: int
+    queue_deltas: Mapping[Period, IntervalCounts]
+    touched: frozenset[Period]
+
+
+def merge(
+    rows: Sequence[IntervalRow],
+    periods: Sequence[Period],
+    stored: Mapping[RowKey, tuple[str, IntervalRow]],
+) -> Merge:
+    """Each row against the stored row of its key (`stored`: id and row by key): new, a
+    correction, or identical. Only queue rows move a period's sums (agents' rows are
+    summed over their CSA's term instead); `touched` names the periods with any change."""
+    inserts: list[IntervalRow] = []
+    updates: list[tuple[str, IntervalRow]] = []
+    unchanged = 0
+    deltas: dict[Period, IntervalCounts] = {}
+    touched: set[Period] = set()
+    for row, period in zip(rows, periods, strict=True):
+        found = stored.get(row.key)
+        if found is not None and found[1].same_values(row):
+            unchanged += 1
+            continue
+        touched.add(period)
+        if found is None:
+            inserts.append(row)
+            before = ZERO_COUNTS
+        else:
+            updates.append((found[0], row))
+            before = found[1].counts
+        if row.agent_id is None:
+            deltas[period] = deltas.get(period, ZERO_COUNTS) + (row.counts - before)
+    return Merge(tuple(inserts), tuple(updates), unchanged, deltas, frozenset(touched))
+
+
+# ---------------------------------------------------------------------------------------------
+# Agent performance
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPerformance:
+    """An agent's scorecard over the days `first`..`last` of a CSA's term."""
+
+    first: date
+    last: date
+    counts: IntervalCounts
+    results: tuple[SlaResult, ...]
+    recommendation: RenewalRecommendation
+
+
+def performance(
+    csa: Csa, counts: IntervalCounts, now: datetime, minimum_answered: int
+) -> AgentPerformance:
+    """The agent's results over their rows of the term so far (`counts`), against the CSA's
+    `performanceExpectations`, and what they advise for renewal."""
+    first, last = agent_term(csa, now)
+    results = agent_scorecard(counts, csa.terms.performance_expectations)
+    advice = recommend(results, counts.answered, minimum_answered)
+    return AgentPerformance(first, max(first, last), counts, results, advice)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from domain.errors import Unauthenticated
 from domain.party import Viewer
 from domain.policy import CsaPolicy
+from domain.sla import MIN_ANSWERED_FOR_RENEWAL
 from resolvers.loaders import Loaders
 from storage.event_hub import EventHub
 from storage.store import Store
@@ -22,10 +23,12 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What the settings decide for the resolvers: the largest page and the CSA policy."""
+    """What the settings decide for the resolvers: the largest page, the CSA policy, and
+    the answered contacts below which an agent's performance advises nothing."""
 
     max_page_size: int
     csa_policy: CsaPolicy
+    renewal_min_answered: int = MIN_ANSWERED_FOR_RENEWAL
 
 
 @dataclass

@@ -10,14 +10,18 @@ from strawberry.dataloader import DataLoader
 
 from domain.csa import Csa
 from domain.party import Agent, Client
+from domain.sla import IntervalCounts
+from domain.sow import SowTerms
+from domain.statement import SlaPeriod
 from storage.csas import Staffing
+from storage.sla import AgentRows
 from storage.store import Store
 
 
-def _batch[T](
-    fetch: Callable[[list[str]], Awaitable[Mapping[str, T]]],
-) -> Callable[[list[str]], Awaitable[list[T | None]]]:
-    async def load(keys: list[str]) -> list[T | None]:
+def _batch[K, T](
+    fetch: Callable[[list[K]], Awaitable[Mapping[K, T]]],
+) -> Callable[[list[K]], Awaitable[list[T | None]]]:
+    async def load(keys: list[K]) -> list[T | None]:
         found = await fetch(keys)
         return [found.get(key) for key in keys]
 
@@ -46,3 +50,14 @@ class Loaders:
         self.csa: DataLoader[str, Csa | None] = DataLoader(_batch(store.csas.get_many))
         self.sow_csas: DataLoader[str, list[Csa] | None] = DataLoader(_batch(store.csas.of_sows))
         self.staffing: DataLoader[str, Staffing | None] = DataLoader(_batch(store.csas.staffing))
+        # Performance against the contract: a SOW's period records, terms versions by
+        # (SOW, number), an agent's sums over a range.
+        self.sla_periods: DataLoader[str, list[SlaPeriod] | None] = DataLoader(
+            _batch(store.sla.periods)
+        )
+        self.sow_terms_version: DataLoader[tuple[str, int], SowTerms | None] = DataLoader(
+            _batch(store.sows.terms_of_versions)
+        )
+        self.agent_rows: DataLoader[AgentRows, IntervalCounts | None] = DataLoader(
+            _batch(store.sla.agent_sums)
+        )

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.changes import Change
+from domain.policy import SLA_CLOSE_AFTER_DAYS
+from domain.sla import MIN_ANSWERED_FOR_RENEWAL
 from storage.store import Store
 from storage.writes import Revisioned
 
@@ -19,10 +21,14 @@ log = logging.getLogger("contracts.scheduler")
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Settings of a pass: the renewal notice period (CSA jobs) and the documents read at a
-    time, which bounds a pass's memory, not its work."""
+    """Settings of a pass: the renewal notice period and the answered contacts a renewal
+    recommendation needs (CSA job), the days after a month ends before its SLA period is
+    closed (SLA job), and the documents read at a time, which bounds a pass's memory, not
+    its work."""
 
     renewal_notice_days: int
+    sla_close_after_days: int = SLA_CLOSE_AFTER_DAYS
+    renewal_min_answered: int = MIN_ANSWERED_FOR_RENEWAL
     batch_size: int = 100
 
 
@@ -56,14 +62,16 @@ class Job[T: Revisioned]:
 
     `due(store, now, options, after)`: the next batch (at most `options.batch_size`, in id
     order after the id `after`) of documents that may be due; it may over-select, since
-    `decide` has the last word. `reload(store, id)`: the document as it is now.
-    `decide(document, now, options)`: the pure domain decision, None when nothing is due.
+    `decide` has the last word. `reload(store, id, now, options)`: the document as it is now.
+    `decide(document, now, options)`: the pure domain decision, None when nothing is due. A
+    document may come with what its decision needs besides (a period's records, an agent's
+    performance): `T` is then that bundle, and the change is on the document inside it.
     """
 
     name: str
     due: Callable[[Store, datetime, Options, str | None], Awaitable[Sequence[T]]]
-    reload: Callable[[Store, str], Awaitable[T | None]]
-    decide: Callable[[T, datetime, Options], Change[T] | None]
+    reload: Callable[[Store, str, datetime, Options], Awaitable[T | None]]
+    decide: Callable[[T, datetime, Options], Change[Any] | None]
 
 
 async def sweep[T: Revisioned](
@@ -98,9 +106,9 @@ async def _settle[T: Revisioned](
     first = [document]
 
     async def load() -> T | None:
-        return first.pop() if first else await job.reload(store, document.id)
+        return first.pop() if first else await job.reload(store, document.id, now, options)
 
-    def decide(current: T | None) -> list[Change[T]]:
+    def decide(current: T | None) -> list[Change[Any]]:
         change = None if current is None else job.decide(current, now, options)
         return [] if change is None else [change]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scheduler import csas, sows
+from scheduler import csas, sla, sows
 from scheduler.job import Job, Options, Report, sweep
 from storage.store import Store
 
-JOBS: tuple[Job[Any], ...] = (sows.JOB, csas.JOB)
+JOBS: tuple[Job[Any], ...] = (sows.JOB, csas.JOB, sla.JOB)
 """Every kind of scheduled work; a further one is one more `Job` here."""
 
 

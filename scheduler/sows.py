@@ -18,7 +18,7 @@ async def _due(store: Store, now: datetime, options: Options, after: str | None)
     return await store.sows.due_for_schedule(latest_local_date(now), after, options.batch_size)
 
 
-async def _reload(store: Store, id: str) -> Sow | None:
+async def _reload(store: Store, id: str, now: datetime, options: Options) -> Sow | None:
     return await store.sows.get(id, SowScope())
 
 

@@ -15,6 +15,7 @@ from domain import party
 from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
+from schema import sla
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection, PageSize, page_connection
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
@@ -144,6 +145,8 @@ class Csa:
     diff = diff_field()
 
     events = events_field("This CSA's events, oldest first.")
+
+    performance = sla.performance_field()
 
 
 def _csa(value: domain.Csa) -> Csa:

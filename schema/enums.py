@@ -11,6 +11,7 @@ import strawberry
 from domain.csa import CsaFlag, CsaStatus, CsaTerminationReason
 from domain.events import EntityType, EventType
 from domain.party import AgentStatus, Role
+from domain.sla import RenewalRecommendation
 from domain.sow import BillingTerm, DisputeResolution, SowStatus
 from domain.values import Channel, PricingUnit, SlaMetric, TargetDirection, Weekday
 from domain.versioning import SignatureParty, VersionState
@@ -32,6 +33,7 @@ for enum in (
     EntityType,
     SignatureParty,
     VersionState,
+    RenewalRecommendation,
 ):
     strawberry.enum(enum)
 strawberry.enum(EventType, name="ContractEventType")
@@ -47,6 +49,7 @@ __all__ = [
     "EntityType",
     "EventType",
     "PricingUnit",
+    "RenewalRecommendation",
     "Role",
     "SignatureParty",
     "SlaMetric",

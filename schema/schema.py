@@ -27,10 +27,11 @@ from schema.event import EventQueries, EventSubscription
 from schema.party import PartyMutation, PartyQuery
 from schema.scalars import SCALAR_MAP
 from schema.shared_events import SharedEventExecution
+from schema.sla import SlaMutations
 from schema.sow import SowMutations, SowQueries
 
 Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries))
-Mutation = merge_types("Mutation", (PartyMutation, SowMutations, CsaMutations))
+Mutation = merge_types("Mutation", (PartyMutation, SowMutations, CsaMutations, SlaMutations))
 
 PARSER_CACHE_SIZE = 1024
 VALIDATION_CACHE_SIZE = 1024

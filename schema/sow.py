@@ -15,6 +15,7 @@ from domain import sow as domain
 from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
+from schema import sla
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
@@ -41,8 +42,11 @@ class Pricing:
     currency: str = strawberry.field(description="ISO 4217 code.")
 
 
-@strawberry.type
-class ServiceCredit:
+@strawberry.type(
+    name="ServiceCreditTerm",
+    description="A term: the credit owed when a metric is missed (`ServiceCredit` is one owed).",
+)
+class ServiceCreditTerm:
     metric: SlaMetric
     percent_of_fees: float = strawberry.field(description="Percent of the period's fees.")
     cap_percent: float
@@ -62,7 +66,7 @@ class SowTerms:
     pricing: Pricing
     payment_terms_days: int
     sla_targets: list[SlaTarget]
-    service_credits: list[ServiceCredit]
+    service_credits: list[ServiceCreditTerm]
     confidentiality: str | None
     termination_clause: str | None
     dispute_resolution: DisputeResolution
@@ -196,6 +200,12 @@ class Sow:
         return cast(list[Csa], await info.context.loaders.sow_csas.load(parent.id))
 
     events = events_field("This SOW's events, oldest first.")
+
+    scorecard = sla.scorecard_field()
+
+    scorecards = sla.scorecards_field()
+
+    statement = sla.statement_field()
 
 
 def _sow(value: domain.Sow) -> Sow:

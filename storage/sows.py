@@ -180,6 +180,23 @@ class SowStore:
         query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}, **scope.filter()}
         return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.sows.find(query)}
 
+    async def terms_of_versions(
+        self, wanted: list[tuple[str, int]]
+    ) -> dict[tuple[str, int], SowTerms]:
+        """The terms of each (SOW id, version number) that exists, in one query."""
+        if not wanted:
+            return {}
+        query = {
+            "entityId": {"$in": list({ObjectId(sow_id) for sow_id, _ in wanted})},
+            "number": {"$in": list({number for _, number in wanted})},
+        }
+        found: dict[tuple[str, int], SowTerms] = {}
+        async for doc in self._db.db.versions.find(query):
+            key = (str(doc["entityId"]), doc["number"])
+            if key in wanted:
+                found[key] = TERMS.get(doc["hash"], doc["terms"])
+        return found
+
     async def page(
         self, scope: SowScope, where: SowQuery, first: int, after: str | None
     ) -> Page[Sow]:

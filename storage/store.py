@@ -6,11 +6,13 @@ from bson import ObjectId
 
 from domain.csa import Csa
 from domain.sow import Sow
-from storage import csas, sows
+from domain.statement import SlaPeriod
+from storage import csas, sla, sows
 from storage.csas import CsaStore
 from storage.database import Database
 from storage.events import EventStore
 from storage.parties import PartyStore
+from storage.sla import SlaStore
 from storage.sows import SowStore
 from storage.versions import VersionStore
 from storage.writes import Writer
@@ -24,7 +26,8 @@ class Store:
         self.csas = CsaStore(db)
         self.versions = VersionStore(db)
         self.events = EventStore(db)
-        self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER})
+        self.sla = SlaStore(db)
+        self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER, SlaPeriod: sla.MAPPER})
 
     @staticmethod
     def new_id() -> str:

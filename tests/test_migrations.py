@@ -27,11 +27,13 @@ from migrations.runner import (
 )
 from migrations.steps.m0001_collections import VALIDATORS
 from migrations.steps.m0002_indexes import INDEXES
+from migrations.steps.m0003_sla_collections import VALIDATORS as SLA_VALIDATORS
+from migrations.steps.m0004_sla_indexes import INDEXES as SLA_INDEXES
 from storage.database import Database, Document
 from tests.conftest import Api
 from tests.sow_helpers import create_client, create_sow
 
-LATEST = ["m0001_collections", "m0002_indexes"]
+LATEST = ["m0001_collections", "m0002_indexes", "m0003_sla_collections", "m0004_sla_indexes"]
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ async def database(mongo_uri: str) -> AsyncIterator[Database]:
 async def index_names(db: Database) -> dict[str, set[str]]:
     return {
         name: {index["name"] async for index in await db.db[name].list_indexes()}
-        for name in VALIDATORS
+        for name in (*VALIDATORS, *SLA_VALIDATORS)
     }
 
 
@@ -53,10 +55,10 @@ async def test_an_empty_database_reaches_the_latest_step(database: Database) -> 
     assert await Migrator(database).up() == LATEST
 
     collections = {c["name"]: c async for c in await database.db.list_collections()}
-    for name in VALIDATORS:
+    for name in (*VALIDATORS, *SLA_VALIDATORS):
         assert "$jsonSchema" in collections[name]["options"]["validator"], name
     indexes = await index_names(database)
-    for name, models in INDEXES.items():
+    for name, models in (*INDEXES.items(), *SLA_INDEXES.items()):
         assert {m.document["name"] for m in models} <= indexes[name], name
     status = await Migrator(database).status()
     assert [(row.id, row.state) for row in status] == [(i, "applied") for i in LATEST]
@@ -85,7 +87,7 @@ async def test_a_step_changed_after_it_was_applied_is_refused(database: Database
     with pytest.raises(ChangedStep, match="m0002_indexes"):
         await Migrator(database).down()
     states = {row.id: row.state for row in await Migrator(database).status()}
-    assert states == {"m0001_collections": "applied", "m0002_indexes": "changed"}
+    assert states == {**dict.fromkeys(LATEST, "applied"), "m0002_indexes": "changed"}
 
 
 async def test_an_applied_step_without_its_file_is_refused(database: Database) -> None:
@@ -192,15 +194,24 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     with pytest.raises(MigrationError, match="m0009_x is not applied"):
         await Migrator(database).down(to="m0009_x")
 
-    assert await Migrator(database).down() == ["m0002_indexes"]
-    assert (await index_names(database))["sows"] == {"_id_"}
-    with pytest.raises(IrreversibleStep, match="m0001_collections defines no down"):
+    assert await Migrator(database).down() == ["m0004_sla_indexes"]
+    assert (await index_names(database))["sla_intervals"] == {"_id_"}
+    with pytest.raises(IrreversibleStep, match="m0003_sla_collections defines no down"):
         await Migrator(database).down()
-    assert [row.state for row in await Migrator(database).status()] == ["applied", "pending"]
-
-    assert await Migrator(database).up() == ["m0002_indexes"]
+    # Refused before anything is reverted: m0002 keeps its indexes.
+    with pytest.raises(IrreversibleStep, match="m0003_sla_collections defines no down"):
+        await Migrator(database).down(to="m0001_collections")
     assert "sow_number_unique" in (await index_names(database))["sows"]
-    assert await Migrator(database).down(to="m0001_collections") == ["m0002_indexes"]
+    assert [row.state for row in await Migrator(database).status()] == [
+        "applied",
+        "applied",
+        "applied",
+        "pending",
+    ]
+
+    assert await Migrator(database).up() == ["m0004_sla_indexes"]
+    assert "sla_interval_key_unique" in (await index_names(database))["sla_intervals"]
+    assert await Migrator(database).down(to="m0003_sla_collections") == ["m0004_sla_indexes"]
 
 
 async def test_the_validators_refuse_documents_that_break_the_storage_rules(api: Api) -> None:
@@ -249,14 +260,17 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     # It touches nothing but the database it migrates: no event hub, no change stream.
     monkeypatch.setattr("api.lifespan.running", serving)
     main(["migrate", "status"])
-    assert capsys.readouterr().out.split() == ["pending", LATEST[0], "pending", LATEST[1]]
+    assert capsys.readouterr().out.split() == [
+        word for step in LATEST for word in ("pending", step)
+    ]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
     main(["migrate", "down"])
-    assert capsys.readouterr().out == "reverted: m0002_indexes\n"
+    assert capsys.readouterr().out == "reverted: m0004_sla_indexes\n"
     with pytest.raises(SystemExit) as refused:
         main(["migrate", "down"])
     assert refused.value.code == 1
     assert capsys.readouterr().err == (
-        "migration refused: migration m0001_collections defines no down: it cannot be reverted\n"
+        "migration refused: migration m0003_sla_collections defines no down: it cannot be "
+        "reverted\n"
     )

@@ -1,0 +1,299 @@
+"""Performance against the contract: interval rows in, scorecards, statements and an agent's
+performance out, and the `Sow` and `Csa` fields that show them.
+
+Results are exact fractions in the domain; the wire shows them as floats, money as Decimal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
+
+from domain import csa as csa_domain
+from domain import sla as domain
+from domain import sow as sow_domain
+from domain.sla import MAX_BATCH_ROWS, RenewalRecommendation
+from domain.statement import PeriodFigures
+from resolvers import sla as resolve
+from resolvers.context import Context
+from schema.access import GUARDED, viewer_of
+from schema.enums import Channel, PricingUnit, SlaMetric
+
+
+@strawberry.input(
+    description=(
+        "One interval row of the contact-center platform's export: the queue's (agentId "
+        "unset) or one agent's. Its key is (SOW, channel, intervalStart, agentId)."
+    )
+)
+class SlaIntervalInput:
+    channel: Channel
+    interval_start: datetime = strawberry.field(
+        description="UTC, aligned to intervalMinutes (e.g. 14:15 for 15 minutes)."
+    )
+    interval_minutes: int = strawberry.field(description="15, 30 or 60.")
+    agent_id: strawberry.ID | None = None
+    offered: int
+    answered: int
+    abandoned: int
+    answered_within_threshold: int
+    threshold_seconds: int = strawberry.field(
+        description="The answer threshold answeredWithinThreshold was counted at: the SOW's."
+    )
+    wait_seconds_answered: int = strawberry.field(
+        description="Total queue wait of the answered contacts only."
+    )
+    handle_seconds: int = strawberry.field(description="Talk, hold and after-call work.")
+    staffed_seconds: int = strawberry.field(description="Agents' logged-in time.")
+    first_contact_resolutions: int
+    csat_responses: int
+    csat_satisfied: int = strawberry.field(description="Surveys scoring 4 or 5 of 5.")
+
+
+# (attribute, GraphQL name) of every input field: a batch of 10,000 rows converts without
+# walking each object's dataclass fields.
+_INPUT_NAMES = tuple(
+    (field.name, to_camel_case(field.name)) for field in dataclasses.fields(SlaIntervalInput)
+)
+
+
+def _row(item: SlaIntervalInput) -> dict[str, Any]:
+    return {key: getattr(item, name) for name, key in _INPUT_NAMES}
+
+
+@strawberry.type(description="What recording a batch did: each row is one of the three.")
+class SlaIngestResult:
+    inserted: int
+    updated: int = strawberry.field(description="Corrections: a stored key with new values.")
+    unchanged: int = strawberry.field(description="A stored key with the very same values.")
+
+
+@strawberry.type(
+    description="One metric: target and actual in percent or seconds; actual and met null "
+    "when the metric is not measured (its denominator is 0), target and met null without a "
+    "target."
+)
+class SlaResult:
+    metric: SlaMetric
+    target: float | None
+    actual: float | None
+    met: bool | None
+
+
+@strawberry.type(
+    description="A SOW's results for one month in its time zone, over the queue rows; "
+    "provisional until closed."
+)
+class SlaScorecard:
+    period: str = strawberry.field(description="YYYY-MM.")
+    closed: bool
+    terms_version: int = strawberry.field(
+        description="The terms version that judges the period: in effect at its end."
+    )
+    offered: int
+    answered: int
+    abandoned: int
+    results: list[SlaResult]
+
+
+@strawberry.type(description="The credit owed for one missed metric of a statement.")
+class ServiceCredit:
+    metric: SlaMetric
+    consecutive_misses: int = strawberry.field(
+        description="Periods in a row, up to and including this one, the metric was missed."
+    )
+    percent: float = strawberry.field(
+        description="Percent of the period's fees: percentOfFees times the misses, up to the cap."
+    )
+    amount: Decimal
+
+
+@strawberry.type(
+    description="A period's fees, service credits and amount due, in the SOW's currency, "
+    "rounded half up to its minor unit; provisional until closed, then frozen."
+)
+class SlaStatement:
+    period: str
+    closed: bool
+    terms_version: int
+    currency: str
+    unit: PricingUnit
+    quantity: Decimal = strawberry.field(
+        description="Answered contacts, handle minutes or staffed hours, as `unit` prices."
+    )
+    fees: Decimal
+    credits: list[ServiceCredit]
+    total_credits: Decimal
+    amount_due: Decimal = strawberry.field(description="Fees less credits, never below zero.")
+    closed_at: datetime | None
+
+
+@strawberry.type(
+    description="An agent's results over a CSA's term so far, against its "
+    "performanceExpectations (AVERAGE_HANDLE_TIME, FIRST_CALL_RESOLUTION and "
+    "CUSTOMER_SATISFACTION are measured per agent)."
+)
+class AgentScorecard:
+    from_: date = strawberry.field(name="from")
+    to: date
+    answered: int
+    results: list[SlaResult]
+    recommendation: RenewalRecommendation
+
+
+def _results(results: tuple[domain.SlaResult, ...]) -> list[SlaResult]:
+    return [
+        SlaResult(
+            metric=result.metric,
+            target=None if result.target is None else float(result.target),
+            actual=None if result.actual is None else float(result.actual),
+            met=result.met,
+        )
+        for result in results
+    ]
+
+
+def _scorecard(card: domain.Scorecard) -> SlaScorecard:
+    return SlaScorecard(
+        period=str(card.period),
+        closed=card.closed,
+        terms_version=card.terms_version,
+        offered=card.counts.offered,
+        answered=card.counts.answered,
+        abandoned=card.counts.abandoned,
+        results=_results(card.results),
+    )
+
+
+def _statement(figures: PeriodFigures) -> SlaStatement:
+    owed = figures.statement
+    return SlaStatement(
+        period=str(figures.period),
+        closed=figures.scorecard.closed,
+        terms_version=figures.scorecard.terms_version,
+        currency=owed.currency,
+        unit=owed.unit,
+        quantity=owed.quantity,
+        fees=owed.fees,
+        credits=[
+            ServiceCredit(
+                metric=credit.metric,
+                consecutive_misses=credit.consecutive_misses,
+                percent=float(credit.percent),
+                amount=credit.amount,
+            )
+            for credit in owed.credits
+        ],
+        total_credits=owed.total_credits,
+        amount_due=owed.amount_due,
+        closed_at=figures.closed_at,
+    )
+
+
+async def _sow_scorecard(
+    parent: strawberry.Parent[sow_domain.Sow], info: Info[Context, Any], period: str
+) -> SlaScorecard:
+    return _scorecard(await resolve.scorecard(info.context, parent, period))
+
+
+async def _sow_scorecards(
+    parent: strawberry.Parent[sow_domain.Sow],
+    info: Info[Context, Any],
+    from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+    to: str | None = None,
+) -> list[SlaScorecard]:
+    cards = await resolve.scorecards(info.context, parent, from_, to)
+    return [_scorecard(card) for card in cards]
+
+
+async def _sow_statement(
+    parent: strawberry.Parent[sow_domain.Sow], info: Info[Context, Any], period: str
+) -> SlaStatement:
+    return _statement(await resolve.statement(info.context, parent, period))
+
+
+async def _csa_performance(
+    parent: strawberry.Parent[csa_domain.Csa], info: Info[Context, Any]
+) -> AgentScorecard:
+    found = await resolve.performance(info.context, parent)
+    return AgentScorecard(
+        from_=found.first,
+        to=found.last,
+        answered=found.counts.answered,
+        results=_results(found.results),
+        recommendation=found.recommendation,
+    )
+
+
+def scorecard_field() -> Any:
+    return strawberry.field(
+        resolver=_sow_scorecard,
+        permission_classes=GUARDED,
+        description="The scorecard of one month (YYYY-MM) of the SOW's term.",
+    )
+
+
+def scorecards_field() -> Any:
+    return strawberry.field(
+        resolver=_sow_scorecards,
+        permission_classes=GUARDED,
+        description="Each month from `from` (default: the go-live month) to `to` (default "
+        "and at the latest: this month), within the SOW's term, oldest first.",
+    )
+
+
+def statement_field() -> Any:
+    return strawberry.field(
+        resolver=_sow_statement,
+        permission_classes=GUARDED,
+        description="Fees, service credits and the amount due of one month (YYYY-MM).",
+    )
+
+
+def performance_field() -> Any:
+    return strawberry.field(
+        resolver=_csa_performance,
+        permission_classes=GUARDED,
+        description="The agent's scorecard over the term so far, with a renewal "
+        "recommendation. The agent's own, and compliance.",
+    )
+
+
+@strawberry.type
+class SlaMutations:
+    @strawberry.mutation(
+        permission_classes=GUARDED,
+        description=(
+            f"Compliance: store a batch of at most {MAX_BATCH_ROWS:,} interval rows of one "
+            "SOW (larger batches are refused with BAD_USER_INPUT: send several), all or "
+            "nothing. A stored key gets the new values (a correction); identical values "
+            "change nothing. A bad row is refused with BAD_USER_INPUT naming its index and "
+            "field (`intervals[3].answered`); a row of a closed period with CONFLICT."
+        ),
+    )
+    async def record_sla_intervals(
+        self, info: Info[Context, Any], sow_id: strawberry.ID, intervals: list[SlaIntervalInput]
+    ) -> SlaIngestResult:
+        merged = await resolve.record_intervals(
+            info.context, viewer_of(info), sow_id, [_row(item) for item in intervals]
+        )
+        return SlaIngestResult(
+            inserted=len(merged.inserts), updated=len(merged.updates), unchanged=merged.unchanged
+        )
+
+    @strawberry.mutation(
+        permission_classes=GUARDED,
+        description="Compliance: freeze the statement of a month (YYYY-MM) that has ended, "
+        "with SLA_PERIOD_CLOSED and one SLA_BREACHED per missed metric; CONFLICT if closed.",
+    )
+    async def close_sla_period(
+        self, info: Info[Context, Any], sow_id: strawberry.ID, period: str
+    ) -> SlaStatement:
+        figures = await resolve.close_period(info.context, viewer_of(info), sow_id, period)
+        return _statement(figures)
