@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     )
     max_query_tokens: int = Field(5000, ge=100, description="Lexical tokens of a document.")
     max_page_size: int = Field(100, ge=1, le=1000)
-    max_body_bytes: int = Field(1_000_000, ge=1024)
+    # A recordSlaIntervals batch of 10,000 rows is 3.5 to 5.5 MB of JSON.
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(1200, ge=0, description="Per token subject; 0: off.")
     subscriptions_per_connection: int = Field(20, ge=1, le=1000)
     subscriber_queue_size: int = Field(1000, ge=10)

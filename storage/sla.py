@@ -25,6 +25,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from domain.events import EntityType
 from domain.sla import (
+    COUNT_FIELDS,
     IntervalCounts,
     IntervalRow,
     Merge,
@@ -33,7 +34,6 @@ from domain.sla import (
     Scorecard,
     SlaResult,
     check_open,
-    graphql_name,
     merge,
 )
 from domain.sow import Sow, SowTerms
@@ -47,7 +47,6 @@ from storage.sows import from_bson as sow_from_bson
 from storage.writes import Mapper
 
 KIND = "SlaPeriod"
-COUNT_FIELDS = tuple(field.name for field in dataclasses.fields(IntervalCounts))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,11 +54,11 @@ COUNT_FIELDS = tuple(field.name for field in dataclasses.fields(IntervalCounts))
 
 
 def counts_to_bson(counts: IntervalCounts) -> Document:
-    return {graphql_name(name): getattr(counts, name) for name in COUNT_FIELDS}
+    return {key: getattr(counts, name) for name, key in COUNT_FIELDS}
 
 
 def counts_from_bson(doc: Mapping[str, Any]) -> IntervalCounts:
-    return IntervalCounts(**{name: doc[graphql_name(name)] for name in COUNT_FIELDS})
+    return IntervalCounts(**{name: doc[key] for name, key in COUNT_FIELDS})
 
 
 def row_to_bson(sow_id: str, row: IntervalRow) -> Document:
@@ -210,7 +209,7 @@ MAPPER: Mapper[SlaPeriod] = Mapper(EntityType.SOW, lambda db: db.db.sla_statemen
 
 
 def _sums() -> Document:
-    return {graphql_name(name): {"$sum": f"${graphql_name(name)}"} for name in COUNT_FIELDS}
+    return {key: {"$sum": f"${key}"} for _, key in COUNT_FIELDS}
 
 
 def _duplicate(exc: BulkWriteError | DuplicateKeyError) -> bool:
@@ -265,6 +264,9 @@ class SlaStore:
         async for doc in self._db.db.sla_statements.find(query).sort("period", 1):
             found[str(doc["sowId"])].append(period_from_bson(doc))
         return found
+
+    async def period_list(self, sow_id: str) -> list[SlaPeriod]:
+        return (await self.periods([sow_id]))[sow_id]
 
     async def period(self, sow_id: str, period: Period) -> SlaPeriod | None:
         doc = await self._db.db.sla_statements.find_one(

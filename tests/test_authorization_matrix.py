@@ -2,11 +2,14 @@
 
 Generic on purpose: each root field is called with dummy arguments of valid shapes, so
 the guard (`schema.access.Allowed` applying `domain.access.RULES`) decides before any
-resolver; whose document it is (own or another's) is tested with each feature.
+resolver. Guarded nested fields (a SOW's CSAs and performance figures, a CSA's
+performance, an agent's email) are each read through their parent as every role, on the
+viewer's own document and on another party's.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -29,7 +32,9 @@ from api.settings import Settings
 from domain.access import RULES
 from domain.party import Role
 from schema.access import Allowed
-from tests.conftest import Api
+from tests.conftest import Api, Clock
+from tests.csa_helpers import create_agent, produce
+from tests.sla_helpers import worked_sow
 
 SCHEMA = schema_for(Settings.model_construct())
 GRAPHQL = SCHEMA._schema
@@ -152,3 +157,52 @@ async def test_each_role_is_let_through_or_forbidden_by_the_rule(
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors") or ()]
+
+
+# Every guarded nested field, reached from the root field that shows its parent: the rule
+# decides, and a document of another party is not found at all.
+NESTED: dict[str, tuple[str, str]] = {
+    "Sow.csas": ("sow", "csas { id }"),
+    "Sow.scorecard": ("sow", 'scorecard(period: "2026-11") { period results { metric } }'),
+    "Sow.scorecards": ("sow", "scorecards { period }"),
+    "Sow.statement": ("sow", 'statement(period: "2026-11") { fees credits { amount } }'),
+    "Csa.performance": ("csa", "performance { answered recommendation }"),
+    "Agent.email": ("csa", "agent { email }"),
+}
+
+
+def test_every_nested_rule_is_exercised() -> None:
+    roots = ("Query.", "Mutation.", "Subscription.")
+    assert set(NESTED) == {rule for rule in RULES if not rule.startswith(roots)}
+
+
+@pytest.mark.parametrize("field", sorted(NESTED))
+async def test_nested_fields_show_each_role_its_own_documents_only(
+    api: Api, clock: Clock, field: str
+) -> None:
+    own_client, sow = await worked_sow(api)
+    _, other_sow = await worked_sow(api)
+    agent_id, other_agent = await create_agent(api), await create_agent(api, "Other")
+    (csa,) = await produce(api, sow["id"], [agent_id])
+    (other_csa,) = await produce(api, other_sow["id"], [other_agent])
+    clock.now = datetime(2026, 12, 10, tzinfo=UTC)
+    root, selection = NESTED[field]
+    ids = {"sow": (sow["id"], other_sow["id"]), "csa": (csa["id"], other_csa["id"])}[root]
+    document = f"query($id: ID!) {{ {root}(id: $id) {{ id {selection} }} }}"
+    viewers = {
+        Role.COMPLIANCE: ({}, ids[0]),
+        Role.CLIENT: ({"client_id": own_client}, ids[0]),
+        Role.AGENT: ({"agent_id": agent_id}, ids[0]),
+    }
+    for role, (claims, own) in viewers.items():
+        for id, mine in ((own, True), (ids[1], role is Role.COMPLIANCE)):
+            body = await api.post(document, {"id": id}, token=api.token(role, **claims))
+            if role not in RULES[f"Query.{root}"]:
+                expected = ["FORBIDDEN"]
+            elif not mine:
+                expected = ["NOT_FOUND"]  # before its fields: its existence is not told
+            elif role not in RULES[field]:
+                expected = ["FORBIDDEN"]
+            else:
+                expected = []
+            assert codes(body) == expected, (role, id, body)

@@ -7,6 +7,7 @@ Counts, not timings: a list must cost the same number of commands for 5 items as
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,6 +16,7 @@ from domain.party import Role
 from tests.commands import CommandCounter
 from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import agent_token, create_agent, executed, produce
+from tests.sla_helpers import WORKED_ROWS, quarter_hours, record, worked_sow
 from tests.sow_helpers import create_client, create_sow, signed_sow
 
 SOW_PAGE = """
@@ -165,3 +167,58 @@ async def test_a_page_loads_what_its_nodes_select_through_fragments_too(
     assert sorted(contracted) == [2, 2, 2]
     # Nothing selected beyond the page: nothing else read.
     assert len(await _commands(counted, counter, BARE_SOW_PAGE, {"first": 50})) == 1
+
+
+SCORECARD = """
+query($id: ID!, $p: String!) {
+  sow(id: $id) {
+    id
+    scorecard(period: $p) { offered results { metric actual met } }
+    statement(period: $p) { fees amountDue credits { metric amount } }
+    scorecards { period offered }
+  }
+}
+"""
+
+
+async def test_a_scorecard_costs_the_same_for_2_rows_and_a_month_of_quarter_hours(
+    counted: Api, counter: CommandCounter, clock: Clock
+) -> None:
+    _, few = await worked_sow(counted)
+    _, many = await worked_sow(counted)
+    clock.now = datetime(2026, 12, 10, tzinfo=UTC)
+    await record(counted, few["id"], WORKED_ROWS)
+    # November 2026 in New York, every quarter hour, on both channels: 5,760 rows.
+    start = datetime(2026, 11, 1, 4, tzinfo=UTC)
+    for channel in ("INBOUND_VOICE", "CHAT"):
+        await record(counted, many["id"], quarter_hours(start, 2880, channel=channel))
+    variables = {"p": "2026-11"}
+    small = await _commands(counted, counter, SCORECARD, {**variables, "id": few["id"]})
+    large = await _commands(counted, counter, SCORECARD, {**variables, "id": many["id"]})
+    # The SOW, its period records: nothing per row, nor per field or period.
+    assert len(small) == len(large) == 2, (small, large)
+    # Amended since: November is judged by the version before, one more read.
+    for sow in (few, many):
+        await amend(counted, sow)
+    small = await _commands(counted, counter, SCORECARD, {**variables, "id": few["id"]})
+    large = await _commands(counted, counter, SCORECARD, {**variables, "id": many["id"]})
+    assert len(small) == len(large) == 3, (small, large)
+    data = await counted.ok(
+        SCORECARD, {**variables, "id": many["id"]}, token=counted.token(Role.COMPLIANCE)
+    )
+    assert data["sow"]["scorecard"]["offered"] == 2 * 2880 * 10
+
+
+async def amend(api: Api, sow: dict[str, object]) -> None:
+    """A new rate, proposed by compliance and accepted by the client, now."""
+    query = """
+    mutation($id: ID!, $v: Int!) {
+      proposeSowAmendment(id: $id, expectedVersion: $v, changeSummary: "rate",
+                          terms: {pricing: {rate: "3.00", unit: PER_CALL, currency: "USD"}}) {
+        client { id }
+      }
+    }"""
+    data = await api.ok(query, {"id": sow["id"], "v": 1}, token=api.token(Role.COMPLIANCE))
+    client = api.token(Role.CLIENT, client_id=data["proposeSowAmendment"]["client"]["id"])
+    accept = "mutation($id: ID!) { acceptSowAmendment(id: $id, expectedVersion: 1) { id } }"
+    await api.ok(accept, {"id": sow["id"]}, token=client)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -144,18 +145,28 @@ async def submit(api: Client, client_id: str, sow: dict[str, Any]) -> None:
 # Delivery and scope ------------------------------------------------------------------------
 
 
+@asynccontextmanager
+async def every_role_live(
+    api: Api, client_id: str, rival_id: str, agent_id: str
+) -> AsyncIterator[tuple[AsyncWebSocketSession, ...]]:
+    """Live subscriptions (no entity, no cursor) of a client, another client, an agent and
+    compliance, in that order, each held by the hub before it is yielded."""
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.CLIENT, client_id=client_id)) as client,
+        connected(sockets, api.token(Role.CLIENT, client_id=rival_id)) as rival,
+        connected(sockets, api.token(Role.AGENT, agent_id=agent_id)) as agent,
+        connected(sockets, api.token(Role.COMPLIANCE)) as staff,
+    ):
+        for count, ws in enumerate((client, rival, agent, staff), start=1):
+            await live(api, ws, count)
+        yield client, rival, agent, staff
+
+
 async def test_each_role_gets_live_exactly_the_events_it_may_see(api: Api) -> None:
     acme, globex = await create_client(api, "Acme"), await create_client(api, "Globex")
     agent, other_agent = Store.new_id(), Store.new_id()
-    async with (
-        websocket_client(api) as sockets,
-        connected(sockets, api.token(Role.CLIENT, client_id=acme)) as client,
-        connected(sockets, api.token(Role.CLIENT, client_id=globex)) as rival,
-        connected(sockets, api.token(Role.AGENT, agent_id=agent)) as agent_ws,
-        connected(sockets, api.token(Role.COMPLIANCE)) as staff,
-    ):
-        for count, ws in enumerate((client, rival, agent_ws, staff), start=1):
-            await live(api, ws, count)
+    async with every_role_live(api, acme, globex, agent) as (client, rival, agent_ws, staff):
         sow = await create_sow(api, acme)
         await submit(api, acme, sow)
         # A CSA event names the SOW's client too: the client still never sees it.
