@@ -1,20 +1,22 @@
 """`contracts`: serve, migrate, schedule (one pass), mint dev tokens, export the schema, export
-and import the database."""
+and import the database, import SLA interval data."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO, cast
 
 from api.settings import ConfigError, Settings, load_settings
 from api.tokens import DEVELOPMENT_TOKEN_HOURS
 from domain.party import Role
+from domain.sla import MAX_BATCH_ROWS
 
 if TYPE_CHECKING:
     from migrations.runner import StepStatus
@@ -109,7 +111,7 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
     from api.lifespan import database
     from api.tokens import mint_token
     from resolvers.context import utc_now
-    from seed.dataset import DEMO, Scale
+    from seed.dataset import DEMO, SLA_SAMPLE_FILE, Scale
     from seed.load import Loaded, NotEmpty, load
     from storage.store import Store
 
@@ -125,8 +127,14 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
         return False
     print(
         f"seeded {len(loaded.clients)} clients, {len(loaded.agents)} agents, "
-        f"{loaded.sows} SOWs, {loaded.csas} CSAs ({loaded.changes} changes)"
+        f"{loaded.sows} SOWs, {loaded.csas} CSAs ({loaded.changes} changes), "
+        f"{loaded.interval_rows} interval rows"
     )
+    if loaded.sla_sample_sow is not None:
+        print(
+            "a month of interval data for the first SOW: contracts sla import "
+            f"--sow {loaded.sla_sample_sow} {SLA_SAMPLE_FILE.relative_to(Path.cwd(), walk_up=True)}"
+        )
     if settings.jwt_secret is None and settings.has_jwt_keys:
         print("public keys only: mint tokens with `contracts token --private-key ...`")
         return True
@@ -222,6 +230,19 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
     print("\n".join(count_lines(counts, "exported", f"to {path}")))
 
 
+def _reading[T](file: str, work: Callable[[], T], refusal: type[Exception], said: str) -> T:
+    """`work()` on `file`: one that cannot be read exits 2, a `refusal` 1, each told on
+    standard error."""
+    try:
+        return work()
+    except OSError as exc:
+        print(f"cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except refusal as exc:
+        print(f"{said}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def _import(settings: Settings, args: argparse.Namespace) -> None:
     from api.lifespan import database
     from storage.portable import PortableError, import_
@@ -230,20 +251,52 @@ def _import(settings: Settings, args: argparse.Namespace) -> None:
         async with database(_unmigrated(settings)) as db:
             return await import_(db, source, force=args.force)
 
-    try:
+    def read() -> dict[str, int]:
         if args.file == "-":
-            counts = asyncio.run(run(sys.stdin.buffer))
-        else:
-            with Path(args.file).open("rb") as source:
-                counts = asyncio.run(run(source))
-    except OSError as exc:
-        print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except PortableError as exc:
-        print(f"import refused: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+            return asyncio.run(run(sys.stdin.buffer))
+        with Path(args.file).open("rb") as source:
+            return asyncio.run(run(source))
+
+    counts = _reading(args.file, read, PortableError, "import refused")
     where = "from standard input" if args.file == "-" else f"from {args.file}"
     print("\n".join(count_lines(counts, "imported", where)))
+
+
+def _sla_import(settings: Settings, args: argparse.Namespace) -> None:
+    from api.app import resolver_limits
+    from api.lifespan import database
+    from api.sla_import import CSV_ENCODING, Imported, ImportStopped, Progress, import_rows, rows_of
+    from storage.store import Store
+
+    async def run(text: TextIO, size: int | None) -> Imported:
+        progress = Progress(size)
+        # Bytes the text layer has taken from the file (it reads ahead a little).
+        position = text.buffer.tell if size else (lambda: 0)
+        async with database(settings) as db:
+            try:
+                return await import_rows(
+                    Store(db),
+                    resolver_limits(settings),
+                    args.sow,
+                    rows_of(text),
+                    args.batch,
+                    lambda imported: progress.update(position(), imported),
+                )
+            finally:
+                progress.end()
+
+    def read() -> Imported:
+        if args.file == "-":
+            stdin = cast(io.TextIOWrapper, sys.stdin)
+            stdin.reconfigure(encoding=CSV_ENCODING, newline="")
+            return asyncio.run(run(stdin, None))
+        path = Path(args.file)
+        # newline="": the csv module does its own newline handling.
+        with path.open(encoding=CSV_ENCODING, newline="") as text:
+            return asyncio.run(run(text, path.stat().st_size))
+
+    imported = _reading(args.file, read, ImportStopped, "import stopped")
+    print(f"imported {imported.summary()} into SOW {args.sow} in {imported.seconds:.1f} s")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -287,6 +340,21 @@ def parser() -> argparse.ArgumentParser:
     )
     load.add_argument("file", help="FILE, or -: stdin")
     load.add_argument("--force", action="store_true", help="replace everything the database holds")
+    sla = commands.add_parser("sla", help="performance against the contract")
+    sla_commands = sla.add_subparsers(dest="sla_command", required=True)
+    sla_import = sla_commands.add_parser(
+        "import",
+        help="record a CSV file of interval rows (columns: the SlaIntervalInput field names) "
+        "in batches, each stored whole or not at all",
+    )
+    sla_import.add_argument("--sow", required=True, metavar="ID", help="the SOW the rows are of")
+    sla_import.add_argument("file", help="FILE.csv, or -: stdin")
+    sla_import.add_argument(
+        "--batch",
+        type=int,
+        default=MAX_BATCH_ROWS,
+        help=f"rows per transaction (at most {MAX_BATCH_ROWS:,})",
+    )
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     return root
@@ -301,6 +369,7 @@ HANDLERS = {
     "export-schema": _export_schema,
     "export": _export,
     "import": _import,
+    "sla": _sla_import,
 }
 
 

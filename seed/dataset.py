@@ -7,13 +7,16 @@ Ids and SOW numbers come from the caller.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain import csa as csas
 from domain import sow as sows
@@ -21,7 +24,9 @@ from domain.changes import Change
 from domain.csa import Csa, CsaStatus, CsaTerminationReason, NewCsa
 from domain.party import Agent, AgentStatus, Client, Role, Viewer
 from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS
-from domain.sow import Sow, SowStatus
+from domain.sla import Period, local_midnight, service_threshold
+from domain.sow import Sow, SowStatus, SowTerms
+from domain.values import Channel
 
 STAFF = Viewer(subject="seed-compliance", role=Role.COMPLIANCE)
 
@@ -99,7 +104,7 @@ def sow_terms(n: int, status: SowStatus, today: date) -> dict[str, Any]:
     else:
         go_live = today + timedelta(days=30 + n % 60)
     rng = random.Random(n)
-    return {
+    terms = {
         "title": f"{rng.choice(PROGRAMS)} program {n:04d}",
         "programName": f"{rng.choice(PROGRAMS)} {n:04d}",
         "scope": sorted(rng.sample(CHANNELS, rng.randint(1, 3))),
@@ -127,6 +132,122 @@ def sow_terms(n: int, status: SowStatus, today: date) -> dict[str, Any]:
         "serviceCredits": [{"metric": "SERVICE_LEVEL", "percentOfFees": 2, "capPercent": 10}],
         "disputeResolution": "ARBITRATION",
     }
+    if n == SLA_SAMPLE_SOW:
+        # Every data set's first SOW is live: the one seed/sla_sample.csv is recorded into.
+        # Its term covers the sample's month, whatever the day it is seeded.
+        assert status is SowStatus.ACTIVE
+        start = min(go_live, SLA_SAMPLE_MONTH.first_day)
+        end = max(start + timedelta(days=364), today + timedelta(days=180))
+        terms.update(
+            scope=list(SLA_SAMPLE_CHANNELS), goLiveDate=start.isoformat(), endDate=end.isoformat()
+        )
+    return terms
+
+
+# --- performance against the contract ----------------------------------------------------
+
+SLA_SAMPLE_SOW = 0
+SLA_SAMPLE_MONTH = Period(2026, 10)
+SLA_SAMPLE_CHANNELS = ("CHAT", "INBOUND_VOICE")
+SLA_SAMPLE_FILE = Path(__file__).with_name("sla_sample.csv")
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """How a program performs, on average: answered within the threshold, abandoned."""
+
+    service_level: float
+    abandonment: float
+
+
+# Against the seeds' targets (service level 80 %, abandonment 5 %).
+MEETS = Quality(service_level=0.88, abandonment=0.03)
+MISSES = Quality(service_level=0.72, abandonment=0.07)
+# The sample file: service level just under its floor, abandonment within its ceiling.
+NEAR_MISS = Quality(service_level=0.78, abandonment=0.04)
+
+
+def _open_slots(
+    terms: SowTerms, starts: datetime, ends: datetime, minutes: int
+) -> Iterator[datetime]:
+    """The UTC starts of the intervals of `minutes` within the SOW's service hours (local
+    days and times) that lie wholly between `starts` and `ends`."""
+    hours = terms.service_hours
+    zone = ZoneInfo(hours.time_zone)
+    days = {list(calendar.day_name).index(day.value.capitalize()) for day in hours.days}
+    opens, closes = (time.fromisoformat(hours.opens_at), time.fromisoformat(hours.closes_at))
+    day = starts.astimezone(zone).date()
+    while local_midnight(day, hours.time_zone) < ends:
+        if day.weekday() in days:
+            slot = datetime.combine(day, opens, tzinfo=zone).astimezone(UTC)
+            last = datetime.combine(day, closes, tzinfo=zone).astimezone(UTC)
+            while slot + timedelta(minutes=minutes) <= last:
+                if starts <= slot and slot + timedelta(minutes=minutes) <= ends:
+                    yield slot
+                slot += timedelta(minutes=minutes)
+        day += timedelta(days=1)
+
+
+def interval_rows(
+    terms: SowTerms,
+    channels: Sequence[str],
+    starts: datetime,
+    ends: datetime,
+    minutes: int,
+    quality: Quality,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Queue rows (`SlaIntervalInput` fields) of every interval of the SOW's service hours
+    between `starts` and `ends`, per channel, counts drawn around `quality`."""
+    rng = random.Random(seed)
+    threshold = service_threshold(terms) or 20
+    rows = []
+    for slot in _open_slots(terms, starts, ends, minutes):
+        for channel in channels:
+            offered = rng.randint(20, 60) * minutes // 15
+            abandoned = round(offered * max(0.0, rng.gauss(quality.abandonment, 0.01)))
+            answered = offered - abandoned
+            within = round(answered * min(1.0, rng.gauss(quality.service_level, 0.03)))
+            handle = answered * rng.randint(280, 380)
+            responses = answered // 5
+            rows.append(
+                {
+                    "channel": Channel(channel),
+                    "intervalStart": slot,
+                    "intervalMinutes": minutes,
+                    "agentId": None,
+                    "offered": offered,
+                    "answered": answered,
+                    "abandoned": abandoned,
+                    "answeredWithinThreshold": within,
+                    "thresholdSeconds": threshold,
+                    "waitSecondsAnswered": answered * rng.randint(6, 28),
+                    "handleSeconds": handle,
+                    # Agents busy 80 % of their logged-in time.
+                    "staffedSeconds": handle * 5 // 4,
+                    "firstContactResolutions": round(answered * rng.uniform(0.66, 0.8)),
+                    "csatResponses": responses,
+                    "csatSatisfied": round(responses * rng.uniform(0.8, 0.92)),
+                }
+            )
+    return rows
+
+
+def sample_rows(terms: SowTerms) -> list[dict[str, Any]]:
+    """seed/sla_sample.csv: `SLA_SAMPLE_MONTH` of quarter-hour queue rows of the sample
+    SOW's service hours, on both its channels."""
+    starts, ends = SLA_SAMPLE_MONTH.bounds(terms.service_hours.time_zone)
+    return interval_rows(terms, SLA_SAMPLE_CHANNELS, starts, ends, 15, NEAR_MISS, seed=2026)
+
+
+def performance_rows(sow: Sow, quality: Quality, now: datetime) -> list[dict[str, Any]]:
+    """Hourly queue rows of `sow` from the start of the month three months back (or its
+    go-live) to the last hour ended at `now`: closed months and a provisional one."""
+    zone = sow.terms.service_hours.time_zone
+    first = Period.of(now, zone).previous().previous().previous()
+    starts = max(first.bounds(zone)[0], local_midnight(sow.terms.go_live_date, zone))
+    channels = [channel.value for channel in sow.terms.scope]
+    return interval_rows(sow.terms, channels, starts, now, 60, quality, seed=len(sow.id))
 
 
 def sow_history(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from domain import statement
 from domain.changes import Change
-from domain.party import Agent, Client
-from domain.sow import IN_FORCE, SowStatus
+from domain.party import SYSTEM, Agent, Client
+from domain.policy import SLA_CLOSE_AFTER_DAYS
+from domain.sla import MAX_BATCH_ROWS, Period, check_batch, period_terms, row_of
+from domain.sow import IN_FORCE, Sow, SowStatus, SowTerms
 from seed import dataset
 from storage.store import Store
 
@@ -30,6 +33,9 @@ class Loaded:
     sows: int
     csas: int
     changes: int
+    # The SOW seed/sla_sample.csv is for, and the interval rows recorded for others.
+    sla_sample_sow: str | None = None
+    interval_rows: int = 0
 
 
 async def commit_histories(store: Store, histories: Iterable[Sequence[Change[Any]]]) -> int:
@@ -82,4 +88,34 @@ async def load(store: Store, scale: dataset.Scale, now: datetime, force: bool = 
     csa_numbers = await store.csas.next_numbers(now, scale.csas) if in_force else []
     csa_histories = dataset.csa_histories(in_force, agents, csa_numbers, store.new_id, now)
     written = await commit_histories(store, itertools.chain(sow_histories, csa_histories))
-    return Loaded(clients, agents, scale.sows, len(csa_numbers), written)
+    sows = [history[-1].after for history in sow_histories]
+    rows = await record_performance(store, sows[dataset.SLA_SAMPLE_SOW + 1 :], now)
+    sample = sows[dataset.SLA_SAMPLE_SOW].id if sows else None
+    return Loaded(clients, agents, scale.sows, len(csa_numbers), written, sample, rows)
+
+
+async def record_performance(store: Store, sows: Sequence[Sow], now: datetime) -> int:
+    """Interval rows of two live SOWs, one meeting its targets and one missing them, for the
+    last three months and this one; the months due closed as the scheduler would have. The
+    number of rows recorded."""
+    live = [sow for sow in sows if sow.status is SowStatus.ACTIVE][:2]
+    recorded = 0
+    for sow, quality in zip(live, (dataset.MEETS, dataset.MISSES), strict=False):
+        rows = [row_of(item) for item in dataset.performance_rows(sow, quality, now)]
+
+        def terms_of(period: Period, sow: Sow = sow) -> SowTerms:
+            return period_terms(sow, period, {})
+
+        for first in range(0, len(rows), MAX_BATCH_ROWS):
+            batch = rows[first : first + MAX_BATCH_ROWS]
+            periods = check_batch(sow, batch, terms_of, [], now)
+            recorded += len((await store.sla.record(sow, batch, periods, store.new_id)).inserts)
+        for record in await store.sla.period_list(sow.id):
+            if now >= record.ends + timedelta(days=SLA_CLOSE_AFTER_DAYS):
+                closing = await store.sla.closing(store.sows, record.id)
+                assert closing is not None
+                decided = statement.close(
+                    sow, record, closing.stored, closing.versions, closing.recount, SYSTEM, now
+                )
+                await store.writer.commit([decided])
+    return recorded

@@ -153,3 +153,14 @@ def configured(settings: Settings, **changes: object) -> Settings:
 async def api(settings: Settings, clock: Clock) -> AsyncIterator[Api]:
     async with serve(settings, clock) as running:
         yield running
+
+
+def command_environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment in which a `contracts` command reaches the test's database."""
+    for name, value in {
+        "MONGODB_URI": settings.mongodb_uri,
+        "MONGODB_DATABASE": settings.mongodb_database,
+        "JWT_SECRET": settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+    }.items():
+        assert value is not None
+        monkeypatch.setenv(name, value)

@@ -18,7 +18,7 @@ from api.cli import main
 from api.lifespan import scheduler_options
 from api.settings import Settings
 from scheduler.run import run_once
-from tests.conftest import Api, Clock, configured, serve
+from tests.conftest import Api, Clock, command_environment, configured, serve
 from tests.scheduler_helpers import run, state
 from tests.sow_helpers import SOW_TERMS, create_client, signed_sow
 
@@ -210,13 +210,7 @@ async def test_the_cron_command_runs_one_pass_and_prints_a_summary(
     client = await create_client(api)
     # The command runs on the real clock: dates far in the past and future.
     sow = await signed_sow(api, client, goLiveDate="2000-01-03", endDate="2999-12-31")
-    for name, value in {
-        "MONGODB_URI": settings.mongodb_uri,
-        "MONGODB_DATABASE": settings.mongodb_database,
-        "JWT_SECRET": settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
-    }.items():
-        assert value is not None
-        monkeypatch.setenv(name, value)
+    command_environment(settings, monkeypatch)
     capsys.readouterr()
     # Its own event loop, in a thread: the test server keeps serving on this one.
     await asyncio.to_thread(main, ["schedule"])
