@@ -158,9 +158,10 @@ async def _commands(uri: str, name: str, targets: Targets) -> dict[str, int]:
     return counts
 
 
-def _token(role: Role, agent_id: str | None = None) -> str:
+def _token(role: Role, agent_id: str | None = None, client_id: str | None = None) -> str:
     settings = load_settings(jwt_secret=SECRET, mongodb_uri="mongodb://unused")
-    return mint_token(settings, role, subject=f"bench-{role}-{agent_id}", agent_id=agent_id)
+    subject = f"bench-{role}-{agent_id or client_id}"
+    return mint_token(settings, role, subject=subject, agent_id=agent_id, client_id=client_id)
 
 
 def _env(uri: str, name: str) -> dict[str, str]:

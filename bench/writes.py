@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bench.api import SECRET, GraphQL, _env, _token
+from bench.api import GraphQL, _env, _token
 from bench.harness import Database, Server
 from domain.party import Role
 from migrations.runner import migrate
@@ -90,7 +90,7 @@ async def run(writes: int, events: int) -> None:
         async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:
             staff = GraphQL(http, _token(Role.COMPLIANCE))
             client_id = (await staff(CLIENT))["createClient"]["id"]
-            as_client = GraphQL(http, _client_token(client_id))
+            as_client = GraphQL(http, _token(Role.CLIENT, client_id=client_id))
             await _window(as_client, 2 * writes)  # to about 1,000 events, and warm
             first = _p50(await _window(as_client, writes))
             at_first = await _events(uri, name)
@@ -105,14 +105,6 @@ async def run(writes: int, events: int) -> None:
     print(f"seeded to {at_second:,} events in {seconds:.1f} s")
     print(f"write p50 at {at_second:,} events: {second:.2f} ms ({second / first:.2f}x)")
     print(f"{'met   ' if second <= 1.5 * first else 'MISSED'} p50 at 50k within 1.5x of at 1k")
-
-
-def _client_token(client_id: str) -> str:
-    from api.settings import load_settings
-    from api.tokens import mint_token
-
-    settings = load_settings(jwt_secret=SECRET, mongodb_uri="mongodb://unused")
-    return mint_token(settings, Role.CLIENT, subject="bench-client", client_id=client_id)
 
 
 def main() -> None:
