@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import time
 import uuid
@@ -40,9 +39,11 @@ from bench.harness import (
     Database,
     Latency,
     Server,
+    benchmark,
     latencies,
     peak_rss_mib,
     throughput,
+    verdicts,
 )
 from domain.party import Role
 from migrations.runner import migrate
@@ -298,9 +299,7 @@ def _table(result: dict[str, Any]) -> str:
     )
     lines.append(f"commands per request: {result['commands_per_request']}")
     lines.append(f"service peak RSS: {result['service_peak_rss_mib']} MiB")
-    for target, met in result["targets"].items():
-        lines.append(f"{'met   ' if met else 'MISSED'} {target}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *verdicts(result["targets"])])
 
 
 def main() -> None:
@@ -312,13 +311,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=200, help="samples per write latency")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
     parser.add_argument("--seconds", type=float, default=10, help="per throughput run")
-    parser.add_argument("--json", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    print(_table(result))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written to {args.json}")
+    benchmark(parser, run, _table, RESULTS)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -10,9 +12,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -159,3 +162,25 @@ class Server:
     def stop(self) -> None:
         self._process.terminate()
         self._process.wait(timeout=20)
+
+
+def verdicts(targets: dict[str, bool]) -> list[str]:
+    """One line per target: met, or MISSED (easy to spot in a table)."""
+    return [f"{'met   ' if met else 'MISSED'} {target}" for target, met in targets.items()]
+
+
+def benchmark(
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], Coroutine[Any, Any, dict[str, Any]]],
+    table: Callable[[dict[str, Any]], str],
+    results: Path,
+) -> None:
+    """A benchmark's command: `run` with the parsed arguments, print its `table`, and write
+    the whole result as JSON (`--json`, default `results`)."""
+    parser.add_argument("--json", type=Path, default=results)
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    print(table(result))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {args.json}")

@@ -14,8 +14,6 @@ aggregation over them.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import time
 import uuid
@@ -27,28 +25,17 @@ from typing import Any
 import httpx
 
 from bench.api import GraphQL, _env, _token
-from bench.harness import Database, Latency, Server, latencies
+from bench.harness import Database, Latency, Server, benchmark, latencies, verdicts
 from domain.party import Role
 from domain.sla import Period
 from storage.database import Database as Storage
 from storage.sla import SlaStore
-from tests.sla_helpers import RECORD, WORKED_TERMS, quarter_hours
+from tests.sla_helpers import RECORD, SCORECARD, WORKED_TERMS, quarter_hours
 from tests.sow_helpers import CREATE, SOW_TERMS, transition
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sla.json"
 ZONE = "America/New_York"
 SOW_BY_ID = "query($id: ID!) { sow(id: $id) { id number status version terms { title } } }"
-SCORECARD = """
-query($id: ID!, $p: String!) {
-  sow(id: $id) {
-    id
-    scorecard(period: $p) {
-      period closed termsVersion offered answered abandoned
-      results { metric target actual met }
-    }
-  }
-}
-"""
 SCORECARD_AND_STATEMENT = """
 query($id: ID!, $p: String!) {
   sow(id: $id) {
@@ -159,22 +146,14 @@ def _table(result: dict[str, Any]) -> str:
         p50, p99, mean = figures["p50_ms"], figures["p99_ms"], figures["mean_ms"]
         lines.append(f"{label:24} {p50:9.3f} {p99:9.3f} {mean:9.3f}")
     lines.append(f"scorecard p50 / sow by id p50: {result['scorecard_over_sow_by_id_p50']}x")
-    for target, met in result["targets"].items():
-        lines.append(f"{'met   ' if met else 'MISSED'} {target}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *verdicts(result["targets"])])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500, help="samples per request")
     parser.add_argument("--recounts", type=int, default=20, help="samples of the recount")
-    parser.add_argument("--json", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    print(_table(result))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written to {args.json}")
+    benchmark(parser, run, _table, RESULTS)
 
 
 if __name__ == "__main__":

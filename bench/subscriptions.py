@@ -40,7 +40,7 @@ from websockets.uri import parse_uri
 from api.settings import load_settings
 from api.tokens import mint_token
 from bench.api import SECRET, GraphQL, _env, _token
-from bench.harness import Database, Server, cpu_seconds, peak_rss_mib, percentile
+from bench.harness import Database, Server, benchmark, cpu_seconds, peak_rss_mib, percentile
 from domain.party import Role
 from migrations.runner import migrate
 from seed import dataset
@@ -152,7 +152,7 @@ async def _subscribe(
 
 
 def _client_process(url: str, subscribers: list[Subscriber], pipe: Connection) -> None:
-    """One client process: open its subscriptions, report, collect receipts until told."""
+    """One client process: open its subscriptions, benchmark, collect receipts until told."""
 
     async def main() -> None:
         received: list[Any] = []
@@ -335,13 +335,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10)
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between events")
-    parser.add_argument("--json", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    result = asyncio.run(run(args))
-    print(json.dumps(result, indent=2))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written to {args.json}")
+    benchmark(parser, run, lambda result: json.dumps(result, indent=2), RESULTS)
 
 
 if __name__ == "__main__":
