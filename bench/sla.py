@@ -37,8 +37,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "sla.json"
 ZONE = "America/New_York"
 SOW_BY_ID = "query($id: ID!) { sow(id: $id) { id number status version terms { title } } }"
 SCORECARD_AND_STATEMENT = """
-query($id: ID!, $p: String!) {
-  sow(id: $id) {
+query($s: ID!, $p: String!) {
+  sow(id: $s) {
     id
     scorecard(period: $p) { period offered answered results { metric target actual met } }
     statement(period: $p) {
@@ -106,7 +106,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             stored = (await staff(RECORD, {"s": sow_id, "rows": rows}))["recordSlaIntervals"]
             recorded_s = time.perf_counter() - started
-            period = {"id": sow_id, "p": str(month)}
+            period = {"s": sow_id, "p": str(month)}
             measured = await latencies(
                 {
                     "sow by id": lambda: staff(SOW_BY_ID, {"id": sow_id}),
