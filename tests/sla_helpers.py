@@ -157,3 +157,29 @@ async def close(api: Api, sow_id: str, period: str) -> dict[str, Any]:
 
 def by_metric(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {result["metric"]: result for result in card["results"]}
+
+
+PROPOSE = """
+mutation($id: ID!, $v: Int!, $t: SowTermsPatch!) {
+  proposeSowAmendment(id: $id, expectedVersion: $v, terms: $t, changeSummary: "amended") { id }
+}
+"""
+ACCEPT = "mutation($id: ID!, $v: Int!) { acceptSowAmendment(id: $id, expectedVersion: $v) { id } }"
+
+
+async def amend(api: Api, client_id: str, sow_id: str, version: int, **patch: Any) -> None:
+    """An amendment of the SOW's terms, proposed by compliance and accepted by its client at
+    the clock's time."""
+    variables = {"id": sow_id, "v": version}
+    await api.ok(PROPOSE, {**variables, "t": patch}, token=api.token(Role.COMPLIANCE))
+    await api.ok(ACCEPT, variables, token=api.token(Role.CLIENT, client_id=client_id))
+
+
+async def closed_november(api: Api, clock: Any) -> tuple[str, dict[str, Any]]:
+    """The worked example's SOW with its two rows recorded and November closed, on
+    December 10."""
+    client_id, sow = await worked_sow(api)
+    clock.now = datetime(2026, 12, 10, tzinfo=UTC)
+    await record(api, sow["id"], WORKED_ROWS)
+    await close(api, sow["id"], "2026-11")
+    return client_id, sow

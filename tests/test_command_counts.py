@@ -16,7 +16,7 @@ from domain.party import Role
 from tests.commands import CommandCounter
 from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import agent_token, create_agent, executed, produce
-from tests.sla_helpers import WORKED_ROWS, quarter_hours, record, worked_sow
+from tests.sla_helpers import WORKED_ROWS, WORKED_TERMS, amend, quarter_hours, record, worked_sow
 from tests.sow_helpers import create_client, create_sow, signed_sow
 
 SOW_PAGE = """
@@ -184,41 +184,30 @@ query($id: ID!, $p: String!) {
 async def test_a_scorecard_costs_the_same_for_2_rows_and_a_month_of_quarter_hours(
     counted: Api, counter: CommandCounter, clock: Clock
 ) -> None:
-    _, few = await worked_sow(counted)
-    _, many = await worked_sow(counted)
+    few, many = await worked_sow(counted), await worked_sow(counted)
     clock.now = datetime(2026, 12, 10, tzinfo=UTC)
-    await record(counted, few["id"], WORKED_ROWS)
+    await record(counted, few[1]["id"], WORKED_ROWS)
     # November 2026 in New York, every quarter hour, on both channels: 5,760 rows.
     start = datetime(2026, 11, 1, 4, tzinfo=UTC)
     for channel in ("INBOUND_VOICE", "CHAT"):
-        await record(counted, many["id"], quarter_hours(start, 2880, channel=channel))
-    variables = {"p": "2026-11"}
-    small = await _commands(counted, counter, SCORECARD, {**variables, "id": few["id"]})
-    large = await _commands(counted, counter, SCORECARD, {**variables, "id": many["id"]})
+        await record(counted, many[1]["id"], quarter_hours(start, 2880, channel=channel))
+
+    async def costs() -> tuple[list[str], list[str]]:
+        return (
+            await _commands(counted, counter, SCORECARD, {"p": "2026-11", "id": few[1]["id"]}),
+            await _commands(counted, counter, SCORECARD, {"p": "2026-11", "id": many[1]["id"]}),
+        )
+
+    small, large = await costs()
     # The SOW, its period records: nothing per row, nor per field or period.
     assert len(small) == len(large) == 2, (small, large)
     # Amended since: November is judged by the version before, one more read.
-    for sow in (few, many):
-        await amend(counted, sow)
-    small = await _commands(counted, counter, SCORECARD, {**variables, "id": few["id"]})
-    large = await _commands(counted, counter, SCORECARD, {**variables, "id": many["id"]})
+    rate = {**WORKED_TERMS["pricing"], "rate": "3.00"}
+    for client_id, sow in (few, many):
+        await amend(counted, client_id, sow["id"], 1, pricing=rate)
+    small, large = await costs()
     assert len(small) == len(large) == 3, (small, large)
     data = await counted.ok(
-        SCORECARD, {**variables, "id": many["id"]}, token=counted.token(Role.COMPLIANCE)
+        SCORECARD, {"p": "2026-11", "id": many[1]["id"]}, token=counted.token(Role.COMPLIANCE)
     )
     assert data["sow"]["scorecard"]["offered"] == 2 * 2880 * 10
-
-
-async def amend(api: Api, sow: dict[str, object]) -> None:
-    """A new rate, proposed by compliance and accepted by the client, now."""
-    query = """
-    mutation($id: ID!, $v: Int!) {
-      proposeSowAmendment(id: $id, expectedVersion: $v, changeSummary: "rate",
-                          terms: {pricing: {rate: "3.00", unit: PER_CALL, currency: "USD"}}) {
-        client { id }
-      }
-    }"""
-    data = await api.ok(query, {"id": sow["id"], "v": 1}, token=api.token(Role.COMPLIANCE))
-    client = api.token(Role.CLIENT, client_id=data["proposeSowAmendment"]["client"]["id"])
-    accept = "mutation($id: ID!) { acceptSowAmendment(id: $id, expectedVersion: 1) { id } }"
-    await api.ok(accept, {"id": sow["id"]}, token=client)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from bson import ObjectId
+from bson import Decimal128, ObjectId
+from pymongo.errors import WriteError
 
 from domain.party import Role
 from tests.conftest import Api, Clock
@@ -16,8 +17,11 @@ from tests.csa_helpers import refused
 from tests.sla_helpers import (
     RECORD,
     WORKED_ROWS,
+    WORKED_TERMS,
+    amend,
     by_metric,
     close,
+    closed_november,
     quarter_hours,
     record,
     row,
@@ -25,7 +29,6 @@ from tests.sla_helpers import (
     statement,
     worked_sow,
 )
-from tests.sow_helpers import transition
 
 DECEMBER = datetime(2026, 12, 10, tzinfo=UTC)
 
@@ -160,23 +163,14 @@ async def test_running_sums_equal_the_rows_counted_again(api: Api, clock: Clock)
 async def test_the_terms_in_force_at_a_periods_end_judge_it(api: Api, clock: Clock) -> None:
     client_id, sow = await worked_sow(api)
     clock.now = datetime(2026, 12, 10, tzinfo=UTC)
-    await record(api, sow["id"], WORKED_ROWS + shifted(WORKED_ROWS, "2026-12")[:0])
+    await record(api, sow["id"], WORKED_ROWS)
     # Amended on December 10: from then on 3.00 a call and a service level floor of 75.
-    staff, client = api.token(Role.COMPLIANCE), api.token(Role.CLIENT, client_id=client_id)
     targets = [
         {**target, "target": 75} if target["metric"] == "SERVICE_LEVEL" else target
-        for target in sow_targets()
+        for target in WORKED_TERMS["slaTargets"]
     ]
-    propose = """
-    mutation($id: ID!, $t: SowTermsPatch!) {
-      proposeSowAmendment(id: $id, expectedVersion: 1, terms: $t, changeSummary: "rate") { id }
-    }"""
-    patch = {
-        "pricing": {"rate": "3.00", "unit": "PER_CALL", "currency": "USD"},
-        "slaTargets": targets,
-    }
-    await api.ok(propose, {"id": sow["id"], "t": patch}, token=staff)
-    await api.ok(transition("acceptSowAmendment"), {"id": sow["id"], "v": 1}, token=client)
+    rate = {"rate": "3.00", "unit": "PER_CALL", "currency": "USD"}
+    await amend(api, client_id, sow["id"], 1, pricing=rate, slaTargets=targets)
     clock.now = datetime(2027, 1, 10, tzinfo=UTC)
     await record(api, sow["id"], shifted(WORKED_ROWS, "2026-12"))
 
@@ -189,13 +183,6 @@ async def test_the_terms_in_force_at_a_periods_end_judge_it(api: Api, clock: Clo
     assert by_metric(await scorecard(api, sow["id"], "2026-12"))["SERVICE_LEVEL"]["met"] is True
     assert [c["metric"] for c in december["credits"]] == ["ABANDONMENT_RATE"]
     assert december["credits"][0]["consecutiveMisses"] == 2
-
-
-def sow_targets() -> list[dict[str, Any]]:
-    from tests.sla_helpers import WORKED_TERMS
-
-    targets: list[dict[str, Any]] = WORKED_TERMS["slaTargets"]
-    return targets
 
 
 async def test_three_misses_in_a_row_escalate_to_the_cap(api: Api, clock: Clock) -> None:
@@ -242,12 +229,9 @@ async def test_a_month_without_a_miss_ends_the_run(api: Api, clock: Clock) -> No
 async def test_a_closed_period_refuses_rows_and_its_statement_never_changes(
     api: Api, clock: Clock
 ) -> None:
-    client_id, sow = await worked_sow(api)
-    clock.now = DECEMBER
-    await record(api, sow["id"], WORKED_ROWS)
-    closed = await close(api, sow["id"], "2026-11")
-    assert closed == {
-        "period": "2026-11",
+    client_id, sow = await closed_november(api, clock)
+    assert await statement(api, sow["id"], "2026-11") == {
+        **await statement(api, sow["id"], "2026-11"),
         "closed": True,
         "fees": "370.00",
         "totalCredits": "29.60",
@@ -272,14 +256,8 @@ async def test_a_closed_period_refuses_rows_and_its_statement_never_changes(
     refused(again, "CONFLICT", period="2026-11")
 
     # Amended afterwards (a new rate): the closed statement keeps what it was closed with.
-    patch = {"pricing": {"rate": "9.99", "unit": "PER_CALL", "currency": "USD"}}
-    propose = """
-    mutation($id: ID!, $t: SowTermsPatch!) {
-      proposeSowAmendment(id: $id, expectedVersion: 1, terms: $t, changeSummary: "rate") { id }
-    }"""
-    await api.ok(propose, {"id": sow["id"], "t": patch}, token=staff)
+    await amend(api, client_id, sow["id"], 1, pricing={**WORKED_TERMS["pricing"], "rate": "9.99"})
     client = api.token(Role.CLIENT, client_id=client_id)
-    await api.ok(transition("acceptSowAmendment"), {"id": sow["id"], "v": 1}, token=client)
     owed = await statement(api, sow["id"], "2026-11", client)
     assert (owed["closed"], owed["termsVersion"], owed["fees"]) == (True, 1, "370.00")
     card = await scorecard(api, sow["id"], "2026-11", client)
@@ -390,3 +368,24 @@ async def test_a_batch_of_10000_rows_is_accepted_and_10001_refused(api: Api, clo
     months = ("2026-11", "2026-12", "2027-01", "2027-02")
     cards = [await scorecard(api, sow["id"], month) for month in months]
     assert sum(card["offered"] for card in cards) == 100_000
+
+
+async def test_the_validators_refuse_rows_and_statements_that_break_the_storage_rules(
+    api: Api, clock: Clock
+) -> None:
+    await closed_november(api, clock)
+    db = api.app.state.services.db.db
+    stored = await db.sla_intervals.find_one({})
+    statement_doc = await db.sla_statements.find_one({"closed": True})
+    assert stored is not None
+    assert statement_doc is not None
+    assert isinstance(statement_doc["fees"], Decimal128)
+    for collection, doc in (
+        (db.sla_intervals, {**stored, "_id": ObjectId(), "offered": -1}),
+        (db.sla_intervals, {**stored, "_id": ObjectId(), "intervalMinutes": 20}),
+        (db.sla_intervals, {**stored, "_id": ObjectId(), "agentId": "someone"}),
+        (db.sla_statements, {**statement_doc, "_id": ObjectId(), "fees": 370.0}),
+        (db.sla_statements, {**statement_doc, "_id": ObjectId(), "period": "2026-13"}),
+    ):
+        with pytest.raises(WriteError):
+            await collection.insert_one(doc)
