@@ -689,6 +689,24 @@ def is_object_id(text: str) -> bool:
     return _OBJECT_ID.match(text) is not None
 
 
+def versions_for(sow: Sow, rows: Iterable[IntervalRow]) -> frozenset[int]:
+    """The terms versions, other than the current one, that judge the periods of `rows` (of
+    those whose interval can be placed in a period at all)."""
+    zone = sow.terms.service_hours.time_zone
+    periods = {
+        Period.of(row.interval_start, zone)
+        for row in rows
+        if not interval_problems(row.interval_start, row.interval_minutes)
+    }
+    numbers = {terms_version_at(sow, period.bounds(zone)[1]) for period in periods}
+    return frozenset(numbers - {sow.version})
+
+
+def agents_of(rows: Iterable[IntervalRow]) -> list[str]:
+    """The well-formed agent ids of `rows`, whose CSAs the batch is checked against."""
+    return sorted({row.agent_id for row in rows if row.agent_id and is_object_id(row.agent_id)})
+
+
 def check_batch(
     sow: Sow,
     rows: Sequence[IntervalRow],

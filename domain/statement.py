@@ -342,28 +342,40 @@ def check_closable(sow: Sow, period: Period, now: datetime) -> None:
         )
 
 
-def close(
-    sow: Sow,
-    record: SlaPeriod,
-    stored: Sequence[SlaPeriod],
-    versions: Mapping[int, SowTerms],
-    recount: IntervalCounts,
-    actor: Actor,
-    now: datetime,
-) -> Change[SlaPeriod]:
-    """Freeze `record`'s period: its figures over `recount` (its queue rows counted again,
-    the rows being what the running sums stand for), SLA_PERIOD_CLOSED, and SLA_BREACHED
-    for each metric measured and missed, on the SOW (its client and compliance see them).
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """What closing a period is decided on: the SOW, the period's record, every record of
+    the SOW up to it (the run of misses), the terms versions `versions_needed` names, and
+    the period's queue rows counted again from the rows themselves."""
 
-    `stored` holds every record of the SOW up to the period, `versions` the terms of
-    `versions_needed`.
-    """
+    sow: Sow
+    record: SlaPeriod
+    stored: Sequence[SlaPeriod]
+    versions: Mapping[int, SowTerms]
+    recount: IntervalCounts
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def revision(self) -> int:
+        return self.record.revision
+
+
+def close(closing: Closing, actor: Actor, now: datetime) -> Change[SlaPeriod]:
+    """Freeze the period: its figures over the recount (the rows being what the running sums
+    stand for), SLA_PERIOD_CLOSED, and SLA_BREACHED for each metric measured and missed, on
+    the SOW (its client and compliance see them)."""
+    sow, record = closing.sow, closing.record
     if record.closed is not None:
         raise PeriodClosed(str(record.period), "period")
-    check_closable(sow, record.period, now)
-    recounted = dataclasses.replace(record, counts=recount)
-    others = [item for item in stored if item.id != record.id]
-    (figures,) = ledger(sow, [*others, recounted], versions, record.period, record.period)
+    if now < record.ends:
+        raise BadUserInput(f"period: {record.period} has not ended yet", field="period")
+    recounted = dataclasses.replace(record, counts=closing.recount)
+    others = [item for item in closing.stored if item.id != record.id]
+    period = record.period
+    (figures,) = ledger(sow, [*others, recounted], closing.versions, period, period)
     frozen = dataclasses.replace(
         figures,
         scorecard=dataclasses.replace(figures.scorecard, closed=True),

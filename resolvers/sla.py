@@ -16,9 +16,9 @@ from domain.lifecycle import require_role
 from domain.party import Actor, Role, Viewer
 from domain.sla import AgentPerformance, Merge, Period, Scorecard
 from domain.sow import Sow, SowTerms
-from domain.statement import PeriodFigures, SlaPeriod
+from domain.statement import Closing, PeriodFigures, SlaPeriod
 from resolvers.context import Context
-from storage.sla import AgentRows, Closing
+from storage.sla import AgentRows
 from storage.sows import SowScope
 
 
@@ -45,18 +45,8 @@ async def record_intervals(
     rules.check_batch_size(len(intervals))
     rows = [rules.row_of(item) for item in intervals]
     sow = await _sow(ctx, sow_id)
-    zone = sow.terms.service_hours.time_zone
-    periods = {
-        rules.Period.of(row.interval_start, zone)
-        for row in rows
-        if not rules.interval_problems(row.interval_start, row.interval_minutes)
-    }
-    ends = [period.bounds(zone)[1] for period in periods]
-    numbers = frozenset(rules.terms_version_at(sow, end) for end in ends) - {sow.version}
-    versions = await _versions(ctx, sow, numbers)
-    agents = sorted(
-        {row.agent_id for row in rows if row.agent_id and rules.is_object_id(row.agent_id)}
-    )
+    versions = await _versions(ctx, sow, rules.versions_for(sow, rows))
+    agents = rules.agents_of(rows)
     csas = await ctx.store.csas.of_sow_and_agents(sow.id, agents) if agents else []
     now = ctx.clock()
     checked = rules.check_batch(
@@ -122,17 +112,7 @@ async def close_period(ctx: Context, viewer: Viewer, sow_id: str, period: str) -
         return found
 
     def decide(state: Closing) -> list[Change[SlaPeriod]]:
-        return [
-            statements.close(
-                state.sow,
-                state.record,
-                state.stored,
-                state.versions,
-                state.recount,
-                Actor.of(viewer),
-                now,
-            )
-        ]
+        return [statements.close(state, Actor.of(viewer), now)]
 
     changes = await ctx.store.writer.read_decide_commit(load, decide)
     closed: SlaPeriod = changes[0].after

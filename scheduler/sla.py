@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from domain import statement as rules
 from domain.changes import Change
 from domain.party import SYSTEM
-from domain.statement import SlaPeriod
+from domain.statement import Closing, SlaPeriod
 from scheduler.job import Job, Options
-from storage.sla import Closing
 from storage.store import Store
 
 
@@ -39,9 +38,7 @@ def _decide(closing: Closing, now: datetime, options: Options) -> Change[SlaPeri
     record = closing.record
     if record.closed is not None or now < record.ends + _closing_after(options):
         return None
-    return rules.close(
-        closing.sow, record, closing.stored, closing.versions, closing.recount, SYSTEM, now
-    )
+    return rules.close(closing, SYSTEM, now)
 
 
 JOB: Job[Closing] = Job("sla", _due, _reload, _decide)

@@ -114,8 +114,5 @@ async def record_performance(store: Store, sows: Sequence[Sow], now: datetime) -
             if now >= record.ends + timedelta(days=SLA_CLOSE_AFTER_DAYS):
                 closing = await store.sla.closing(store.sows, record.id)
                 assert closing is not None
-                decided = statement.close(
-                    sow, record, closing.stored, closing.versions, closing.recount, SYSTEM, now
-                )
-                await store.writer.commit([decided])
+                await store.writer.commit([statement.close(closing, SYSTEM, now)])
     return recorded

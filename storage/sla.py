@@ -36,8 +36,15 @@ from domain.sla import (
     check_open,
     merge,
 )
-from domain.sow import Sow, SowTerms
-from domain.statement import Credit, PeriodFigures, SlaPeriod, Statement, versions_needed
+from domain.sow import Sow
+from domain.statement import (
+    Closing,
+    Credit,
+    PeriodFigures,
+    SlaPeriod,
+    Statement,
+    versions_needed,
+)
 from domain.values import Channel, PricingUnit, SlaMetric
 from storage.codec import actor_from_bson, actor_to_bson, object_id, optional_id
 from storage.database import Database, Document, RetryTransaction
@@ -230,27 +237,6 @@ class AgentRows:
     agent_id: str
     starts: datetime
     ends: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Closing:
-    """What closing a period is decided on: the SOW, the period's record, every record of
-    the SOW up to it (the run of misses), the terms versions those need, and the period's
-    queue rows counted again."""
-
-    sow: Sow
-    record: SlaPeriod
-    stored: list[SlaPeriod]
-    versions: dict[int, SowTerms]
-    recount: IntervalCounts
-
-    @property
-    def id(self) -> str:
-        return self.record.id
-
-    @property
-    def revision(self) -> int:
-        return self.record.revision
 
 
 class SlaStore:

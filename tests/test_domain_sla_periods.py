@@ -21,7 +21,7 @@ from domain.sla import (
     terms_version_at,
 )
 from domain.sow import Sow
-from domain.statement import SlaPeriod, close, ledger, versions_needed
+from domain.statement import Closing, SlaPeriod, close, ledger, versions_needed
 from domain.values import Channel, SlaMetric
 from tests.test_domain_sla import NOVEMBER, TERMS, valid_counts
 
@@ -168,7 +168,7 @@ def test_a_closed_months_runs_are_taken_as_frozen() -> None:
     november, december = Period(2026, 11), Period(2026, 12)
     now = datetime(2027, 1, 10, tzinfo=UTC)
     stored = [record_of(sow, november, NOVEMBER), record_of(sow, december, NOVEMBER)]
-    closed = close(sow, stored[0], stored, {}, NOVEMBER, SYSTEM, now).after
+    closed = close(Closing(sow, stored[0], stored, {}, NOVEMBER), SYSTEM, now).after
     assert closed.closed is not None
     assert closed.closed.misses[SlaMetric.SERVICE_LEVEL] == 1
     # As if November had been closed after a third miss in a row: December follows it.
@@ -188,7 +188,9 @@ def test_a_closed_months_runs_are_taken_as_frozen() -> None:
 def test_closing_writes_the_period_closed_and_one_breach_per_missed_metric() -> None:
     sow = signed_sow()
     record = record_of(sow, Period(2026, 11), ZERO_COUNTS)
-    change = close(sow, record, [record], {}, NOVEMBER, SYSTEM, datetime(2026, 12, 6, tzinfo=UTC))
+    change = close(
+        Closing(sow, record, [record], {}, NOVEMBER), SYSTEM, datetime(2026, 12, 6, tzinfo=UTC)
+    )
     types = [event.type.value for event in change.events]
     assert types == ["SLA_PERIOD_CLOSED", "SLA_BREACHED", "SLA_BREACHED"]
     assert {event.client_id for event in change.events} == {sow.client_id}
