@@ -211,3 +211,21 @@ async def test_a_scorecard_costs_the_same_for_2_rows_and_a_month_of_quarter_hour
         SCORECARD, {"p": "2026-11", "id": many[1]["id"]}, token=counted.token(Role.COMPLIANCE)
     )
     assert data["sow"]["scorecard"]["offered"] == 2 * 2880 * 10
+
+
+PERFORMANCE_PAGE = """
+query($first: Int!) {
+  csas(first: $first) { edges { node { id performance { answered recommendation } } } }
+}
+"""
+
+
+async def test_a_page_of_csas_sums_every_agents_rows_in_one_aggregation(
+    counted: Api, counter: CommandCounter, clock: Clock
+) -> None:
+    agent_id, _ = await _busy_agent(counted)
+    clock.now = datetime(2026, 10, 1, tzinfo=UTC)  # every term has begun
+    token = agent_token(counted, agent_id)
+    small = await _commands(counted, counter, PERFORMANCE_PAGE, {"first": 2}, token)
+    large = await _commands(counted, counter, PERFORMANCE_PAGE, {"first": 50}, token)
+    assert len(small) == len(large) == 2, (small, large)  # the page, the rows' sums

@@ -198,3 +198,26 @@ async def test_a_clients_figures_hold_no_agent_data(api: Api, clock: Clock) -> N
     assert body["sow"]["scorecard"]["offered"] == 100
     assert body["sow"]["statement"] == {"quantity": "90", "fees": "225.00"}
     assert agent_id not in json.dumps(body)
+
+
+async def test_each_csa_counts_the_rows_of_its_own_term(api: Api, clock: Clock) -> None:
+    _, sow = await worked_sow(api)
+    agent_id = await create_agent(api)
+    terms = (("2026-06-01", "2026-08-31"), ("2026-09-01", "2026-11-30"))
+    csas = []
+    for start, end in terms:
+        (csa,) = await produce(api, sow["id"], [agent_id], effectiveDate=start, expirationDate=end)
+        csas.append(await executed(api, csa))
+    clock.now = datetime(2026, 12, 10, tzinfo=UTC)
+    rows = [
+        agent_row(agent_id, "2026-07-01T14:00:00Z"),
+        agent_row(agent_id, "2026-10-01T14:00:00Z"),
+        agent_row(agent_id, "2026-10-02T14:00:00Z"),
+    ]
+    await api.ok(RECORD, {"s": sow["id"], "rows": rows}, token=api.token(Role.COMPLIANCE))
+    # Both on one page: one aggregation, each row under the CSA whose term holds it.
+    query = "{ csas(first: 10) { edges { node { id performance { from answered } } } } }"
+    data = await api.ok(query, token=agent_token(api, agent_id))
+    found = {edge["node"]["id"]: edge["node"]["performance"] for edge in data["csas"]["edges"]}
+    assert found[csas[0]["id"]] == {"from": "2026-06-01", "answered": 60}
+    assert found[csas[1]["id"]] == {"from": "2026-09-01", "answered": 120}
