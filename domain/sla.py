@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any, Final, Self
@@ -532,10 +533,20 @@ def renewal_advice(
     return f"{recommendation}: {basis}" + (f"; missed {'; '.join(missed)}" if missed else "")
 
 
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """`value` rounded to `places` decimals, halves away from zero (`ROUND_HALF_UP`).
+
+    Built from its digits, so no `decimal` context precision can round it a second time.
+    """
+    scaled = value * 10**places
+    units = math.floor(abs(scaled) + Fraction(1, 2))
+    sign = 1 if scaled < 0 and units else 0
+    return Decimal((sign, tuple(int(digit) for digit in str(units)), -places))
+
+
 def shown(value: Fraction) -> str:
     """A measured value as people read it: two decimals, halves up (76.25, 16.08)."""
-    hundredths = math.floor(value * 100 + Fraction(1, 2))
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
+    return str(round_half_up(value, 2))
 
 
 def describe(result: SlaResult) -> str:

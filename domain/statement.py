@@ -8,7 +8,6 @@ one DESIGN.md prescribes, once per figure, however large the counts.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +31,7 @@ from domain.sla import (
     describe,
     evaluate,
     require_measured,
+    round_half_up,
     terms_version_at,
 )
 from domain.sow import Pricing, ServiceCredit, Sow, SowTerms
@@ -45,17 +45,6 @@ per-minute rate is billed as 5/6 of a minute, not as 0.833333 of one.
 """
 
 _SECONDS_PER_UNIT: Final = {PricingUnit.PER_MINUTE: 60, PricingUnit.PER_HOUR: 3600}
-
-
-def round_half_up(value: Fraction, places: int) -> Decimal:
-    """`value` rounded to `places` decimals, halves away from zero (`ROUND_HALF_UP`).
-
-    Built from its digits, so no `decimal` context precision can round it a second time.
-    """
-    scaled = value * 10**places
-    units = math.floor(abs(scaled) + Fraction(1, 2))
-    sign = 1 if scaled < 0 and units else 0
-    return Decimal((sign, tuple(int(digit) for digit in str(units)), -places))
 
 
 def round_money(amount: Fraction | Decimal | int, currency: str) -> Decimal:
