@@ -231,37 +231,34 @@ async def _csa_performance(
     )
 
 
+def _guarded(resolver: Any, description: str) -> Any:
+    # The rule of each field is in domain.access.RULES (Sow.scorecard, Csa.performance, ...).
+    return strawberry.field(resolver=resolver, permission_classes=GUARDED, description=description)
+
+
 def scorecard_field() -> Any:
-    return strawberry.field(
-        resolver=_sow_scorecard,
-        permission_classes=GUARDED,
-        description="The scorecard of one month (YYYY-MM) of the SOW's term.",
-    )
+    return _guarded(_sow_scorecard, "The scorecard of one month (YYYY-MM) of the SOW's term.")
 
 
 def scorecards_field() -> Any:
-    return strawberry.field(
-        resolver=_sow_scorecards,
-        permission_classes=GUARDED,
-        description="Each month from `from` (default: the go-live month) to `to` (default "
-        "and at the latest: this month), within the SOW's term, oldest first.",
+    return _guarded(
+        _sow_scorecards,
+        "Each month from `from` (default: the go-live month) to `to` (default and at the "
+        "latest: this month), within the SOW's term, oldest first.",
     )
 
 
 def statement_field() -> Any:
-    return strawberry.field(
-        resolver=_sow_statement,
-        permission_classes=GUARDED,
-        description="Fees, service credits and the amount due of one month (YYYY-MM).",
+    return _guarded(
+        _sow_statement, "Fees, service credits and the amount due of one month (YYYY-MM)."
     )
 
 
 def performance_field() -> Any:
-    return strawberry.field(
-        resolver=_csa_performance,
-        permission_classes=GUARDED,
-        description="The agent's scorecard over the term so far, with a renewal "
-        "recommendation. The agent's own, and compliance.",
+    return _guarded(
+        _csa_performance,
+        "The agent's scorecard over the term so far, with a renewal recommendation. The "
+        "agent's own, and compliance.",
     )
 
 

@@ -9,23 +9,12 @@ from typing import Any
 from domain.party import Role
 from tests.conftest import Api
 from tests.sow_helpers import create_client, signed_sow
+from tests.test_domain_sla import TERMS
 
-# DESIGN.md's worked example: PER_CALL at 2.50 USD in New York, six targets, two credits.
+# DESIGN.md's worked example: PER_CALL at 2.50 USD in New York, six targets, two credits
+# (the rest of the terms: the SOW helpers' own).
 WORKED_TERMS: dict[str, Any] = {
-    "scope": ["INBOUND_VOICE", "CHAT"],
-    "pricing": {"rate": "2.50", "unit": "PER_CALL", "currency": "USD"},
-    "slaTargets": [
-        {"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20},
-        {"metric": "AVERAGE_WAIT_TIME", "target": 30},
-        {"metric": "ABANDONMENT_RATE", "target": 5},
-        {"metric": "AVERAGE_HANDLE_TIME", "target": 360},
-        {"metric": "FIRST_CALL_RESOLUTION", "target": 70},
-        {"metric": "CUSTOMER_SATISFACTION", "target": 85},
-    ],
-    "serviceCredits": [
-        {"metric": "SERVICE_LEVEL", "percentOfFees": 5, "capPercent": 15},
-        {"metric": "ABANDONMENT_RATE", "percentOfFees": 3, "capPercent": 9},
-    ],
+    name: TERMS[name] for name in ("scope", "pricing", "slaTargets", "serviceCredits")
 }
 
 # Its two queue rows of November 2026.
