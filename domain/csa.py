@@ -14,16 +14,22 @@ from pydantic import Field
 
 from domain import lifecycle
 from domain.changes import Change
-from domain.errors import BadUserInput, Forbidden, InvalidTransition
-from domain.events import EntityType, EventType
-from domain.lifecycle import (
-    explained,
-    require_reason,
-    require_role,
-    require_status,
-    signed,
-    transition,
+from domain.commands import (
+    CountersignCsa,
+    DeclineCsa,
+    ProduceCsas,
+    RenewCsa,
+    SendCsa,
+    SignCsa,
+    TerminateCsa,
+    TerminateSow,
+    UpdateCsaDraft,
+    WithdrawCsa,
 )
+from domain.errors import BadUserInput, Forbidden
+from domain.events import EntityType, EventType
+from domain.lifecycle import explained, require_reason, require_role, signed, transition
+from domain.machine import DateReached, Machine, in_place, moves
 from domain.party import SYSTEM, Actor, Agent, AgentStatus, Role, Viewer
 from domain.policy import CsaPolicy
 from domain.schedule import local_date
@@ -72,12 +78,49 @@ class CsaFlag(StrEnum):
     LATE_PRODUCTION = "LATE_PRODUCTION"
 
 
-ENDED = frozenset(
-    {CsaStatus.EXPIRED, CsaStatus.DECLINED, CsaStatus.WITHDRAWN, CsaStatus.TERMINATED}
+# Signed by both parties: what `Sow.staffing` counts as contracted, and what renews.
+CONTRACTED = (CsaStatus.EXECUTED, CsaStatus.ACTIVE)
+# Signed by the agent at least: what compliance terminates for cause.
+TERMINABLE = (CsaStatus.AGENT_SIGNED, *CONTRACTED)
+# Every status a CSA can still leave: the termination of its SOW ends it from any of them.
+OPEN = (CsaStatus.DRAFT, CsaStatus.SENT, *TERMINABLE)
+
+MACHINE: Machine[CsaStatus] = Machine(
+    "CSA",
+    [
+        *moves([None], CsaStatus.DRAFT, ProduceCsas, EventType.CREATED),
+        *moves([None], CsaStatus.DRAFT, RenewCsa, EventType.CREATED),
+        *in_place([CsaStatus.DRAFT], UpdateCsaDraft, EventType.TERMS_UPDATED),
+        *moves([CsaStatus.DRAFT], CsaStatus.SENT, SendCsa, EventType.SENT),
+        *moves([CsaStatus.SENT], CsaStatus.AGENT_SIGNED, SignCsa, EventType.AGENT_SIGNED),
+        *moves([CsaStatus.SENT], CsaStatus.DECLINED, DeclineCsa, EventType.DECLINED),
+        *moves(
+            [CsaStatus.AGENT_SIGNED], CsaStatus.EXECUTED, CountersignCsa, EventType.COUNTERSIGNED
+        ),
+        *moves(
+            [CsaStatus.DRAFT, CsaStatus.SENT], CsaStatus.WITHDRAWN, WithdrawCsa, EventType.WITHDRAWN
+        ),
+        # The scheduler tries an ACTIVE CSA's rows in this order: expiry, then the notice.
+        *moves(
+            [CsaStatus.EXECUTED],
+            CsaStatus.ACTIVE,
+            DateReached("effective_date"),
+            EventType.ACTIVATED,
+        ),
+        *moves(
+            [CsaStatus.ACTIVE], CsaStatus.EXPIRED, DateReached("expiration_date"), EventType.EXPIRED
+        ),
+        *in_place(
+            [CsaStatus.ACTIVE],
+            DateReached("expiration_date", notice=True),
+            EventType.RENEWAL_DUE,
+        ),
+        *in_place(CONTRACTED, RenewCsa, EventType.RENEWED),
+        *moves(TERMINABLE, CsaStatus.TERMINATED, TerminateCsa, EventType.TERMINATED),
+        *moves(OPEN, CsaStatus.TERMINATED, TerminateSow, EventType.TERMINATED),
+    ],
 )
-TERMINABLE = frozenset({CsaStatus.AGENT_SIGNED, CsaStatus.EXECUTED, CsaStatus.ACTIVE})
-RENEWABLE = frozenset({CsaStatus.EXECUTED, CsaStatus.ACTIVE})
-CONTRACTED = frozenset({CsaStatus.EXECUTED, CsaStatus.ACTIVE})
+ENDED = MACHINE.ended
 # Delivery (SENT) is due between 1 and 3 days before the effective date.
 MIN_DELIVERY_DAYS = 1
 MAX_DELIVERY_DAYS = 3
@@ -184,6 +227,7 @@ def _created(
     renewal_of: str | None = None,
 ) -> Change[Csa]:
     version = TermsVersion.of(1, terms.canonical(), actor, now, change_summary)
+    trigger = ProduceCsas if renewal_of is None else RenewCsa
     csa = Csa(
         id=id,
         number=number,
@@ -194,7 +238,7 @@ def _created(
         sow_time_zone=sow.terms.service_hours.time_zone,
         client_id=sow.client_id,
         program_name=sow.terms.program_name,
-        status=CsaStatus.DRAFT,
+        status=MACHINE.created(trigger).target,
         version=1,
         latest_version=1,
         revision=1,
@@ -279,8 +323,7 @@ def update_draft(
     """A new version of a draft's terms."""
     require_role(viewer, Role.COMPLIANCE, action="edit a CSA")
     check_expected_version(expected_version, csa.version)
-    if csa.status is not CsaStatus.DRAFT:
-        raise InvalidTransition(csa.status, csa.status, "terms change in place only in DRAFT")
+    MACHINE.step(csa.status, UpdateCsaDraft, "terms change in place only in DRAFT")
     terms = patch_csa_terms(csa.terms, patch)
     check_term(terms, policy)
     return lifecycle.revised(csa, terms, viewer, change_summary, now)
@@ -289,8 +332,8 @@ def update_draft(
 def send(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
     require_role(viewer, Role.COMPLIANCE, action="send a CSA")
     check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.SENT, CsaStatus.DRAFT)
-    return transition(csa, CsaStatus.SENT, EventType.SENT, Actor.of(viewer), now, sent_at=now)
+    step = MACHINE.step(csa.status, SendCsa)
+    return transition(csa, step, Actor.of(viewer), now, sent_at=now)
 
 
 def _own_agent(csa: Csa, viewer: Viewer, action: str) -> None:
@@ -303,8 +346,7 @@ def sign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Chan
     """The agent signs the exact version sent; `expectedVersion` names it."""
     _own_agent(csa, viewer, "sign a CSA")
     check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.AGENT_SIGNED, CsaStatus.SENT)
-    return signed(csa, CsaStatus.AGENT_SIGNED, EventType.AGENT_SIGNED, viewer, now)
+    return signed(csa, MACHINE.step(csa.status, SignCsa), viewer, now)
 
 
 def decline(
@@ -312,16 +354,14 @@ def decline(
 ) -> Change[Csa]:
     _own_agent(csa, viewer, "decline a CSA")
     check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.DECLINED, CsaStatus.SENT)
-    return explained(csa, CsaStatus.DECLINED, EventType.DECLINED, viewer, reason, now)
+    return explained(csa, MACHINE.step(csa.status, DeclineCsa), viewer, reason, now)
 
 
 def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
     """The operator signs: EXECUTED, and each party gets the final copy (an event each)."""
     require_role(viewer, Role.COMPLIANCE, action="countersign a CSA")
     check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.EXECUTED, CsaStatus.AGENT_SIGNED)
-    executed = signed(csa, CsaStatus.EXECUTED, EventType.COUNTERSIGNED, viewer, now)
+    executed = signed(csa, MACHINE.step(csa.status, CountersignCsa), viewer, now)
     copies = tuple(
         lifecycle.event(
             executed.after,
@@ -340,18 +380,15 @@ def withdraw(
 ) -> Change[Csa]:
     require_role(viewer, Role.COMPLIANCE, action="withdraw a CSA")
     check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.WITHDRAWN, CsaStatus.DRAFT, CsaStatus.SENT)
-    return explained(csa, CsaStatus.WITHDRAWN, EventType.WITHDRAWN, viewer, reason, now)
+    return explained(csa, MACHINE.step(csa.status, WithdrawCsa), viewer, reason, now)
 
 
 def _terminated(
     csa: Csa, actor: Actor, reason: CsaTerminationReason, note: str | None, now: datetime
 ) -> Change[Csa]:
-    require_status(csa, CsaStatus.TERMINATED, *TERMINABLE)
+    step = MACHINE.step(csa.status, TerminateCsa)
     text = reason.value if note is None else f"{reason.value}: {require_reason(note, 'note')}"
-    return transition(
-        csa, CsaStatus.TERMINATED, EventType.TERMINATED, actor, now, text, termination_reason=reason
-    )
+    return transition(csa, step, actor, now, text, termination_reason=reason)
 
 
 def terminate(
@@ -378,8 +415,7 @@ def cascade(csas: Sequence[Csa], viewer: Viewer, now: datetime) -> list[Change[C
     return [
         transition(
             csa,
-            CsaStatus.TERMINATED,
-            EventType.TERMINATED,
+            MACHINE.step(csa.status, TerminateSow),
             actor,
             now,
             reason=reason.value,
@@ -420,8 +456,7 @@ def renew(
     """
     require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
     check_expected_version(expected_version, csa.version)
-    if csa.status not in RENEWABLE:
-        raise InvalidTransition(csa.status, CsaStatus.DRAFT, "only EXECUTED or ACTIVE renews")
+    step = MACHINE.step(csa.status, RenewCsa, "only EXECUTED or ACTIVE renews")
     if csa.renewed_by is not None:
         raise BadUserInput("id: this CSA is already renewed", field="id")
     start = csa.terms.expiration_date + timedelta(days=1)
@@ -444,7 +479,7 @@ def renew(
         created, after=dataclasses.replace(created.after, renewal_of=csa.id)
     )
     linked = dataclasses.replace(csa, renewed_by=new.id, revision=csa.revision + 1, updated_at=now)
-    event = lifecycle.event(csa, EventType.RENEWED, actor, now, reason=new.number)
+    event = lifecycle.event(csa, step.event, actor, now, reason=new.number)
     return Change(csa, linked, (), (event,)), created
 
 
@@ -484,20 +519,17 @@ def scheduled(csa: Csa, now: datetime, renewal_notice_days: int) -> Change[Csa] 
 
 
 def _scheduled_on(csa: Csa, today: date, now: datetime, notice: timedelta) -> Change[Csa] | None:
-    if csa.status is CsaStatus.EXECUTED and today >= csa.terms.effective_date:
-        activated = transition(csa, CsaStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        return lifecycle.then(activated, _scheduled_on(activated.after, today, now, notice))
-    if csa.status is not CsaStatus.ACTIVE:
-        return None
-    if today >= csa.terms.expiration_date:
-        return transition(csa, CsaStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
-    if (
-        csa.renewed_by is None
-        and csa.renewal_due_at is None
-        and today >= csa.terms.expiration_date - notice
-    ):
-        after = dataclasses.replace(
-            csa, renewal_due_at=now, revision=csa.revision + 1, updated_at=now
-        )
-        return Change(csa, after, (), (lifecycle.event(csa, EventType.RENEWAL_DUE, SYSTEM, now),))
+    for step in MACHINE.dated(csa.status):
+        assert isinstance(step.trigger, DateReached)
+        due: date = getattr(csa.terms, step.trigger.field)
+        if not step.trigger.notice:
+            if today >= due:
+                moved = transition(csa, step, SYSTEM, now)
+                return lifecycle.then(moved, _scheduled_on(moved.after, today, now, notice))
+        # Once, and only while it can still be renewed.
+        elif csa.renewed_by is None and csa.renewal_due_at is None and today >= due - notice:
+            after = dataclasses.replace(
+                csa, renewal_due_at=now, revision=csa.revision + 1, updated_at=now
+            )
+            return Change(csa, after, (), (lifecycle.event(csa, step.event, SYSTEM, now),))
     return None

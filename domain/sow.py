@@ -13,16 +13,20 @@ from pydantic import AfterValidator, Field, model_validator
 
 from domain import lifecycle
 from domain.changes import Change
-from domain.errors import BadUserInput, Forbidden, InvalidTransition
-from domain.events import EntityType, EventType
-from domain.lifecycle import (
-    explained,
-    require_reason,
-    require_role,
-    require_status,
-    signed,
-    transition,
+from domain.commands import (
+    CreateSow,
+    ProposeSowAmendment,
+    RequestSowChanges,
+    SignSow,
+    StartSowReview,
+    SubmitSow,
+    TerminateSow,
+    UpdateSow,
 )
+from domain.errors import BadUserInput, Forbidden
+from domain.events import EntityType, EventType
+from domain.lifecycle import explained, require_reason, require_role, signed, transition
+from domain.machine import DateReached, Machine, in_place, moves
 from domain.party import SYSTEM, Actor, Role, Viewer
 from domain.schedule import local_date
 from domain.values import (
@@ -75,8 +79,42 @@ class SowStatus(StrEnum):
     TERMINATED = "TERMINATED"
 
 
-EDITABLE = frozenset({SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED})
+# Terms change in place; submitting signs them.
+EDITABLE = (SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED)
+# Signed by both parties and not ended: amended, terminated, staffed with CSAs.
 IN_FORCE = frozenset({SowStatus.SIGNED, SowStatus.ACTIVE})
+
+MACHINE: Machine[SowStatus] = Machine(
+    "SOW",
+    [
+        *moves([None], SowStatus.DRAFT, CreateSow, EventType.CREATED),
+        *in_place(EDITABLE, UpdateSow, EventType.TERMS_UPDATED),
+        *moves(EDITABLE, SowStatus.SUBMITTED, SubmitSow, EventType.SUBMITTED),
+        *moves(
+            [SowStatus.SUBMITTED], SowStatus.UNDER_REVIEW, StartSowReview, EventType.REVIEW_STARTED
+        ),
+        *moves(
+            [SowStatus.UNDER_REVIEW],
+            SowStatus.CHANGES_REQUESTED,
+            RequestSowChanges,
+            EventType.CHANGES_REQUESTED,
+        ),
+        *moves([SowStatus.UNDER_REVIEW], SowStatus.SIGNED, SignSow, EventType.SIGNED),
+        *in_place(
+            (SowStatus.SIGNED, SowStatus.ACTIVE), ProposeSowAmendment, EventType.AMENDMENT_PROPOSED
+        ),
+        *moves(
+            [SowStatus.SIGNED], SowStatus.ACTIVE, DateReached("go_live_date"), EventType.ACTIVATED
+        ),
+        *moves([SowStatus.ACTIVE], SowStatus.EXPIRED, DateReached("end_date"), EventType.EXPIRED),
+        *moves(
+            (SowStatus.SIGNED, SowStatus.ACTIVE),
+            SowStatus.TERMINATED,
+            TerminateSow,
+            EventType.TERMINATED,
+        ),
+    ],
+)
 
 
 class Pricing(Terms):
@@ -191,7 +229,7 @@ def create(
         id=id,
         number=number,
         client_id=client_id,
-        status=SowStatus.DRAFT,
+        status=MACHINE.created(CreateSow).target,
         version=1,
         latest_version=1,
         revision=1,
@@ -217,10 +255,7 @@ def update(
     """A new version of the terms of a draft, or of a SOW sent back for changes."""
     require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="edit a SOW")
     check_expected_version(expected_version, sow.version)
-    if sow.status not in EDITABLE:
-        raise InvalidTransition(
-            sow.status, sow.status, "terms change in place only in DRAFT or CHANGES_REQUESTED"
-        )
+    MACHINE.step(sow.status, UpdateSow, "terms change in place only in DRAFT or CHANGES_REQUESTED")
     terms = patch_sow_terms(sow.terms, patch)
     summary = None if change_summary is None else require_reason(change_summary, "changeSummary")
     return lifecycle.revised(sow, terms, viewer, summary, now)
@@ -230,15 +265,13 @@ def submit(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Ch
     """The client submits, signing the exact version submitted."""
     require_role(viewer, Role.CLIENT, action="submit a SOW: submitting is the client's signature")
     check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.SUBMITTED, SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED)
-    return signed(sow, SowStatus.SUBMITTED, EventType.SUBMITTED, viewer, now)
+    return signed(sow, MACHINE.step(sow.status, SubmitSow), viewer, now)
 
 
 def start_review(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
     require_role(viewer, Role.COMPLIANCE, action="review a SOW")
     check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.UNDER_REVIEW, SowStatus.SUBMITTED)
-    return transition(sow, SowStatus.UNDER_REVIEW, EventType.REVIEW_STARTED, Actor.of(viewer), now)
+    return transition(sow, MACHINE.step(sow.status, StartSowReview), Actor.of(viewer), now)
 
 
 def request_changes(
@@ -246,18 +279,14 @@ def request_changes(
 ) -> Change[Sow]:
     require_role(viewer, Role.COMPLIANCE, action="request changes to a SOW")
     check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.CHANGES_REQUESTED, SowStatus.UNDER_REVIEW)
-    return explained(
-        sow, SowStatus.CHANGES_REQUESTED, EventType.CHANGES_REQUESTED, viewer, reason, now
-    )
+    return explained(sow, MACHINE.step(sow.status, RequestSowChanges), viewer, reason, now)
 
 
 def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
     """The operator signs the version the client submitted; `expectedVersion` names it."""
     require_role(viewer, Role.COMPLIANCE, action="sign a SOW")
     check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.SIGNED, SowStatus.UNDER_REVIEW)
-    return signed(sow, SowStatus.SIGNED, EventType.SIGNED, viewer, now)
+    return signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
 
 
 def terminate(
@@ -266,10 +295,8 @@ def terminate(
     """Ends the SOW; the caller terminates its CSAs in the same write (see `domain.csa`)."""
     require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
     check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.TERMINATED, *IN_FORCE)
-    change = explained(
-        sow, SowStatus.TERMINATED, EventType.TERMINATED, viewer, reason, now, pending_amendment=None
-    )
+    step = MACHINE.step(sow.status, TerminateSow)
+    change = explained(sow, step, viewer, reason, now, pending_amendment=None)
     if sow.pending_amendment is None:
         return change
     # A proposal the termination leaves unanswered can never take effect.
@@ -288,8 +315,7 @@ def propose_amendment(
     """Either party proposes new terms for a SOW in force; they apply once accepted."""
     require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="amend a SOW")
     check_expected_version(expected_version, sow.version)
-    if sow.status not in IN_FORCE:
-        raise InvalidTransition(sow.status, sow.status, "only a SIGNED or ACTIVE SOW is amended")
+    step = MACHINE.step(sow.status, ProposeSowAmendment, "only a SIGNED or ACTIVE SOW is amended")
     if sow.pending_amendment is not None:
         raise BadUserInput("an amendment is already pending: accept or reject it first", field="id")
     terms = patch_sow_terms(sow.terms, patch)
@@ -313,7 +339,7 @@ def propose_amendment(
     )
     event = lifecycle.event(
         sow,
-        EventType.AMENDMENT_PROPOSED,
+        step.event,
         actor,
         now,
         reason=change_summary,
@@ -401,9 +427,9 @@ def scheduled(sow: Sow, now: datetime) -> Change[Sow] | None:
 
 
 def _scheduled_on(sow: Sow, today: date, now: datetime) -> Change[Sow] | None:
-    if sow.status is SowStatus.SIGNED and today >= sow.terms.go_live_date:
-        activated = transition(sow, SowStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        return lifecycle.then(activated, _scheduled_on(activated.after, today, now))
-    if sow.status is SowStatus.ACTIVE and today >= sow.terms.end_date:
-        return transition(sow, SowStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
+    for step in MACHINE.dated(sow.status):
+        assert isinstance(step.trigger, DateReached)
+        if today >= getattr(sow.terms, step.trigger.field):
+            moved = transition(sow, step, SYSTEM, now)
+            return lifecycle.then(moved, _scheduled_on(moved.after, today, now))
     return None

@@ -9,8 +9,17 @@ from typing import Any
 
 from bson import ObjectId
 
-from domain.csa import CONTRACTED, ENDED, Csa, CsaStatus, CsaTerminationReason, CsaTerms
+from domain.csa import (
+    CONTRACTED,
+    ENDED,
+    MACHINE,
+    Csa,
+    CsaStatus,
+    CsaTerminationReason,
+    CsaTerms,
+)
 from domain.events import EntityType
+from domain.machine import DateReached, Transition
 from storage import counters
 from storage.codec import (
     ParsedTerms,
@@ -132,6 +141,21 @@ def from_bson(doc: Mapping[str, Any]) -> Csa:
     )
 
 
+def _due(step: Transition[CsaStatus], through: date, notice_through: date) -> Document:
+    """The CSAs one dated row of `domain.csa.MACHINE` may move (each date is stored at the
+    top level); a notice only to CSAs not renewed and not given it yet."""
+    assert isinstance(step.trigger, DateReached)
+    if not step.trigger.notice:
+        return {"status": step.source, step.trigger.name: {"$lte": day(through)}}
+    # Null matches a missing field too: documents older than the notice marker.
+    return {
+        "status": step.source,
+        "renewalDueAt": None,
+        "renewedBy": None,
+        step.trigger.name: {"$lte": day(notice_through)},
+    }
+
+
 def _match(scope: CsaScope, where: CsaQuery) -> Document:
     """Both: a filter naming another agent narrows an agent's scope to nothing, not to theirs."""
     limit, wanted = scope.filter(), where.filter()
@@ -224,19 +248,8 @@ class CsaStore:
         `notice_through` that plus the notice period: the result may hold CSAs not yet due
         in their own time zone, which the domain skips.
         """
-        active = CsaStatus.ACTIVE.value
         query: Document = {
-            "$or": [
-                {"status": CsaStatus.EXECUTED.value, "effectiveDate": {"$lte": day(through)}},
-                {"status": active, "expirationDate": {"$lte": day(through)}},
-                # Null matches a missing field too: documents older than the notice marker.
-                {
-                    "status": active,
-                    "renewalDueAt": None,
-                    "renewedBy": None,
-                    "expirationDate": {"$lte": day(notice_through)},
-                },
-            ]
+            "$or": [_due(step, through, notice_through) for step in MACHINE.scheduled]
         }
         if after is not None:
             query["_id"] = {"$gt": ObjectId(after)}

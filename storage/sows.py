@@ -11,7 +11,8 @@ from typing import Any
 from bson import ObjectId
 
 from domain.events import EntityType
-from domain.sow import Amendment, Sow, SowStatus, SowTerms
+from domain.machine import DateReached
+from domain.sow import MACHINE, Amendment, Sow, SowStatus, SowTerms
 from domain.versioning import Signature, SignatureParty
 from storage import counters, versions
 from storage.codec import (
@@ -190,16 +191,19 @@ class SowStore:
         return await self._db.db.sows.count_documents(_match(scope, where))
 
     async def due_for_schedule(self, through: date, after: str | None, limit: int) -> list[Sow]:
-        """SOWs the scheduler may have to move: SIGNED with go-live, or ACTIVE with end date,
-        on or before `through`, in id order after the id `after` (one batch).
+        """SOWs the scheduler may have to move, by the dated rows of `domain.sow.MACHINE`
+        (SIGNED with go-live, or ACTIVE with end date, on or before `through`), in id order
+        after the id `after` (one batch).
 
         `through` is the latest date anywhere (`domain.schedule.latest_local_date`): the
         result may hold SOWs not yet due in their own time zone, which the domain skips.
         """
+        # Each date of the status machine's scheduled rows is stored at the top level.
         query: Document = {
             "$or": [
-                {"status": SowStatus.SIGNED.value, "goLiveDate": {"$lte": day(through)}},
-                {"status": SowStatus.ACTIVE.value, "endDate": {"$lte": day(through)}},
+                {"status": step.source, step.trigger.name: {"$lte": day(through)}}
+                for step in MACHINE.scheduled
+                if isinstance(step.trigger, DateReached)
             ]
         }
         if after is not None:
