@@ -11,10 +11,11 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from api.body_limit import BodySizeLimit
+from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
 from api.lifespan import running, scheduling
 from api.logging import RequestIdMiddleware
@@ -24,6 +25,25 @@ from api.settings import Settings, load_settings
 from domain.policy import CsaPolicy
 from resolvers.context import Limits
 from schema.schema import SchemaLimits, build_schema
+
+# What browser GraphQL clients send (Apollo Client's CSRF and operation-name headers, its
+# and other clients' name/version headers, W3C trace context) and may read: a preflight that
+# names a header not listed here is refused with 400, and the request never leaves.
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "accept",
+    "x-request-id",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "graphql-client-name",
+    "graphql-client-version",
+    "traceparent",
+    "tracestate",
+]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
 
 class _Deferred:
@@ -109,16 +129,21 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
+                allow_headers=CORS_ALLOW_HEADERS,
+                expose_headers=CORS_EXPOSE_HEADERS,
             )
         )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        # Every method: the view answers those it does not serve with a GraphQL JSON 405.
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.graphiql:
+        routes.append(assets_mount())
     return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

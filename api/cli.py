@@ -162,8 +162,13 @@ def _schedule(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:
-    from api.tokens import mint_token
+    from api.tokens import mint_token, signing_key
 
+    try:
+        print(signing_key(settings, args.private_key, args.kid), file=sys.stderr)
+    except ValueError as exc:
+        print(f"no token: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     print(
         mint_token(
             settings,
