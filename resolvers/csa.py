@@ -5,26 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from domain import access, lifecycle
 from domain import csa as rules
+from domain import lifecycle
 from domain.changes import Change
 from domain.csa import Csa, CsaFlag, CsaTerminationReason, NewCsa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Agent, Viewer
 from domain.policy import CsaPolicy
+from domain.scope import EVERYTHING, Scope
 from domain.sow import Sow
 from resolvers.changing import change_one
 from resolvers.context import Context
 from resolvers.paging import page_size
-from storage.csas import CsaQuery, CsaScope
+from storage.csas import CsaQuery
 from storage.pages import Page
-from storage.sows import SowScope
 
 MAX_AGENTS_PER_PRODUCTION = 500
-
-
-def _scope(viewer: Viewer) -> CsaScope:
-    return CsaScope(agent_id=access.csa_agent_scope(viewer))
 
 
 def policy(ctx: Context) -> CsaPolicy:
@@ -32,7 +28,7 @@ def policy(ctx: Context) -> CsaPolicy:
 
 
 async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
-    found = await ctx.store.csas.get(id, _scope(viewer))
+    found = await ctx.store.csas.get(id, Scope.of(viewer))
     if found is None:
         raise NotFound("Csa", id)
     return found
@@ -41,7 +37,7 @@ async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
 async def csas(
     ctx: Context, viewer: Viewer, where: CsaQuery, first: int | None, after: str | None
 ) -> Page[Csa]:
-    return await ctx.store.csas.page(_scope(viewer), where, page_size(ctx, first), after)
+    return await ctx.store.csas.page(Scope.of(viewer), where, page_size(ctx, first), after)
 
 
 async def prefetch(ctx: Context, csas: list[Csa], fields: Collection[str]) -> None:
@@ -52,11 +48,11 @@ async def prefetch(ctx: Context, csas: list[Csa], fields: Collection[str]) -> No
 
 
 async def count_csas(ctx: Context, viewer: Viewer, where: CsaQuery) -> int:
-    return await ctx.store.csas.count(_scope(viewer), where)
+    return await ctx.store.csas.count(Scope.of(viewer), where)
 
 
 async def _sow_of(ctx: Context, sow_id: str) -> Sow:
-    found = await ctx.store.sows.get(sow_id, SowScope())
+    found = await ctx.store.sows.get(sow_id, EVERYTHING)
     if found is None:
         raise BadUserInput("sowId: no such SOW", field="sowId")
     return found

@@ -7,25 +7,14 @@ from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 
 from domain.errors import BadUserInput, NotFound, SubscriberTooSlow, Unauthenticated
-from domain.events import EntityType, Event
-from domain.party import Role, Viewer
+from domain.events import Event
+from domain.party import Viewer
+from domain.scope import Scope
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.event_hub import DirectDelivery, Subscriber
-from storage.events import EventScope
 
 CATCH_UP_PAGE = 500
-
-
-def event_scope(viewer: Viewer) -> EventScope:
-    """A client reads its SOWs' events, an agent their CSAs' events, compliance all."""
-    match viewer.role:
-        case Role.CLIENT:
-            return EventScope(EntityType.SOW, client_id=viewer.client_id)
-        case Role.AGENT:
-            return EventScope(EntityType.CSA, agent_id=viewer.agent_id)
-        case Role.COMPLIANCE:
-            return EventScope()
 
 
 def parse_cursor(after: str | None) -> int | None:
@@ -41,14 +30,12 @@ async def events(
 ) -> tuple[list[Event], bool]:
     """A page of events after `after` (oldest first), and whether more follow."""
     limit = page_size(ctx, first)
-    found = await ctx.store.events.page(
-        event_scope(viewer), entity_id, parse_cursor(after), limit + 1
-    )
+    found = await ctx.store.events.page(Scope.of(viewer), entity_id, parse_cursor(after), limit + 1)
     return found[:limit], len(found) > limit
 
 
 async def count_events(ctx: Context, viewer: Viewer, entity_id: str | None) -> int:
-    return await ctx.store.events.count(event_scope(viewer), entity_id)
+    return await ctx.store.events.count(Scope.of(viewer), entity_id)
 
 
 async def contract_events(
@@ -71,7 +58,7 @@ async def contract_events(
     hub = ctx.hub
     assert hub is not None, "subscriptions need the process's event hub"
     cursor = parse_cursor(after)
-    scope = event_scope(viewer)
+    scope = Scope.of(viewer)
     _seconds_left(viewer)
     if entity_id is not None and not await ctx.store.events.page(scope, entity_id, None, 1):
         # Every document has a CREATED event in its scope: none means unknown or not yours.

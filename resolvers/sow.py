@@ -13,20 +13,17 @@ from domain.changes import Change
 from domain.csa import Csa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Viewer
+from domain.scope import Scope
 from domain.sow import Sow
 from resolvers.changing import change_one
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.pages import Page
-from storage.sows import SowQuery, SowScope
-
-
-def _scope(viewer: Viewer) -> SowScope:
-    return SowScope(client_id=access.sow_client_scope(viewer))
+from storage.sows import SowQuery
 
 
 async def sow(ctx: Context, viewer: Viewer, id: str) -> Sow:
-    found = await ctx.store.sows.get(id, _scope(viewer))
+    found = await ctx.store.sows.get(id, Scope.of(viewer))
     if found is None:
         raise NotFound("Sow", id)
     return found
@@ -35,7 +32,7 @@ async def sow(ctx: Context, viewer: Viewer, id: str) -> Sow:
 async def sows(
     ctx: Context, viewer: Viewer, where: SowQuery, first: int | None, after: str | None
 ) -> Page[Sow]:
-    return await ctx.store.sows.page(_scope(viewer), where, page_size(ctx, first), after)
+    return await ctx.store.sows.page(Scope.of(viewer), where, page_size(ctx, first), after)
 
 
 async def prefetch(ctx: Context, sows: list[Sow], fields: Collection[str]) -> None:
@@ -50,7 +47,7 @@ async def prefetch(ctx: Context, sows: list[Sow], fields: Collection[str]) -> No
 
 
 async def count_sows(ctx: Context, viewer: Viewer, where: SowQuery) -> int:
-    return await ctx.store.sows.count(_scope(viewer), where)
+    return await ctx.store.sows.count(Scope.of(viewer), where)
 
 
 async def create_sow(

@@ -10,12 +10,13 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
+from domain import commands, party
 from domain import csa as domain
-from domain import party
+from domain.access import Read
 from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
 from schema.connection import Connection, PageSize, page_connection
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
@@ -152,11 +153,13 @@ def _csa(value: domain.Csa) -> Csa:
 
 @strawberry.type
 class CsaQueries:
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.CSA))
     async def csa(self, info: Info[Context, Any], id: strawberry.ID) -> Csa:
         return _csa(await resolve.csa(info.context, viewer_of(info), id))
 
-    @strawberry.field(permission_classes=GUARDED, description="Newest first; an agent's own.")
+    @strawberry.field(
+        permission_classes=allowed(Read.CSAS), description="Newest first; an agent's own."
+    )
     async def csas(
         self,
         info: Info[Context, Any],
@@ -177,7 +180,10 @@ class CsaQueries:
 
 @strawberry.type
 class CsaMutations:
-    @strawberry.mutation(permission_classes=GUARDED, description="One DRAFT per agent, or none.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.ProduceCsas),
+        description="One DRAFT per agent, or none.",
+    )
     async def produce_csas(
         self,
         info: Info[Context, Any],
@@ -190,7 +196,7 @@ class CsaMutations:
         )
         return cast(list[Csa], produced)
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.UpdateCsaDraft))
     async def update_csa_draft(
         self,
         info: Info[Context, Any],
@@ -210,19 +216,21 @@ class CsaMutations:
             )
         )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.SendCsa))
     async def send_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Csa:
         return _csa(await resolve.send_csa(info.context, viewer_of(info), id, expected_version))
 
-    @strawberry.mutation(permission_classes=GUARDED, description="The agent's signature.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.SignCsa), description="The agent's signature."
+    )
     async def sign_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Csa:
         return _csa(await resolve.sign_csa(info.context, viewer_of(info), id, expected_version))
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.DeclineCsa))
     async def decline_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Csa:
@@ -231,7 +239,8 @@ class CsaMutations:
         )
 
     @strawberry.mutation(
-        permission_classes=GUARDED, description="The operator's signature: EXECUTED."
+        permission_classes=allowed(commands.CountersignCsa),
+        description="The operator's signature: EXECUTED.",
     )
     async def countersign_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
@@ -240,7 +249,7 @@ class CsaMutations:
             await resolve.countersign_csa(info.context, viewer_of(info), id, expected_version)
         )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.WithdrawCsa))
     async def withdraw_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Csa:
@@ -248,7 +257,9 @@ class CsaMutations:
             await resolve.withdraw_csa(info.context, viewer_of(info), id, expected_version, reason)
         )
 
-    @strawberry.mutation(permission_classes=GUARDED, description="Returns the new CSA.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.RenewCsa), description="Returns the new CSA."
+    )
     async def renew_csa(
         self,
         info: Info[Context, Any],
@@ -261,7 +272,7 @@ class CsaMutations:
             await resolve.renew_csa(info.context, viewer_of(info), id, expected_version, patch)
         )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.TerminateCsa))
     async def terminate_csa(
         self,
         info: Info[Context, Any],

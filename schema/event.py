@@ -10,9 +10,10 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
+from domain.access import Read
 from resolvers import event as resolve
 from resolvers.context import Context
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
 from schema.connection import Connection, PageSize
 from schema.enums import EntityType, EventType
 from schema.shared_events import direct_delivery
@@ -51,7 +52,9 @@ async def event_connection(
 
 @strawberry.type
 class EventQueries:
-    @strawberry.field(permission_classes=GUARDED, description="Oldest first, after a cursor.")
+    @strawberry.field(
+        permission_classes=allowed(Read.EVENTS), description="Oldest first, after a cursor."
+    )
     async def events(
         self,
         info: Info[Context, Any],
@@ -65,7 +68,7 @@ class EventQueries:
 @strawberry.type(name="Subscription")
 class EventSubscription:
     @strawberry.subscription(
-        permission_classes=GUARDED,
+        permission_classes=allowed(Read.LIVE_EVENTS),
         description=(
             "The events the viewer may see, live. With `after` (an event cursor), first "
             "those since it, then live: none twice, none lost."

@@ -8,10 +8,11 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from domain import party
+from domain import commands, party
+from domain.access import Read
 from resolvers import party as resolve
 from resolvers.context import Context
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
 from schema.connection import Connection, PageSize
 from schema.enums import AgentStatus, Role
 
@@ -30,7 +31,9 @@ class Agent:
     status: AgentStatus
     created_at: datetime
 
-    @strawberry.field(permission_classes=GUARDED, description="Compliance and the agent.")
+    @strawberry.field(
+        permission_classes=allowed(Read.AGENT_EMAIL), description="Compliance and the agent."
+    )
     def email(self, parent: strawberry.Parent[party.Agent], info: Info[Context, Any]) -> str:
         return parent.email
 
@@ -57,7 +60,7 @@ class Viewer:
 
 @strawberry.type
 class PartyQuery:
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.VIEWER))
     def viewer(self, info: Info[Context, Any]) -> Viewer:
         viewer = viewer_of(info)
         return Viewer(
@@ -67,7 +70,7 @@ class PartyQuery:
             agent_id=strawberry.ID(viewer.agent_id) if viewer.agent_id else None,
         )
 
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.CLIENTS))
     async def clients(
         self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
     ) -> Connection[Client]:
@@ -78,7 +81,7 @@ class PartyQuery:
             Connection.of(page.items, page.has_next_page, ctx.store.parties.count_clients),
         )
 
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.AGENTS))
     async def agents(
         self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
     ) -> Connection[Agent]:
@@ -92,10 +95,10 @@ class PartyQuery:
 
 @strawberry.type
 class PartyMutation:
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.CreateClient))
     async def create_client(self, info: Info[Context, Any], name: str) -> Client:
         return cast(Client, await resolve.create_client(info.context, name))
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.CreateAgent))
     async def create_agent(self, info: Info[Context, Any], name: str, email: str) -> Agent:
         return cast(Agent, await resolve.create_agent(info.context, name, email))

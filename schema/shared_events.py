@@ -42,6 +42,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.events import Event
+from domain.scope import Scope
 from storage.event_hub import Delivery, DirectDelivery
 
 log = logging.getLogger("contracts.events")
@@ -164,8 +165,8 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             default=str,
         )
         name = self.operation.name.value if self.operation.name else None
-        scope = (viewer.role, viewer.client_id, viewer.agent_id)
-        return (source, name, variables, scope)
+        # What the viewer may see decides what a result holds; nothing else of it does.
+        return (source, name, variables, Scope.of(viewer))
 
 
 class _Variables(Visitor):

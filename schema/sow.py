@@ -10,12 +10,13 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
-from domain import party
+from domain import commands, party
 from domain import sow as domain
+from domain.access import Read
 from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
 from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
@@ -189,7 +190,9 @@ class Sow:
     ) -> Soon[StaffingCounts | None]:
         return at_once(info.context.loaders.staffing, parent.id)
 
-    @strawberry.field(permission_classes=GUARDED, description="Compliance only; oldest first.")
+    @strawberry.field(
+        permission_classes=allowed(Read.SOW_CSAS), description="Compliance only; oldest first."
+    )
     async def csas(
         self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
     ) -> list[Csa]:
@@ -212,11 +215,11 @@ async def _change(info: Info[Context, Any], id: str, expected_version: int, *arg
 
 @strawberry.type
 class SowQueries:
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.SOW))
     async def sow(self, info: Info[Context, Any], id: strawberry.ID) -> Sow:
         return _sow(await resolve.sow(info.context, viewer_of(info), id))
 
-    @strawberry.field(permission_classes=GUARDED, description="Newest first.")
+    @strawberry.field(permission_classes=allowed(Read.SOWS), description="Newest first.")
     async def sows(
         self,
         info: Info[Context, Any],
@@ -237,7 +240,7 @@ class SowQueries:
 
 @strawberry.type
 class SowMutations:
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.CreateSow))
     async def create_sow(
         self, info: Info[Context, Any], terms: SowTermsInput, client_id: strawberry.ID | None = None
     ) -> Sow:
@@ -245,7 +248,7 @@ class SowMutations:
             await resolve.create_sow(info.context, viewer_of(info), client_id, input_to_dict(terms))
         )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.UpdateSow))
     async def update_sow(
         self,
         info: Info[Context, Any],
@@ -256,31 +259,35 @@ class SowMutations:
     ) -> Sow:
         return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
 
-    @strawberry.mutation(permission_classes=GUARDED, description="The client's signature.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.SubmitSow), description="The client's signature."
+    )
     async def submit_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
         return await _change(info, id, expected_version)
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.StartSowReview))
     async def start_sow_review(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
         return await _change(info, id, expected_version)
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.RequestSowChanges))
     async def request_sow_changes(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
         return await _change(info, id, expected_version, reason)
 
-    @strawberry.mutation(permission_classes=GUARDED, description="The operator's signature.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.SignSow), description="The operator's signature."
+    )
     async def sign_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
         return await _change(info, id, expected_version)
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.ProposeSowAmendment))
     async def propose_sow_amendment(
         self,
         info: Info[Context, Any],
@@ -291,20 +298,20 @@ class SowMutations:
     ) -> Sow:
         return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.AcceptSowAmendment))
     async def accept_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
         return await _change(info, id, expected_version)
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.RejectSowAmendment))
     async def reject_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
         return await _change(info, id, expected_version, reason)
 
     @strawberry.mutation(
-        permission_classes=GUARDED,
+        permission_classes=allowed(commands.TerminateSow),
         description="Ends the SOW and every CSA under it not yet ended, in one transaction.",
     )
     async def terminate_sow(
