@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from domain import commands
 from domain.commands import Command
@@ -34,7 +35,7 @@ class Read(StrEnum):
     LIVE_EVENTS = "LiveEvents"
 
 
-type Operation = Read | type[Command]
+type Operation = Read | type[Command[Any]]
 
 ANYONE = frozenset(Role)
 COMPLIANCE = frozenset({Role.COMPLIANCE})

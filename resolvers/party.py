@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from domain.commands import CreateAgent, CreateClient
 from domain.errors import BadUserInput
-from domain.party import Agent, AgentStatus, Client
+from domain.party import Agent, AgentStatus, Client, Viewer
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.pages import Page
@@ -20,19 +21,19 @@ def _name(name: str) -> str:
     return text
 
 
-async def create_client(ctx: Context, name: str) -> Client:
-    client = Client(id=ctx.store.new_id(), name=_name(name), created_at=ctx.clock())
+async def create_client(ctx: Context, viewer: Viewer, command: CreateClient) -> Client:
+    client = Client(id=ctx.store.new_id(), name=_name(command.name), created_at=ctx.clock())
     await ctx.store.parties.add_client(client)
     return client
 
 
-async def create_agent(ctx: Context, name: str, email: str) -> Agent:
-    address = email.strip().lower()
+async def create_agent(ctx: Context, viewer: Viewer, command: CreateAgent) -> Agent:
+    address = command.email.strip().lower()
     if not _EMAIL.match(address):
         raise BadUserInput("email: not an email address", field="email")
     agent = Agent(
         id=ctx.store.new_id(),
-        name=_name(name),
+        name=_name(command.name),
         email=address,
         status=AgentStatus.ACTIVE,
         created_at=ctx.clock(),

@@ -17,6 +17,7 @@ from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from schema.access import allowed, viewer_of
+from schema.commands import run
 from schema.connection import Connection, PageSize, page_connection
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
@@ -191,10 +192,10 @@ class CsaMutations:
         agent_ids: list[strawberry.ID],
         terms: CsaTermsInput,
     ) -> list[Csa]:
-        produced = await resolve.produce_csas(
-            info.context, viewer_of(info), sow_id, list(agent_ids), input_to_dict(terms)
+        command = commands.ProduceCsas(
+            sow_id=sow_id, agent_ids=tuple(agent_ids), terms=input_to_dict(terms)
         )
-        return cast(list[Csa], produced)
+        return cast(list[Csa], await run(info, command))
 
     @strawberry.mutation(permission_classes=allowed(commands.UpdateCsaDraft))
     async def update_csa_draft(
@@ -205,22 +206,19 @@ class CsaMutations:
         terms: CsaTermsPatch,
         change_summary: str | None = None,
     ) -> Csa:
-        return _csa(
-            await resolve.update_csa_draft(
-                info.context,
-                viewer_of(info),
-                id,
-                expected_version,
-                input_to_dict(terms),
-                change_summary,
-            )
+        command = commands.UpdateCsaDraft(
+            id=id,
+            expected_version=expected_version,
+            patch=input_to_dict(terms),
+            change_summary=change_summary,
         )
+        return _csa(await run(info, command))
 
     @strawberry.mutation(permission_classes=allowed(commands.SendCsa))
     async def send_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Csa:
-        return _csa(await resolve.send_csa(info.context, viewer_of(info), id, expected_version))
+        return _csa(await run(info, commands.SendCsa(id=id, expected_version=expected_version)))
 
     @strawberry.mutation(
         permission_classes=allowed(commands.SignCsa), description="The agent's signature."
@@ -228,15 +226,14 @@ class CsaMutations:
     async def sign_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Csa:
-        return _csa(await resolve.sign_csa(info.context, viewer_of(info), id, expected_version))
+        return _csa(await run(info, commands.SignCsa(id=id, expected_version=expected_version)))
 
     @strawberry.mutation(permission_classes=allowed(commands.DeclineCsa))
     async def decline_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Csa:
-        return _csa(
-            await resolve.decline_csa(info.context, viewer_of(info), id, expected_version, reason)
-        )
+        command = commands.DeclineCsa(id=id, expected_version=expected_version, reason=reason)
+        return _csa(await run(info, command))
 
     @strawberry.mutation(
         permission_classes=allowed(commands.CountersignCsa),
@@ -245,17 +242,15 @@ class CsaMutations:
     async def countersign_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Csa:
-        return _csa(
-            await resolve.countersign_csa(info.context, viewer_of(info), id, expected_version)
-        )
+        command = commands.CountersignCsa(id=id, expected_version=expected_version)
+        return _csa(await run(info, command))
 
     @strawberry.mutation(permission_classes=allowed(commands.WithdrawCsa))
     async def withdraw_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Csa:
-        return _csa(
-            await resolve.withdraw_csa(info.context, viewer_of(info), id, expected_version, reason)
-        )
+        command = commands.WithdrawCsa(id=id, expected_version=expected_version, reason=reason)
+        return _csa(await run(info, command))
 
     @strawberry.mutation(
         permission_classes=allowed(commands.RenewCsa), description="Returns the new CSA."
@@ -268,9 +263,8 @@ class CsaMutations:
         terms: CsaTermsPatch | None = None,
     ) -> Csa:
         patch = None if terms is None else input_to_dict(terms)
-        return _csa(
-            await resolve.renew_csa(info.context, viewer_of(info), id, expected_version, patch)
-        )
+        command = commands.RenewCsa(id=id, expected_version=expected_version, patch=patch)
+        return _csa(await run(info, command))
 
     @strawberry.mutation(permission_classes=allowed(commands.TerminateCsa))
     async def terminate_csa(
@@ -281,8 +275,7 @@ class CsaMutations:
         reason: CsaTerminationReason,
         note: str | None = None,
     ) -> Csa:
-        return _csa(
-            await resolve.terminate_csa(
-                info.context, viewer_of(info), id, expected_version, reason, note
-            )
+        command = commands.TerminateCsa(
+            id=id, expected_version=expected_version, reason=reason, note=note
         )
+        return _csa(await run(info, command))

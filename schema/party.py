@@ -13,6 +13,7 @@ from domain.access import Read
 from resolvers import party as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
+from schema.commands import run
 from schema.connection import Connection, PageSize
 from schema.enums import AgentStatus, Role
 
@@ -97,8 +98,8 @@ class PartyQuery:
 class PartyMutation:
     @strawberry.mutation(permission_classes=allowed(commands.CreateClient))
     async def create_client(self, info: Info[Context, Any], name: str) -> Client:
-        return cast(Client, await resolve.create_client(info.context, name))
+        return cast(Client, await run(info, commands.CreateClient(name=name)))
 
     @strawberry.mutation(permission_classes=allowed(commands.CreateAgent))
     async def create_agent(self, info: Info[Context, Any], name: str, email: str) -> Agent:
-        return cast(Agent, await resolve.create_agent(info.context, name, email))
+        return cast(Agent, await run(info, commands.CreateAgent(name=name, email=email)))

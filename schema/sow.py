@@ -17,6 +17,7 @@ from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from schema.access import allowed, viewer_of
+from schema.commands import run
 from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
@@ -205,14 +206,6 @@ def _sow(value: domain.Sow) -> Sow:
     return cast(Sow, value)
 
 
-async def _change(info: Info[Context, Any], id: str, expected_version: int, *arguments: Any) -> Sow:
-    """The SOW mutation being resolved (named by its GraphQL field, e.g. `submitSow`)."""
-    ctx, viewer = info.context, viewer_of(info)
-    return _sow(
-        await resolve.change_sow(ctx, viewer, info.field_name, id, expected_version, *arguments)
-    )
-
-
 @strawberry.type
 class SowQueries:
     @strawberry.field(permission_classes=allowed(Read.SOW))
@@ -245,7 +238,7 @@ class SowMutations:
         self, info: Info[Context, Any], terms: SowTermsInput, client_id: strawberry.ID | None = None
     ) -> Sow:
         return _sow(
-            await resolve.create_sow(info.context, viewer_of(info), client_id, input_to_dict(terms))
+            await run(info, commands.CreateSow(client_id=client_id, terms=input_to_dict(terms)))
         )
 
     @strawberry.mutation(permission_classes=allowed(commands.UpdateSow))
@@ -257,7 +250,18 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str | None = None,
     ) -> Sow:
-        return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
+        patch = input_to_dict(terms)
+        return _sow(
+            await run(
+                info,
+                commands.UpdateSow(
+                    id=id,
+                    expected_version=expected_version,
+                    patch=patch,
+                    change_summary=change_summary,
+                ),
+            )
+        )
 
     @strawberry.mutation(
         permission_classes=allowed(commands.SubmitSow), description="The client's signature."
@@ -265,19 +269,26 @@ class SowMutations:
     async def submit_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return _sow(await run(info, commands.SubmitSow(id=id, expected_version=expected_version)))
 
     @strawberry.mutation(permission_classes=allowed(commands.StartSowReview))
     async def start_sow_review(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return _sow(
+            await run(info, commands.StartSowReview(id=id, expected_version=expected_version))
+        )
 
     @strawberry.mutation(permission_classes=allowed(commands.RequestSowChanges))
     async def request_sow_changes(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return await _change(info, id, expected_version, reason)
+        return _sow(
+            await run(
+                info,
+                commands.RequestSowChanges(id=id, expected_version=expected_version, reason=reason),
+            )
+        )
 
     @strawberry.mutation(
         permission_classes=allowed(commands.SignSow), description="The operator's signature."
@@ -285,7 +296,7 @@ class SowMutations:
     async def sign_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return _sow(await run(info, commands.SignSow(id=id, expected_version=expected_version)))
 
     @strawberry.mutation(permission_classes=allowed(commands.ProposeSowAmendment))
     async def propose_sow_amendment(
@@ -296,19 +307,39 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str,
     ) -> Sow:
-        return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
+        patch = input_to_dict(terms)
+        return _sow(
+            await run(
+                info,
+                commands.ProposeSowAmendment(
+                    id=id,
+                    expected_version=expected_version,
+                    patch=patch,
+                    change_summary=change_summary,
+                ),
+            )
+        )
 
     @strawberry.mutation(permission_classes=allowed(commands.AcceptSowAmendment))
     async def accept_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return _sow(
+            await run(info, commands.AcceptSowAmendment(id=id, expected_version=expected_version))
+        )
 
     @strawberry.mutation(permission_classes=allowed(commands.RejectSowAmendment))
     async def reject_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return await _change(info, id, expected_version, reason)
+        return _sow(
+            await run(
+                info,
+                commands.RejectSowAmendment(
+                    id=id, expected_version=expected_version, reason=reason
+                ),
+            )
+        )
 
     @strawberry.mutation(
         permission_classes=allowed(commands.TerminateSow),
@@ -317,6 +348,5 @@ class SowMutations:
     async def terminate_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return _sow(
-            await resolve.terminate_sow(info.context, viewer_of(info), id, expected_version, reason)
-        )
+        command = commands.TerminateSow(id=id, expected_version=expected_version, reason=reason)
+        return _sow(await run(info, command))

@@ -10,6 +10,7 @@ import pytest
 
 from domain import csa as csas
 from domain import sow as sows
+from domain.commands import RenewCsa
 from domain.csa import CsaFlag, CsaStatus, NewCsa
 from domain.events import EventType
 from domain.schedule import latest_local_date, local_date
@@ -49,7 +50,8 @@ def test_months_are_added_clamped_to_the_months_end(day: date, months: int, expe
 def test_a_renewal_runs_as_long_as_the_term_it_continues() -> None:
     csa = executed_csa()  # June 1 to August 31
     new = NewCsa("65f0000000000000000000e2", "CSA-2026-0002", csa.agent_id)
-    _, created = csas.renew(csa, signed_sow(), [csa], new, STAFF, 1, None, POLICY, NOW)
+    command = RenewCsa(id=csa.id, expected_version=1)
+    _, created = csas.renew(csa, signed_sow(), [csa], new, command, STAFF, POLICY, NOW)
     terms = created.after.terms
     assert (terms.effective_date, terms.expiration_date) == (date(2026, 9, 1), date(2026, 11, 30))
     assert created.after.renewal_of == csa.id

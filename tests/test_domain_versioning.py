@@ -9,6 +9,7 @@ import json
 import pytest
 
 from domain import sow as sows
+from domain.commands import AcceptSowAmendment, ProposeSowAmendment
 from domain.errors import Conflict
 from domain.versioning import (
     FieldChange,
@@ -44,10 +45,14 @@ def test_each_signature_binds_the_version_and_hash_it_signed() -> None:
         (SignatureParty.CLIENT, 1, sow.terms_hash),
         (SignatureParty.OPERATOR, 1, sow.terms_hash),
     ]
-    proposed = sows.propose_amendment(sow, STAFF, 1, {"billingTerm": "ANNUAL"}, "Annual", NOW)
+    proposal_command = ProposeSowAmendment(
+        id=sow.id, expected_version=1, patch={"billingTerm": "ANNUAL"}, change_summary="Annual"
+    )
+    proposed = sows.propose_amendment(sow, proposal_command, STAFF, NOW)
     (proposal,) = proposed.versions
     assert (proposal.number, proposal.state) == (2, VersionState.PROPOSED)
-    accepted = sows.accept_amendment(proposed.after, CLIENT, 1, NOW)
+    accept = AcceptSowAmendment(id=sow.id, expected_version=1)
+    accepted = sows.accept_amendment(proposed.after, accept, CLIENT, NOW)
     assert accepted.after.version == 2
     assert accepted.after.terms_hash == proposal.hash != sow.terms_hash
     assert [(s.party, s.version) for s in accepted.after.signatures[2:]] == [
