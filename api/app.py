@@ -105,7 +105,7 @@ def create_app(
                 limits=limits,
                 graphiql=settings.graphiql,
                 keep_alive_seconds=settings.keep_alive_seconds,
-                hub=services.hub,
+                live=services.live,
                 subscriptions_per_connection=settings.subscriptions_per_connection,
                 suggestions=settings.introspection_enabled,
                 rate_limiter=(

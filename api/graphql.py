@@ -36,10 +36,10 @@ from api.graphql_ws import handler_class
 from api.rate_limit import RateLimiter
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
 from domain.errors import Unauthenticated
+from live import Live
 from resolvers.context import Context, Limits
 from schema.error_codes import ErrorCode
 from schema.limits import too_complex
-from storage.event_hub import EventHub
 from storage.store import Store
 
 # Subscriptions are served over WebSocket only: Strawberry would also take them by GET and
@@ -107,7 +107,7 @@ class GraphQLApp(GraphQL[Context, None]):
         limits: Limits,
         graphiql: bool,
         keep_alive_seconds: float,
-        hub: EventHub,
+        live: Live,
         subscriptions_per_connection: int,
         rate_limiter: RateLimiter | None = None,
         suggestions: bool = True,
@@ -122,7 +122,7 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.graphql_transport_ws_handler_class = handler_class(keep_alive_seconds)
         self.graphql_ws_handler_class = _LegacyProtocolRefused
-        self.hub = hub
+        self.live = live
         self.store = store
         self.clock = clock
         self.verifier = verifier
@@ -312,7 +312,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = ContractContext(
-            store=self.store, viewer=None, limits=self.limits, clock=self.clock, hub=self.hub
+            store=self.store, viewer=None, limits=self.limits, clock=self.clock, live=self.live
         )
         if isinstance(request, Request):
             context.viewer = request.state.viewer

@@ -5,7 +5,7 @@ balancers drop WebSockets that stay silent, so after the acknowledgement the ser
 every `keep_alive_seconds` (the protocol's client answers with a pong).
 
 Every frame of a connection goes through its `Outbox`, in order. Live events reach it from
-the event hub's fan-out (`schema.shared_events`), which must never wait for one socket;
+the event hub's fan-out (`live.delivery`), which must never wait for one socket;
 the handler's own messages (acknowledgement, pings, `error`, `complete`, and events its
 operations yield themselves) wait for their turn, so an operation's last word follows its
 events.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections import Counter, deque
@@ -28,13 +29,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    _OperationStreamClosed as OperationStreamClosed,  # the handler's own, Strawberry pinned
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
 )
+from strawberry.utils.aio import aclosing
 
+from live.delivery import LiveOperation
 from resolvers.context import Context
-from schema.shared_events import LIVE, LiveOperation
 
 log = logging.getLogger("contracts.events")
 
@@ -168,9 +173,29 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return True  # completed: nothing more is sent for it
             return self._outbox.offer(operation.id, opening + data + "}}", room)
 
-        # This task's context: the subscription's executor and resolver run in it.
-        LIVE.set(LiveOperation(offer))
-        await super().run_operation(operation)
+        # A context of the operation's own: its subscription executor and resolver find the
+        # operation there (Strawberry's would hand every operation the connection's).
+        context = dataclasses.replace(self.context, operation=LiveOperation(offer))
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except OperationStreamClosed:
+            return
+        except Exception as error:
+            # As Strawberry's own `run_operation`, of which this is the copy with `context`.
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
     async def cleanup_operation(self, operation_id: str) -> None:
         self._outbox.discard(operation_id)

@@ -16,7 +16,6 @@ from resolvers.context import Context
 from schema.access import allowed, viewer_of
 from schema.connection import Connection, PageSize
 from schema.enums import EntityType, EventType
-from schema.shared_events import direct_delivery
 from schema.terms import Actor
 
 
@@ -80,9 +79,7 @@ class EventSubscription:
         entity_id: strawberry.ID | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[ContractEvent]:
-        stream = resolve.contract_events(
-            info.context, viewer_of(info), entity_id, after, direct_delivery()
-        )
+        stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
         # Closing this stream (the client completed, or disconnected) closes the resolver's.
         async with aclosing(stream):
             async for event in stream:

@@ -90,3 +90,9 @@ def _query(scope: Scope, entity_id: str | None) -> Document:
     if entity_id is not None:
         query["entityId"] = object_id(entity_id, "Event entity")
     return query
+
+
+async def last_seq(db: Database) -> int:
+    """The seq of the last event written: where the log ends now."""
+    doc = await db.db.events.find_one({}, sort=[("seq", -1)], projection={"seq": 1})
+    return int(doc["seq"]) if doc else 0

@@ -10,8 +10,9 @@ import pytest
 from api.settings import Settings
 from domain.events import Event
 from domain.scope import EVERYTHING
+from live.delivery import Delivery
+from live.hub import EventHub
 from storage.database import Database
-from storage.event_hub import Delivery, EventHub
 from tests.test_subscriptions import as_published, csa_event
 
 

@@ -23,9 +23,9 @@ from api.tokens import mint_token
 from domain.events import NewEvent
 from domain.party import Role
 from domain.scope import Scope
+from live.hub import EventHub, Subscriber
 from storage import events as event_log
 from storage.database import Database
-from storage.event_hub import EventHub, Subscriber
 from storage.store import Store
 from tests.conftest import configured
 from tests.served import frame, serving, subscribed
@@ -68,7 +68,7 @@ async def test_a_subscriber_that_does_not_read_is_ended_with_its_cursor_and_resu
     small = configured(settings, subscriber_queue_size=10)
     flooded, calm = Store.new_id(), Store.new_id()
     async with serving(small) as (app, server, _):
-        hub: EventHub = app.state.services.hub
+        hub: EventHub = app.state.services.live.hub
         db: Database = app.state.services.db
         slow_token = mint_token(small, Role.AGENT, subject="slow", agent_id=flooded)
         calm_token = mint_token(small, Role.AGENT, subject="calm", agent_id=calm)
@@ -131,7 +131,7 @@ async def catch_up_held_up(
 ) -> AsyncIterator[HeldUp]:
     agent = Store.new_id()
     async with serving(settings) as (app, server, _):
-        hub: EventHub = app.state.services.hub
+        hub: EventHub = app.state.services.live.hub
         db: Database = app.state.services.db
         for _ in range(FLOOD // 10):
             await append(db, *(replace(csa_event(agent), reason=REASON) for _ in range(10)))

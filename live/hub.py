@@ -3,26 +3,27 @@
 Subscribers are indexed by the key that lets an event reach them: their viewer's scope
 (everything, one client's SOW events, one agent's CSA events, as `domain.scope` decides), or
 one document. Matching an event costs a few dictionary lookups whatever the number of
-subscribers. Each subscriber has a
-bounded queue: one that does not keep up is dropped (`overflowed`), never waited for.
+subscribers. Each subscriber has a bounded queue: one that does not keep up is dropped
+(`overflowed`), never waited for.
 
-A live subscriber may also have a `direct` hand-off, which takes the event straight to its
-connection, without waking the subscription's task: with thousands of subscribers, that
-wake-up and the per-operation stream behind it were most of a delivery's cost.
+A live subscriber may also have a `direct` delivery (`live.delivery`), which takes the event
+straight to its connection without waking the subscription's task: with thousands of
+subscribers, that wake-up and the per-operation stream behind it were most of a delivery's
+cost.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections import deque
-from collections.abc import Callable
 
 from domain.events import Event
 from domain.scope import Scope, scopes_of
+from live.delivery import Delivery, DirectDelivery
+from live.feed import ChangeStreamFeed
 from storage.database import Database
-from storage.event_feed import ChangeStreamFeed, last_seq
+from storage.events import last_seq
 
 log = logging.getLogger("contracts.events")
 
@@ -30,18 +31,6 @@ log = logging.getLogger("contracts.events")
 type DocumentKey = tuple[str, str]
 type Key = Scope | DocumentKey
 STOP_SECONDS = 3.0
-
-
-class Delivery(enum.Enum):
-    """What a direct delivery (straight to the subscriber's connection) did with an event."""
-
-    TAKEN = "taken"  # on its way to the subscriber
-    FULL = "full"  # `room` of the subscriber's events already wait: it is too slow
-    DECLINED = "declined"  # not this way: the subscription's task delivers it
-
-
-# Hands an event to the subscriber's connection, where at most `room` of its events may wait.
-DirectDelivery = Callable[[Event, int], Delivery]
 
 
 class Subscriber:
