@@ -4,6 +4,10 @@ Strawberry's handler of this protocol answers pings but never sends one; proxies
 balancers drop WebSockets that stay silent, so after the acknowledgement the server pings
 every `keep_alive_seconds` (the protocol's client answers with a pong).
 
+A connection's authority is its token's: at `exp` the socket is closed with 4401 (after a
+short grace, so that subscriptions first end with their own UNAUTHENTICATED error), and an
+operation that arrives after `exp` is refused with UNAUTHENTICATED before the close.
+
 Every frame of a connection goes through its `Outbox`, in order. Live events reach it from
 the event hub's fan-out (`live.delivery`), which must never wait for one socket;
 the handler's own messages (acknowledgement, pings, `error`, `complete`, and events its
@@ -20,8 +24,10 @@ import json
 import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 
+from graphql import GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -34,14 +40,21 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    ErrorMessage,
     Message,
+    SubscribeMessage,
 )
 from strawberry.utils.aio import aclosing
 
+from domain.errors import Unauthenticated
 from live.delivery import LiveOperation
 from resolvers.context import Context
 
 log = logging.getLogger("contracts.events")
+
+TOKEN_EXPIRED = 4401
+# Between `exp` and the close: the subscriptions' own expiry errors go out first.
+EXPIRY_GRACE_SECONDS = 1.0
 
 # The operation a frame belongs to (None: the connection's own), the frame, and the future
 # of one that is awaited (None: a live event's, offered).
@@ -139,6 +152,7 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pinger: asyncio.Task[None] | None = None
+        self._expiry: asyncio.Task[None] | None = None
         self._socket: WebSocket = cast(ASGIWebSocketAdapter, self.websocket).ws
         self._outbox = Outbox(self._write)
 
@@ -158,7 +172,36 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         ):
             await self.handle_invalid_message("an operation's `id` must be a string")
             return
+        if isinstance(message, dict) and message.get("type") == "subscribe" and self._expired():
+            await self._refuse_expired(cast(SubscribeMessage, message)["id"])
+            return
         await super().handle_message(message)
+
+    def _expires_at(self) -> datetime | None:
+        viewer = self.context.viewer if self.connection_acknowledged else None
+        return viewer.expires_at if viewer is not None else None
+
+    def _expired(self) -> bool:
+        expires_at = self._expires_at()
+        return expires_at is not None and datetime.now(UTC) >= expires_at
+
+    async def _refuse_expired(self, operation: str) -> None:
+        error: GraphQLFormattedError = {
+            "message": "the token has expired",
+            "extensions": {"code": Unauthenticated.code},
+        }
+        await self.send_message(ErrorMessage(id=operation, type="error", payload=[error]))
+        await self._close_expired()
+
+    async def _close_expired(self) -> None:
+        await self._outbox.close()
+        with contextlib.suppress(Exception):
+            await self._socket.close(TOKEN_EXPIRED, "the token has expired")
+
+    async def _close_at_expiry(self, expires_at: datetime) -> None:
+        left = (expires_at - datetime.now(UTC)).total_seconds()
+        await asyncio.sleep(max(left, 0) + EXPIRY_GRACE_SECONDS)
+        await self._close_expired()
 
     async def send_message(self, message: Message) -> None:
         # An operation's frames are dropped with it when its client completes it.
@@ -205,6 +248,10 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping(), name="graphql-ws-ping")
+            if (expires_at := self._expires_at()) is not None:
+                self._expiry = asyncio.create_task(
+                    self._close_at_expiry(expires_at), name="graphql-ws-expiry"
+                )
 
     async def _ping(self) -> None:
         while True:
@@ -212,10 +259,11 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.send_message({"type": "ping"})
 
     async def shutdown(self) -> None:
-        if self._pinger is not None:
-            self._pinger.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._pinger
+        for task in (self._pinger, self._expiry):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await super().shutdown()
         await self._outbox.close()
 
