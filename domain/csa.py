@@ -259,6 +259,15 @@ def _created(
 
 
 @dataclass(frozen=True, slots=True)
+class Staffing:
+    """How many CSAs of a SOW are signed by both parties (`CONTRACTED`), and how many of
+    those run: what a client may know of its SOW's CSAs."""
+
+    contracted: int = 0
+    active: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class NewCsa:
     """Identity allocated for one CSA before deciding: its id, number and agent."""
 

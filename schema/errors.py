@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
@@ -27,11 +28,17 @@ _TOO_MANY_TOKENS = re.compile(r"Document contains more than (\d+) tokens")
 
 
 def code(
-    error: GraphQLError, document: DocumentNode | None = None, *, validation: bool = False
+    error: GraphQLError,
+    document: DocumentNode | None = None,
+    *,
+    validation: bool = False,
+    schema: GraphQLSchema | None = None,
+    variables: Mapping[str, Any] | None = None,
 ) -> None:
     """Give `error` its code, in place: the same objects reach HTTP and WebSocket replies.
 
-    `validation`: `error` is one of the document's validation errors."""
+    `validation`: `error` is one of the document's validation errors. `schema` and
+    `variables` tell where in a variable's value a refused value is."""
     if error.extensions and "code" in error.extensions:
         return
     original = error.original_error
@@ -51,7 +58,7 @@ def code(
         # No field path: the error is about the document or its variables (validation, a
         # value a scalar cannot parse), never about running a resolver. A value refused by
         # its type, a literal one included, is bad input with the field it is for.
-        field = input_field(error, document)
+        field = input_field(error, document, schema, variables)
         if validation and field is None:
             error.extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
         else:
@@ -82,6 +89,7 @@ class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context
+        schema, variables = context.schema._schema, context.variables
         for errors in (context.pre_execution_errors, getattr(context.result, "errors", None)):
             for error in errors or ():
-                code(error, context.graphql_document)
+                code(error, context.graphql_document, schema=schema, variables=variables)

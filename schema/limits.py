@@ -7,7 +7,7 @@ whose `report_error` adds the code first.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import ASTValidationContext
@@ -25,8 +25,9 @@ def too_complex(limit: str, maximum: int, **extensions: object) -> dict[str, obj
     }
 
 
-class _Coding:
-    """A validation context whose errors are coded as over `limit`."""
+class _Coding(ASTValidationContext):
+    """A view of a validation context whose errors are coded as over `limit`: everything
+    else reads through to `context` (hence no `super().__init__`)."""
 
     def __init__(self, context: ASTValidationContext, extensions: dict[str, object]) -> None:
         self._context = context
@@ -46,7 +47,7 @@ def limit_rule(rule: type[ASTValidationRule], limit: str, maximum: int) -> type[
 
     class Limit(rule):  # type: ignore[misc, valid-type]
         def __init__(self, context: ASTValidationContext) -> None:
-            super().__init__(cast(ASTValidationContext, _Coding(context, extensions)))
+            super().__init__(_Coding(context, extensions))
 
     Limit.__name__ = Limit.__qualname__ = f"{rule.__name__}AsLimit"
     return Limit

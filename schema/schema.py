@@ -57,8 +57,9 @@ class ContractSchema(strawberry.Schema):
         # Instead of Strawberry's default (log every error): refusals are not server
         # errors; `code` logs internal ones.
         document = getattr(execution_context, "graphql_document", None)
+        variables = getattr(execution_context, "variables", None)
         for error in errors:
-            code(error, document)
+            code(error, document, schema=self._schema, variables=variables)
 
 
 def build_schema(limits: SchemaLimits) -> strawberry.Schema:

@@ -43,6 +43,7 @@ from domain.party import Viewer
 from domain.scope import Scope
 from live import Live
 from live.delivery import DECLINED, LiveOperation, Rendered
+from schema.event import ContractEvent
 
 log = logging.getLogger("contracts.events")
 
@@ -93,7 +94,9 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         return text or None
 
     def _execute(self, event: Event) -> str:
-        result = self.build_per_event_executor(event).execute_operation(False)
+        result = self.build_per_event_executor(ContractEvent.from_domain(event)).execute_operation(
+            False
+        )
         if inspect.isawaitable(result):
             # Run to its end all the same (abandoned, its resolvers' coroutines would
             # never be awaited); each subscriber's task executes the event instead.

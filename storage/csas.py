@@ -17,6 +17,7 @@ from domain.csa import (
     CsaStatus,
     CsaTerminationReason,
     CsaTerms,
+    Staffing,
 )
 from domain.events import EntityType
 from domain.machine import DateReached, Transition
@@ -56,14 +57,6 @@ class CsaQuery:
         if self.expiring_before is not None:
             query["expirationDate"] = {"$lt": day(self.expiring_before)}
         return query
-
-
-@dataclass(frozen=True, slots=True)
-class Staffing:
-    """How many CSAs of a SOW are signed by both parties, and how many of those run."""
-
-    contracted: int = 0
-    active: int = 0
 
 
 def to_bson(csa: Csa) -> Document:
