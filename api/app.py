@@ -107,6 +107,7 @@ def create_app(
                 keep_alive_seconds=settings.keep_alive_seconds,
                 live=services.live,
                 subscriptions_per_connection=settings.subscriptions_per_connection,
+                connections_per_subject=settings.connections_per_subject,
                 suggestions=settings.introspection_enabled,
                 rate_limiter=(
                     RateLimiter(settings.rate_limit_per_minute)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from strawberry.types.graphql import OperationType
 from api.auth import TokenVerifier, bearer_token
 from api.graphiql import page
 from api.graphql_ws import handler_class
-from api.rate_limit import RateLimiter
+from api.rate_limit import RateLimiter, rate_key
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
 from domain.errors import Unauthenticated
 from live import Live
@@ -109,6 +110,7 @@ class GraphQLApp(GraphQL[Context, None]):
         keep_alive_seconds: float,
         live: Live,
         subscriptions_per_connection: int,
+        connections_per_subject: int = 50,
         rate_limiter: RateLimiter | None = None,
         suggestions: bool = True,
     ) -> None:
@@ -128,6 +130,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self.verifier = verifier
         self.limits = limits
         self.rate_limiter = rate_limiter
+        # Acknowledged WebSockets per token subject (api.graphql_ws counts them).
+        self.connections: Counter[str] = Counter()
+        self.connections_per_subject = connections_per_subject
         # Off with introspection: "Did you mean 'sow'?" would tell the schema piece by piece.
         self.suggestions = suggestions
 
@@ -188,7 +193,7 @@ class GraphQLApp(GraphQL[Context, None]):
             return None
         viewer = request.state.viewer
         client = request.client.host if request.client else "unknown"
-        wait = self.rate_limiter.acquire(f"sub:{viewer.subject}" if viewer else f"ip:{client}")
+        wait = self.rate_limiter.acquire(rate_key(viewer.subject) if viewer else f"ip:{client}")
         if not wait:
             return None
         return graphql_error_response(
@@ -325,7 +330,18 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             if not isinstance(token, str):
                 raise Unauthenticated("connection_init needs a token")
-            context.viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
+            viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from None
+        # Checked and counted with no await in between; the handler releases it at its end
+        # (a connection has a viewer exactly when it is counted).
+        if self.connections[viewer.subject] >= self.connections_per_subject:
+            raise ConnectionRejectionError({"message": "too many connections"})
+        self.connections[viewer.subject] += 1
+        context.viewer = viewer
         return None
+
+    def release_connection(self, subject: str) -> None:
+        self.connections[subject] -= 1
+        if not self.connections[subject]:
+            del self.connections[subject]

@@ -25,7 +25,7 @@ import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from graphql import GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -46,9 +46,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.utils.aio import aclosing
 
+from api.rate_limit import rate_key
 from domain.errors import Unauthenticated
 from live.delivery import LiveOperation
 from resolvers.context import Context
+from schema.error_codes import ErrorCode
+
+if TYPE_CHECKING:
+    from api.graphql import GraphQLApp
 
 log = logging.getLogger("contracts.events")
 
@@ -153,6 +158,8 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         super().__init__(*args, **kwargs)
         self._pinger: asyncio.Task[None] | None = None
         self._expiry: asyncio.Task[None] | None = None
+        self._released = False
+        self._app = cast("GraphQLApp", self.view)
         self._socket: WebSocket = cast(ASGIWebSocketAdapter, self.websocket).ws
         self._outbox = Outbox(self._write)
 
@@ -172,9 +179,19 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         ):
             await self.handle_invalid_message("an operation's `id` must be a string")
             return
-        if isinstance(message, dict) and message.get("type") == "subscribe" and self._expired():
-            await self._refuse_expired(cast(SubscribeMessage, message)["id"])
-            return
+        if isinstance(message, dict) and message.get("type") == "subscribe":
+            operation = cast(SubscribeMessage, message)["id"]
+            if self._expired():
+                await self._refuse_expired(operation)
+                return
+            if wait := self._rate_limited():
+                await self._refuse(
+                    operation,
+                    f"rate limit exceeded: retry after {wait} seconds",
+                    ErrorCode.RATE_LIMITED.name,
+                    retryAfter=wait,
+                )
+                return
         await super().handle_message(message)
 
     def _expires_at(self) -> datetime | None:
@@ -185,12 +202,23 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         expires_at = self._expires_at()
         return expires_at is not None and datetime.now(UTC) >= expires_at
 
-    async def _refuse_expired(self, operation: str) -> None:
+    def _rate_limited(self) -> int:
+        """Seconds to wait before the subject may run another operation (0: now); the
+        budget is the one its HTTP requests draw on."""
+        limiter, viewer = self._app.rate_limiter, self.context.viewer
+        if limiter is None or viewer is None:
+            return 0
+        return limiter.acquire(rate_key(viewer.subject))
+
+    async def _refuse(self, operation: str, message: str, code: str, **extensions: object) -> None:
         error: GraphQLFormattedError = {
-            "message": "the token has expired",
-            "extensions": {"code": Unauthenticated.code},
+            "message": message,
+            "extensions": {"code": code, **extensions},
         }
         await self.send_message(ErrorMessage(id=operation, type="error", payload=[error]))
+
+    async def _refuse_expired(self, operation: str) -> None:
+        await self._refuse(operation, "the token has expired", Unauthenticated.code)
         await self._close_expired()
 
     async def _close_expired(self) -> None:
@@ -259,13 +287,19 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.send_message({"type": "ping"})
 
     async def shutdown(self) -> None:
-        for task in (self._pinger, self._expiry):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        await super().shutdown()
-        await self._outbox.close()
+        try:
+            for task in (self._pinger, self._expiry):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            await super().shutdown()
+            await self._outbox.close()
+        finally:
+            # Once its operations are over: it stops counting against its subject's cap.
+            if (viewer := self.context.viewer) is not None and not self._released:
+                self._released = True
+                self._app.release_connection(viewer.subject)
 
 
 def handler_class(keep_alive_seconds: float) -> type[KeepAliveHandler]:
