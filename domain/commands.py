@@ -37,6 +37,14 @@ class OnDocument[R](Command[R]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Revise[R](OnDocument[R]):
+    """A command giving a document new terms: the fields to change (GraphQL names) and why."""
+
+    patch: Patch
+    change_summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateClient(Command["Client"]):
     name: str
 
@@ -56,9 +64,8 @@ class CreateSow(Command["Sow"]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateSow(OnDocument["Sow"]):
-    patch: Patch
-    change_summary: str | None = None
+class UpdateSow(Revise["Sow"]):
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,9 +89,8 @@ class SignSow(OnDocument["Sow"]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProposeSowAmendment(OnDocument["Sow"]):
-    patch: Patch
-    change_summary: str
+class ProposeSowAmendment(Revise["Sow"]):
+    """New terms for a SOW in force, with their summary (required), applied once accepted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,9 +118,8 @@ class ProduceCsas(Command[list["Csa"]]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateCsaDraft(OnDocument["Csa"]):
-    patch: Patch
-    change_summary: str | None = None
+class UpdateCsaDraft(Revise["Csa"]):
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

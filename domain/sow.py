@@ -312,7 +312,7 @@ def propose_amendment(
         terms.canonical(),
         actor,
         now,
-        require_reason(command.change_summary, "changeSummary"),
+        require_reason(command.change_summary or "", "changeSummary"),
         VersionState.PROPOSED,
     )
     after = dataclasses.replace(

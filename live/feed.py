@@ -26,7 +26,13 @@ COMMENT = "contracts:event-feed"
 
 Publish = Callable[[Event], None]
 RETRY_SECONDS = 1.0
-PIPELINE: list[Document] = [{"$match": {"operationType": "insert"}}]
+
+
+def pipeline() -> list[Document]:
+    """The change stream's stages: inserts only (events are never updated)."""
+    return [{"$match": {"operationType": "insert"}}]
+
+
 # A change stream's wait per round trip: how soon it notices a shutdown.
 AWAIT_MS = 1000
 # The server can no longer resume from the token (its history was pruned, or the collection
@@ -57,7 +63,7 @@ class ChangeStreamFeed:
 
     async def open(self) -> None:
         """Take the position to follow from: the end of the log now."""
-        async with await self._db.db.events.watch(PIPELINE, comment=COMMENT) as stream:
+        async with await self._db.db.events.watch(pipeline(), comment=COMMENT) as stream:
             self._resume = stream.resume_token
 
     async def run(self, publish: Publish, stopping: asyncio.Event) -> None:
@@ -77,7 +83,7 @@ class ChangeStreamFeed:
 
     async def _follow(self, publish: Publish, stopping: asyncio.Event) -> None:
         async with await self._db.db.events.watch(
-            PIPELINE, resume_after=self._resume, max_await_time_ms=AWAIT_MS, comment=COMMENT
+            pipeline(), resume_after=self._resume, max_await_time_ms=AWAIT_MS, comment=COMMENT
         ) as stream:
             while not stopping.is_set():
                 change = await stream.try_next()  # None after AWAIT_MS without an event

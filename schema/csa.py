@@ -17,7 +17,7 @@ from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
 from schema.access import allowed, viewer_of
-from schema.commands import run
+from schema.commands import revision, run
 from schema.connection import Connection, PageSize, page_connection
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
@@ -225,13 +225,8 @@ class CsaMutations:
         terms: CsaTermsPatch,
         change_summary: str | None = None,
     ) -> Csa:
-        command = commands.UpdateCsaDraft(
-            id=id,
-            expected_version=expected_version,
-            patch=input_to_dict(terms),
-            change_summary=change_summary,
-        )
-        return Csa.from_domain(await run(info, command))
+        update = revision(commands.UpdateCsaDraft, id, expected_version, terms, change_summary)
+        return Csa.from_domain(await run(info, update))
 
     @strawberry.mutation(permission_classes=allowed(commands.SendCsa))
     async def send_csa(

@@ -18,7 +18,7 @@ from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
 from schema.access import allowed, viewer_of
-from schema.commands import run
+from schema.commands import revision, run
 from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
@@ -289,18 +289,8 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str | None = None,
     ) -> Sow:
-        patch = input_to_dict(terms)
-        return Sow.from_domain(
-            await run(
-                info,
-                commands.UpdateSow(
-                    id=id,
-                    expected_version=expected_version,
-                    patch=patch,
-                    change_summary=change_summary,
-                ),
-            )
-        )
+        update = revision(commands.UpdateSow, id, expected_version, terms, change_summary)
+        return Sow.from_domain(await run(info, update))
 
     @strawberry.mutation(
         permission_classes=allowed(commands.SubmitSow), description="The client's signature."
@@ -350,18 +340,10 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str,
     ) -> Sow:
-        patch = input_to_dict(terms)
-        return Sow.from_domain(
-            await run(
-                info,
-                commands.ProposeSowAmendment(
-                    id=id,
-                    expected_version=expected_version,
-                    patch=patch,
-                    change_summary=change_summary,
-                ),
-            )
+        proposal = revision(
+            commands.ProposeSowAmendment, id, expected_version, terms, change_summary
         )
+        return Sow.from_domain(await run(info, proposal))
 
     @strawberry.mutation(permission_classes=allowed(commands.AcceptSowAmendment))
     async def accept_sow_amendment(

@@ -28,13 +28,11 @@ STAFF = Viewer(subject="compliance-user", role=Role.COMPLIANCE)
 AGENT = Viewer(subject="agent-user", role=Role.AGENT, agent_id=AGENT_ID)
 OTHER_AGENT = Viewer(subject="other-agent", role=Role.AGENT, agent_id="65f0000000000000000000a2")
 POLICY = DESIGN_CSA_POLICY
-# Every command the domain declares.
+# Every command the domain declares (its bases, which others extend, apart).
 COMMANDS: frozenset[type[commands.Command[Any]]] = frozenset(
     value
     for value in vars(commands).values()
-    if inspect.isclass(value)
-    and issubclass(value, commands.Command)
-    and value not in (commands.Command, commands.OnDocument)
+    if inspect.isclass(value) and issubclass(value, commands.Command) and not value.__subclasses__()
 )
 
 
