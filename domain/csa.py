@@ -26,6 +26,7 @@ from domain.commands import (
     UpdateCsaDraft,
     WithdrawCsa,
 )
+from domain.document import copy_due
 from domain.errors import BadUserInput, Forbidden
 from domain.events import EntityType, EventType
 from domain.lifecycle import explained, require_reason, require_role, signed, transition
@@ -358,21 +359,15 @@ def decline(
 
 
 def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
-    """The operator signs: EXECUTED, and each party gets the final copy (an event each)."""
+    """The operator signs: EXECUTED, and the executed copy is due to the agent and the
+    operator's compliance mailbox (FINAL_COPY_DELIVERED once each is really sent)."""
     require_role(viewer, Role.COMPLIANCE, action="countersign a CSA")
     check_expected_version(expected_version, csa.version)
     executed = signed(csa, MACHINE.step(csa.status, CountersignCsa), viewer, now)
-    copies = tuple(
-        lifecycle.event(
-            executed.after,
-            EventType.FINAL_COPY_DELIVERED,
-            Actor.of(viewer),
-            now,
-            recipient=party.value,
-        )
-        for party in (SignatureParty.AGENT, SignatureParty.OPERATOR)
+    copy = copy_due(
+        EntityType.CSA, csa.id, csa.version, SignatureParty.AGENT, SignatureParty.OPERATOR
     )
-    return dataclasses.replace(executed, events=executed.events + copies)
+    return dataclasses.replace(executed, copies=(copy,))
 
 
 def withdraw(

@@ -23,6 +23,7 @@ from domain.commands import (
     TerminateSow,
     UpdateSow,
 )
+from domain.document import copy_due
 from domain.errors import BadUserInput, Forbidden
 from domain.events import EntityType, EventType
 from domain.lifecycle import explained, require_reason, require_role, signed, transition
@@ -49,6 +50,7 @@ from domain.values import (
 )
 from domain.versioning import (
     Signature,
+    SignatureParty,
     TermsVersion,
     VersionState,
     check_expected_version,
@@ -283,10 +285,15 @@ def request_changes(
 
 
 def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
-    """The operator signs the version the client submitted; `expectedVersion` names it."""
+    """The operator signs the version the client submitted; `expectedVersion` names it. The
+    signed copy is due to the client's notification address and to compliance."""
     require_role(viewer, Role.COMPLIANCE, action="sign a SOW")
     check_expected_version(expected_version, sow.version)
-    return signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
+    change = signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
+    copy = copy_due(
+        EntityType.SOW, sow.id, sow.version, SignatureParty.CLIENT, SignatureParty.OPERATOR
+    )
+    return dataclasses.replace(change, copies=(copy,))
 
 
 def terminate(
