@@ -14,8 +14,10 @@ from api.auth import TokenVerifier
 from api.settings import Settings
 from migrations.runner import migrate
 from resolvers.context import utc_now
+from scheduler import delivery
 from scheduler.job import Options
 from scheduler.loop import run_periodically
+from scheduler.mail import Mailer, mailer_for
 from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
 from storage.event_hub import EventHub
@@ -98,6 +100,46 @@ async def running(
 def scheduler_options(settings: Settings) -> Options:
     """The scheduler's settings, for the background task and `contracts schedule` alike."""
     return Options(renewal_notice_days=settings.renewal_notice_days)
+
+
+def mailer(settings: Settings) -> Mailer:
+    url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    return mailer_for(url, settings.mail_dir)
+
+
+def delivery_options(settings: Settings) -> delivery.Options:
+    return delivery.Options(
+        mail_from=settings.mail_from,
+        compliance_email=settings.compliance_email,
+        retry_seconds=settings.delivery_retry_seconds,
+        max_attempts=settings.delivery_max_attempts,
+    )
+
+
+@asynccontextmanager
+async def delivering(services: Services) -> AsyncIterator[asyncio.Task[None] | None]:
+    """The outbox's worker of a serving process (when `DELIVERY_ENABLED`), cancelled on
+    shutdown. Every process may run it: each task is claimed by one at a time."""
+    settings = services.settings
+    if not settings.delivery_enabled:
+        yield None
+        return
+    task = asyncio.create_task(
+        delivery.deliver_periodically(
+            services.store,
+            mailer(settings),
+            services.now,
+            settings.delivery_interval_seconds,
+            delivery_options(settings),
+        ),
+        name="delivery",
+    )
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 @asynccontextmanager

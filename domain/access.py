@@ -45,10 +45,18 @@ RULES: dict[str, frozenset[Role]] = {
     "Mutation.withdrawCsa": COMPLIANCE,
     "Mutation.renewCsa": COMPLIANCE,
     "Mutation.terminateCsa": COMPLIANCE,
+    "Query.agentFolder": AGENT_OR_COMPLIANCE,
+    # Anyone may ask; the answer is null for a document outside the viewer's scope.
+    "Query.verifyDocument": ANYONE,
+    "Mutation.uploadAgentDocument": COMPLIANCE,
     "Subscription.contractEvents": ANYONE,
     # Nested fields that show what a role's table row says it never sees.
     "Sow.csas": COMPLIANCE,
     "Agent.email": AGENT_OR_COMPLIANCE,
+    # Documents follow their owner: a SOW's copies its client's, a CSA's its agent's.
+    "Sow.documents": CLIENT_OR_COMPLIANCE,
+    "Csa.documents": AGENT_OR_COMPLIANCE,
+    "Agent.folder": AGENT_OR_COMPLIANCE,
 }
 
 
@@ -78,6 +86,31 @@ def csa_agent_scope(viewer: Viewer) -> str | None:
     if viewer.role is Role.AGENT and viewer.agent_id is not None:
         return viewer.agent_id
     raise Forbidden("clients do not see CSAs")
+
+
+def document_scope(viewer: Viewer) -> tuple[str | None, str | None]:
+    """(client, agent) whose documents the viewer sees: a client its SOWs' copies, an agent
+    their own folder, compliance (None, None) all."""
+    if viewer.role is Role.CLIENT:
+        return viewer.client_id, None
+    if viewer.role is Role.AGENT:
+        return None, viewer.agent_id
+    return None, None
+
+
+def folder_owner(viewer: Viewer, agent_id: str | None) -> str:
+    """Whose folder `agentFolder` opens: an agent's own (agentId may be left out); compliance
+    names the agent."""
+    if viewer.role is Role.AGENT:
+        assert viewer.agent_id is not None
+        if agent_id is not None and agent_id != viewer.agent_id:
+            raise Forbidden("an agent opens their own folder only")
+        return viewer.agent_id
+    if viewer.role is not Role.COMPLIANCE:
+        raise Forbidden("clients have no agent folder")
+    if agent_id is None:
+        raise BadUserInput("agentId: required for compliance", field="agentId")
+    return agent_id
 
 
 def client_of_new_sow(viewer: Viewer, client_id: str | None) -> str:

@@ -365,7 +365,7 @@ def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) 
     check_expected_version(expected_version, csa.version)
     executed = signed(csa, MACHINE.step(csa.status, CountersignCsa), viewer, now)
     copy = copy_due(
-        EntityType.CSA, csa.id, csa.version, SignatureParty.AGENT, SignatureParty.OPERATOR
+        EntityType.CSA, csa.id, csa.version, now, SignatureParty.AGENT, SignatureParty.OPERATOR
     )
     return dataclasses.replace(executed, copies=(copy,))
 

@@ -67,6 +67,7 @@ class CopyDue:
     entity_id: str
     version: int
     recipients: tuple[SignatureParty, ...]
+    at: datetime
 
 
 COPY_KINDS = {
@@ -76,9 +77,13 @@ COPY_KINDS = {
 
 
 def copy_due(
-    entity_type: EntityType, entity_id: str, version: int, *recipients: SignatureParty
+    entity_type: EntityType,
+    entity_id: str,
+    version: int,
+    at: datetime,
+    *recipients: SignatureParty,
 ) -> CopyDue:
-    return CopyDue(COPY_KINDS[entity_type], entity_type, entity_id, version, recipients)
+    return CopyDue(COPY_KINDS[entity_type], entity_type, entity_id, version, recipients, at)
 
 
 def recognise(head: bytes) -> str | None:

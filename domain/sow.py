@@ -291,7 +291,7 @@ def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Chan
     check_expected_version(expected_version, sow.version)
     change = signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
     copy = copy_due(
-        EntityType.SOW, sow.id, sow.version, SignatureParty.CLIENT, SignatureParty.OPERATOR
+        EntityType.SOW, sow.id, sow.version, now, SignatureParty.CLIENT, SignatureParty.OPERATOR
     )
     return dataclasses.replace(change, copies=(copy,))
 

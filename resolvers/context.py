@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from domain.document import DEFAULT_MAX_UPLOAD_BYTES
 from domain.errors import Unauthenticated
 from domain.party import Viewer
 from domain.policy import CsaPolicy
@@ -22,10 +23,12 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What the settings decide for the resolvers: the largest page and the CSA policy."""
+    """What the settings decide for the resolvers: the largest page, the CSA policy, the
+    largest upload."""
 
     max_page_size: int
     csa_policy: CsaPolicy
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
 
 
 @dataclass

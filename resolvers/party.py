@@ -20,20 +20,31 @@ def _name(name: str) -> str:
     return text
 
 
-async def create_client(ctx: Context, name: str) -> Client:
-    client = Client(id=ctx.store.new_id(), name=_name(name), created_at=ctx.clock())
+def _email(email: str, field: str) -> str:
+    address = email.strip().lower()
+    if not _EMAIL.match(address):
+        raise BadUserInput(f"{field}: not an email address", field=field)
+    return address
+
+
+async def create_client(ctx: Context, name: str, notification_email: str | None = None) -> Client:
+    client = Client(
+        id=ctx.store.new_id(),
+        name=_name(name),
+        created_at=ctx.clock(),
+        notification_email=(
+            None if notification_email is None else _email(notification_email, "notificationEmail")
+        ),
+    )
     await ctx.store.parties.add_client(client)
     return client
 
 
 async def create_agent(ctx: Context, name: str, email: str) -> Agent:
-    address = email.strip().lower()
-    if not _EMAIL.match(address):
-        raise BadUserInput("email: not an email address", field="email")
     agent = Agent(
         id=ctx.store.new_id(),
         name=_name(name),
-        email=address,
+        email=_email(email, "email"),
         status=AgentStatus.ACTIVE,
         created_at=ctx.clock(),
     )

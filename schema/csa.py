@@ -17,6 +17,7 @@ from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection, PageSize, page_connection
+from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
 from schema.party import Agent
@@ -144,6 +145,8 @@ class Csa:
     diff = diff_field()
 
     events = events_field("This CSA's events, oldest first.")
+
+    documents = copies_field("Executed copies, newest first.")
 
 
 def _csa(value: domain.Csa) -> Csa:

@@ -9,10 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 from domain import party
+from resolvers import document as documents
 from resolvers import party as resolve
 from resolvers.context import Context
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection, PageSize
+from schema.document import Document
 from schema.enums import AgentStatus, Role
 
 
@@ -21,6 +23,9 @@ class Client:
     id: strawberry.ID
     name: str
     created_at: datetime
+    notification_email: str | None = strawberry.field(
+        description="Where the SOWs' signed copies are e-mailed; null: not e-mailed."
+    )
 
 
 @strawberry.type(description="A work-at-home agent.")
@@ -33,6 +38,17 @@ class Agent:
     @strawberry.field(permission_classes=GUARDED, description="Compliance and the agent.")
     def email(self, parent: strawberry.Parent[party.Agent], info: Info[Context, Any]) -> str:
         return parent.email
+
+    @strawberry.field(
+        permission_classes=GUARDED,
+        description="The agent folder: executed CSA copies and administrative documents, "
+        "newest first. An agent sees their own only.",
+    )
+    async def folder(
+        self, parent: strawberry.Parent[party.Agent], info: Info[Context, Any]
+    ) -> list[Document]:
+        found = await documents.folder_of(info.context, viewer_of(info), parent.id)
+        return cast(list[Document], found)
 
 
 @strawberry.type(description="The caller, as its token describes it.")
@@ -93,8 +109,10 @@ class PartyQuery:
 @strawberry.type
 class PartyMutation:
     @strawberry.mutation(permission_classes=GUARDED)
-    async def create_client(self, info: Info[Context, Any], name: str) -> Client:
-        return cast(Client, await resolve.create_client(info.context, name))
+    async def create_client(
+        self, info: Info[Context, Any], name: str, notification_email: str | None = None
+    ) -> Client:
+        return cast(Client, await resolve.create_client(info.context, name, notification_email))
 
     @strawberry.mutation(permission_classes=GUARDED)
     async def create_agent(self, info: Info[Context, Any], name: str, email: str) -> Agent:

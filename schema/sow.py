@@ -18,6 +18,7 @@ from resolvers.loaders import Soon, at_once
 from schema.access import GUARDED, viewer_of
 from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
+from schema.document import copies_field
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.inputs import input_to_dict
 from schema.party import Client
@@ -196,6 +197,8 @@ class Sow:
         return cast(list[Csa], await info.context.loaders.sow_csas.load(parent.id))
 
     events = events_field("This SOW's events, oldest first.")
+
+    documents = copies_field("Signed copies, newest first (one per version signed).")
 
 
 def _sow(value: domain.Sow) -> Sow:

@@ -49,6 +49,8 @@ SCALARS: dict[str, object] = {
     "Date": "2026-06-01",
     "DateTime": "2026-06-01T00:00:00+00:00",
     "JSON": {},
+    # Over JSON, not a file part: a role let through gets BAD_USER_INPUT, not FORBIDDEN.
+    "Upload": "x",
 }
 
 
