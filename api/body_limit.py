@@ -26,7 +26,10 @@ class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.max_multipart_bytes = max(max_bytes, (max_upload_bytes or 0) + MULTIPART_ROOM_BYTES)
+        # Multipart is only taken for uploads: its limit follows theirs, larger or smaller.
+        self.max_multipart_bytes = (
+            max_bytes if max_upload_bytes is None else max_upload_bytes + MULTIPART_ROOM_BYTES
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

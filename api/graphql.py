@@ -116,6 +116,9 @@ class GraphQLApp(GraphQL[Context, None]):
             except HTTPException as exc:
                 code = "NOT_FOUND" if exc.status_code == 404 else "BAD_USER_INPUT"
                 response = graphql_error_response(exc.status_code, exc.reason, code)
+            finally:
+                # A multipart request's files are spooled to temporary files: gone now.
+                await request.close()
         await response(scope, receive, send)
 
     def _rate_limited(self, request: Request) -> Response | None:
