@@ -4,7 +4,12 @@ SHA-256, and e-mailed through the outbox (`.eml` files, or a real SMTP server)."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,10 +19,11 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from api.settings import Settings
 from domain.party import Role
 from scheduler import delivery
 from scheduler.mail import FolderMailer, SmtpMailer
-from tests.conftest import Api
+from tests.conftest import SECRET, Api
 from tests.csa_helpers import agent_token, create_agent, executed, produce, setup, staff
 from tests.delivery_helpers import Received, SmtpServer, deliver, smtp_server
 from tests.sow_helpers import create_sow, signed_sow, transition
@@ -279,8 +285,6 @@ async def test_an_unreachable_smtp_server_is_retried_until_the_limit(api: Api, c
 
 
 async def test_two_senders_at_once_send_each_copy_once(api: Api, smtp: SmtpServer) -> None:
-    import asyncio
-
     _, sow, agent_ids = await setup(api, agents=3)
     for csa in await produce(api, sow["id"], agent_ids):
         await executed(api, csa)
@@ -303,3 +307,50 @@ async def test_a_rejected_sow_draft_queues_nothing(api: Api) -> None:
         token=api.token(Role.CLIENT, client_id=client_id),
     )
     assert await api.app.state.services.store.outbox.states(draft["id"]) == []
+
+
+def _verify_command(settings: Settings, file: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "MONGODB_URI": settings.mongodb_uri or "",
+        "MONGODB_DATABASE": settings.mongodb_database,
+        "JWT_SECRET": SECRET,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "documents", "verify", str(file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+    )
+
+
+async def test_the_verify_command_names_the_copy_of_a_file(api: Api, tmp_path: Path) -> None:
+    csa, agent_id = await executed_csa(api)
+    await deliver(api, FolderMailer(tmp_path / "mail"))
+    (copy,) = (await csa_details(api, csa["id"]))["documents"]
+    got = await api.http.get(copy["url"], headers=bearer(agent_token(api, agent_id)))
+    pdf = tmp_path / "copy.pdf"
+    await asyncio.to_thread(pdf.write_bytes, got.content)
+
+    found = await asyncio.to_thread(_verify_command, api.settings, pdf)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout) == {
+        "sha256": copy["sha256"],
+        "document": {
+            "id": copy["id"],
+            "kind": "CSA_EXECUTED_COPY",
+            "title": copy["title"],
+            "fileName": copy["fileName"],
+            "createdAt": json.loads(found.stdout)["document"]["createdAt"],
+        },
+        "entityType": "CSA",
+        "entityId": csa["id"],
+        "version": 1,
+    }
+    await asyncio.to_thread(pdf.write_bytes, got.content + b"\n")
+    tampered = await asyncio.to_thread(_verify_command, api.settings, pdf)
+    assert tampered.returncode == 1
+    assert "not a document this service issued" in tampered.stderr

@@ -85,6 +85,19 @@ async def test_the_seed_command_prints_a_working_token_per_role(api: Api) -> Non
     assert viewer["viewer"]["role"] == "AGENT"
     everything = await api.ok("{ sows { totalCount } }", token=staff)
     assert everything["sows"]["totalCount"] == dataset.DEMO.sows
+    # Executed CSAs come with their copies, and the agent's folder with one upload.
+    folder = await api.ok("{ agentFolder { kind url } }", token=agent)
+    kinds = [document["kind"] for document in folder["agentFolder"]]
+    assert kinds.count("ADMINISTRATIVE") == 1
+    assert "CSA_EXECUTED_COPY" in kinds
+    pdf = await api.http.get(
+        folder["agentFolder"][0]["url"], headers={"Authorization": f"Bearer {agent}"}
+    )
+    assert pdf.content.startswith(b"%PDF-")
+    outbox = api.app.state.services.db.db.outbox
+    # Demo data mails nobody: its copies are rendered, not sent.
+    assert await outbox.count_documents({"kind": "SEND"}) == 0
+    assert await outbox.count_documents({"state": {"$ne": "DONE"}}) == 0
     again = await asyncio.to_thread(_seed_command, api.settings)
     assert again.returncode == 1
     assert "already holds data" in again.stderr
