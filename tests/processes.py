@@ -7,7 +7,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -36,8 +36,11 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def api_process(settings: Settings) -> AsyncIterator[Client]:
-    """A client of the service of `settings` running in a process of its own."""
+async def api_process(
+    settings: Settings, environment: Mapping[str, str] | None = None
+) -> AsyncIterator[Client]:
+    """A client of the service of `settings` running in a process of its own; `environment`
+    adds to or overrides the variables it is configured with."""
     # Bound here and handed over: no port to pick free and lose before the child binds it.
     listening = socket.create_server(("127.0.0.1", 0))
     port = listening.getsockname()[1]
@@ -50,7 +53,7 @@ async def api_process(settings: Settings) -> AsyncIterator[Client]:
         str(listening.fileno()),
         "--log-level",
         "warning",
-        env=_environment(settings),
+        env={**_environment(settings), **(environment or {})},
         cwd=ROOT,
         pass_fds=(listening.fileno(),),
     )

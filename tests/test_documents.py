@@ -26,6 +26,7 @@ from scheduler.mail import FolderMailer, SmtpMailer
 from tests.conftest import SECRET, Api
 from tests.csa_helpers import agent_token, create_agent, executed, produce, setup, staff
 from tests.delivery_helpers import Received, SmtpServer, deliver, smtp_server
+from tests.processes import api_process
 from tests.sow_helpers import create_sow, signed_sow, transition
 
 DOCUMENT = "id kind title fileName contentType size sha256 createdAt url"
@@ -354,3 +355,35 @@ async def test_the_verify_command_names_the_copy_of_a_file(api: Api, tmp_path: P
     tampered = await asyncio.to_thread(_verify_command, api.settings, pdf)
     assert tampered.returncode == 1
     assert "not a document this service issued" in tampered.stderr
+
+
+async def test_two_service_processes_send_each_copy_exactly_once(
+    api: Api, smtp: SmtpServer
+) -> None:
+    """Real OS processes, each with its background sender, over one outbox and one SMTP
+    server: every message arrives once, and each delivery is recorded once."""
+    _, sow, agent_ids = await setup(api, agents=4)
+    csas = [await executed(api, csa) for csa in await produce(api, sow["id"], agent_ids)]
+    environment = {
+        "DELIVERY_ENABLED": "true",
+        "DELIVERY_INTERVAL_SECONDS": "0.05",
+        "SMTP_URL": smtp.url,
+        "COMPLIANCE_EMAIL": "compliance@operator.example",
+    }
+    outbox = api.app.state.services.db.db.outbox
+    async with api_process(api.settings, environment), api_process(api.settings, environment):
+        async with asyncio.timeout(60):
+            while True:
+                left = await outbox.count_documents({"state": {"$in": ["PENDING", "CLAIMED"]}})
+                if not left:
+                    break
+                await asyncio.sleep(0.1)
+    ids = [str(mail.message["Message-ID"]) for mail in smtp.inbox.received]
+    # The SOW's copy to compliance (its client has no address) and each CSA's to two.
+    assert len(ids) == len(set(ids)) == 1 + 2 * len(csas)
+    for csa in csas:
+        found = await csa_details(api, csa["id"])
+        assert sorted(delivered(found)) == ["AGENT", "OPERATOR"]
+        (copy,) = found["documents"]
+        sent = [m for m in smtp.inbox.received if m.attachment()[0] == copy["fileName"]]
+        assert [m.attachment_sha256() for m in sent] == [copy["sha256"]] * 2
