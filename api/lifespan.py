@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -117,54 +117,56 @@ def delivery_options(settings: Settings) -> delivery.Options:
 
 
 @asynccontextmanager
-async def delivering(services: Services) -> AsyncIterator[asyncio.Task[None] | None]:
+async def _background(
+    work: Coroutine[Any, Any, None] | None, name: str
+) -> AsyncIterator[asyncio.Task[None] | None]:
+    """`work` as a task for as long as the context lasts, cancelled on leaving; nothing
+    (None) when disabled."""
+    if work is None:
+        yield None
+        return
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+def delivering(services: Services) -> AbstractAsyncContextManager[asyncio.Task[None] | None]:
     """The outbox's worker of a serving process (when `DELIVERY_ENABLED`), cancelled on
     shutdown. Every process may run it: each task is claimed by one at a time."""
     settings = services.settings
-    if not settings.delivery_enabled:
-        yield None
-        return
-    task = asyncio.create_task(
+    work = (
         delivery.deliver_periodically(
             services.store,
             mailer(settings),
             services.now,
             settings.delivery_interval_seconds,
             delivery_options(settings),
-        ),
-        name="delivery",
+        )
+        if settings.delivery_enabled
+        else None
     )
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    return _background(work, "delivery")
 
 
-@asynccontextmanager
-async def scheduling(services: Services) -> AsyncIterator[asyncio.Task[None] | None]:
+def scheduling(services: Services) -> AbstractAsyncContextManager[asyncio.Task[None] | None]:
     """The background scheduler of a serving process (when `SCHEDULER_ENABLED`), cancelled
     on shutdown; yields its task, or None when disabled.
 
     Every process may run it: the passes of several processes do each transition once.
     """
     settings = services.settings
-    if not settings.scheduler_enabled:
-        yield None
-        return
-    task = asyncio.create_task(
+    work = (
         run_periodically(
             services.store,
             services.now,
             settings.scheduler_interval_seconds,
             scheduler_options(settings),
-        ),
-        name="scheduler",
+        )
+        if settings.scheduler_enabled
+        else None
     )
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+    return _background(work, "scheduler")

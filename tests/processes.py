@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -80,3 +81,24 @@ async def _ready(http: httpx.AsyncClient) -> bool:
         return (await http.get("/readyz")).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def contracts_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`contracts ARGS` in a process of its own, on the database of `settings` (blocking:
+    run it in a thread from a test)."""
+    assert settings.jwt_secret is not None
+    env = {
+        "PATH": os.environ["PATH"],
+        "MONGODB_URI": settings.mongodb_uri or "",
+        "MONGODB_DATABASE": settings.mongodb_database,
+        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )

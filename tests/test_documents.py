@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -19,14 +16,13 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from api.settings import Settings
 from domain.party import Role
 from scheduler import delivery
 from scheduler.mail import FolderMailer, SmtpMailer
-from tests.conftest import SECRET, Api
+from tests.conftest import Api
 from tests.csa_helpers import agent_token, create_agent, executed, produce, setup, staff
 from tests.delivery_helpers import Received, SmtpServer, deliver, smtp_server
-from tests.processes import api_process
+from tests.processes import api_process, contracts_command
 from tests.sow_helpers import create_sow, signed_sow, transition
 
 DOCUMENT = "id kind title fileName contentType size sha256 createdAt url"
@@ -310,24 +306,6 @@ async def test_a_rejected_sow_draft_queues_nothing(api: Api) -> None:
     assert await api.app.state.services.store.outbox.states(draft["id"]) == []
 
 
-def _verify_command(settings: Settings, file: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "MONGODB_URI": settings.mongodb_uri or "",
-        "MONGODB_DATABASE": settings.mongodb_database,
-        "JWT_SECRET": SECRET,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "documents", "verify", str(file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).parent.parent,
-        timeout=120,
-    )
-
-
 async def test_the_verify_command_names_the_copy_of_a_file(api: Api, tmp_path: Path) -> None:
     csa, agent_id = await executed_csa(api)
     await deliver(api, FolderMailer(tmp_path / "mail"))
@@ -336,7 +314,9 @@ async def test_the_verify_command_names_the_copy_of_a_file(api: Api, tmp_path: P
     pdf = tmp_path / "copy.pdf"
     await asyncio.to_thread(pdf.write_bytes, got.content)
 
-    found = await asyncio.to_thread(_verify_command, api.settings, pdf)
+    found = await asyncio.to_thread(
+        contracts_command, api.settings, "documents", "verify", str(pdf)
+    )
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout) == {
         "sha256": copy["sha256"],
@@ -352,7 +332,9 @@ async def test_the_verify_command_names_the_copy_of_a_file(api: Api, tmp_path: P
         "version": 1,
     }
     await asyncio.to_thread(pdf.write_bytes, got.content + b"\n")
-    tampered = await asyncio.to_thread(_verify_command, api.settings, pdf)
+    tampered = await asyncio.to_thread(
+        contracts_command, api.settings, "documents", "verify", str(pdf)
+    )
     assert tampered.returncode == 1
     assert "not a document this service issued" in tampered.stderr
 
