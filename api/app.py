@@ -131,7 +131,9 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
+                allow_headers=["authorization", "content-type", "x-request-id", "if-none-match"],
+                # A browser app downloading a document reads its hash and file name.
+                expose_headers=["etag", "content-disposition"],
             )
         )
     return Starlette(
