@@ -83,22 +83,33 @@ async def _ready(http: httpx.AsyncClient) -> bool:
         return False
 
 
-def contracts_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """`contracts ARGS` in a process of its own, on the database of `settings` (blocking:
-    run it in a thread from a test)."""
+def contracts(
+    settings: Settings, database: str, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`contracts ARGS` in a process of its own, on `database` of the server of `settings`
+    (blocking: run it in a thread from a test)."""
     assert settings.jwt_secret is not None
     env = {
         "PATH": os.environ["PATH"],
         "MONGODB_URI": settings.mongodb_uri or "",
-        "MONGODB_DATABASE": settings.mongodb_database,
+        "MONGODB_DATABASE": database,
         "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "LOG_LEVEL": "WARNING",
     }
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         env=env,
+        input=stdin,
         capture_output=True,
-        text=True,
         check=False,
         cwd=ROOT,
         timeout=120,
+    )
+
+
+def contracts_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`contracts ARGS` on the test's own database, its output as text."""
+    done = contracts(settings, settings.mongodb_database, *args)
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
