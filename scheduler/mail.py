@@ -2,7 +2,8 @@
 
 `smtp://user:password@host:587` sends with STARTTLS, required: a server that does not offer
 it is refused rather than sent the copy in clear. `smtps://…:465` uses TLS from the first
-byte. `?starttls=off` sends in clear, for a server on loopback in development and tests.
+byte. `?starttls=off` sends in clear, for a server on loopback in development and tests;
+`?cafile=/path/ca.pem` trusts a private certificate authority besides the system's.
 Credentials come from the URL, percent-encoded.
 """
 
@@ -40,6 +41,7 @@ class SmtpMailer:
         self._password = unquote(parts.password) if parts.password else None
         self._implicit_tls = parts.scheme == "smtps"
         self._start_tls = not self._implicit_tls and options.get("starttls") != ["off"]
+        self._cert_bundle = options["cafile"][0] if "cafile" in options else None
         self._timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
@@ -51,6 +53,7 @@ class SmtpMailer:
             password=self._password,
             use_tls=self._implicit_tls,
             start_tls=self._start_tls,
+            cert_bundle=self._cert_bundle,
             timeout=self._timeout,
         )
 

@@ -12,6 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from bson import ObjectId
@@ -21,7 +22,14 @@ from scheduler import delivery
 from scheduler.mail import FolderMailer, SmtpMailer
 from tests.conftest import Api
 from tests.csa_helpers import agent_token, create_agent, executed, produce, setup, staff
-from tests.delivery_helpers import Received, SmtpServer, deliver, smtp_server
+from tests.delivery_helpers import (
+    Login,
+    Received,
+    SmtpServer,
+    deliver,
+    smtp_server,
+    tls_smtp_server,
+)
 from tests.processes import api_process, contracts_command
 from tests.sow_helpers import create_sow, signed_sow, transition
 
@@ -369,3 +377,30 @@ async def test_two_service_processes_send_each_copy_exactly_once(
         (copy,) = found["documents"]
         sent = [m for m in smtp.inbox.received if m.attachment()[0] == copy["fileName"]]
         assert [m.attachment_sha256() for m in sent] == [copy["sha256"]] * 2
+
+
+async def test_smtp_uses_starttls_and_the_credentials_of_its_url(
+    api: Api, tmp_path: Path, clock: Any
+) -> None:
+    login = Login("mailer", "p@ss:w/rd")
+    for server, ca in tls_smtp_server(tmp_path, login):
+        await executed_csa(api)
+        # Percent-encoded in the URL, as any user or password with @ : / must be.
+        credentials = "mailer:" + quote(login.password, safe="")
+        url = f"smtp://{credentials}@127.0.0.1:{server.port}?cafile={ca}"
+        await deliver(api, SmtpMailer(url, timeout=10))
+        assert len(server.inbox.received) == 1 + 2  # the SOW's copy to compliance, the CSA's
+        # Without STARTTLS (or with a wrong password) the server takes nothing.
+        await executed_csa(api)
+        for wrong in (
+            f"smtp://{credentials}@127.0.0.1:{server.port}?starttls=off",
+            f"smtp://mailer:wrong@127.0.0.1:{server.port}?cafile={ca}",
+        ):
+            clock.advance(hours=2)
+            # A refused login is answered late (aiosmtpd slows guessing down): timed out.
+            await deliver(api, SmtpMailer(wrong, timeout=1))
+        assert len(server.inbox.received) == 3
+        unsent = await api.app.state.services.db.db.outbox.count_documents(
+            {"kind": "SEND", "state": "PENDING"}
+        )
+        assert unsent == 3
