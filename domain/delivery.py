@@ -60,7 +60,7 @@ def retry_delay(attempts: int, first_seconds: float) -> timedelta:
 
 
 def subject(document: Document) -> str:
-    return f"{document.title}"
+    return document.title
 
 
 def body(document: Document, recipient: SignatureParty) -> str:
