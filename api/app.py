@@ -13,11 +13,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from api.body_limit import BodySizeLimit
 from api.documents import DocumentDownload
+from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
 from api.lifespan import delivering, running, scheduling
 from api.logging import RequestIdMiddleware
@@ -27,6 +28,28 @@ from api.settings import Settings, load_settings
 from domain.policy import CsaPolicy
 from resolvers.context import Limits
 from schema.schema import SchemaLimits, build_schema
+
+# What browser GraphQL clients send (Apollo Client's CSRF and operation-name headers, its
+# and other clients' name/version headers, W3C trace context) and may read: a preflight that
+# names a header not listed here is refused with 400, and the request never leaves.
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "accept",
+    "x-request-id",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "graphql-client-name",
+    "graphql-client-version",
+    "traceparent",
+    "tracestate",
+    # A document download revalidated by its ETag (GET /documents/{id}).
+    "if-none-match",
+]
+# A browser app downloading a document reads its hash and file name too.
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag", "Content-Disposition"]
 
 
 class _Deferred:
@@ -103,8 +126,9 @@ def create_app(
                 limits=limits,
                 graphiql=settings.graphiql,
                 keep_alive_seconds=settings.keep_alive_seconds,
-                hub=services.hub,
+                live=services.live,
                 subscriptions_per_connection=settings.subscriptions_per_connection,
+                connections_per_subject=settings.connections_per_subject,
                 suggestions=settings.introspection_enabled,
                 rate_limiter=(
                     RateLimiter(settings.rate_limit_per_minute)
@@ -131,19 +155,22 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id", "if-none-match"],
-                # A browser app downloading a document reads its hash and file name.
-                expose_headers=["etag", "content-disposition"],
+                allow_headers=CORS_ALLOW_HEADERS,
+                expose_headers=CORS_EXPOSE_HEADERS,
             )
         )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        # Every method: the view answers those it does not serve with a GraphQL JSON 405.
+        Route("/graphql", graphql),
+        Route("/documents/{id}", download, methods=["GET"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.graphiql:
+        routes.append(assets_mount())
     return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/documents/{id}", download, methods=["GET"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.responses import graphql_error_response
+from schema.error_codes import ErrorCode
 
 
 class _TooLarge(Exception):
@@ -41,7 +42,10 @@ class BodySizeLimit:
         declared = headers.get(b"content-length")
         if declared is not None and not declared.isdigit():
             response = graphql_error_response(
-                400, "Content-Length is not a number of bytes", "BAD_USER_INPUT"
+                400,
+                "Content-Length is not a number of bytes",
+                ErrorCode.BAD_USER_INPUT,
+                accept=headers.get(b"accept", b"").decode("latin-1"),
             )
             await response(scope, receive, send)
             return
@@ -73,10 +77,12 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send, limit)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        accept = dict(scope.get("headers", ())).get(b"accept", b"").decode("latin-1")
         response = graphql_error_response(
             413,
             f"request body over {limit} bytes",
-            "PAYLOAD_TOO_LARGE",
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            accept=accept,
             maxBytes=limit,
         )
         await response(scope, receive, send)

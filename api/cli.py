@@ -186,7 +186,7 @@ def _documents(settings: Settings, args: argparse.Namespace) -> None:
     when it is no document this service issued."""
     from api.lifespan import database
     from domain.document import Document
-    from storage.documents import DocumentScope
+    from domain.scope import EVERYTHING
     from storage.store import Store
 
     try:
@@ -197,7 +197,7 @@ def _documents(settings: Settings, args: argparse.Namespace) -> None:
 
     async def run() -> Document | None:
         async with database(settings) as db:
-            return await Store(db).documents.by_sha256(digest, DocumentScope())
+            return await Store(db).documents.by_sha256(digest, EVERYTHING)
 
     found = asyncio.run(run())
     if found is None:
@@ -220,8 +220,13 @@ def _documents(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:
-    from api.tokens import mint_token
+    from api.tokens import mint_token, signing_key
 
+    try:
+        print(signing_key(settings, args.private_key, args.kid), file=sys.stderr)
+    except ValueError as exc:
+        print(f"no token: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     print(
         mint_token(
             settings,

@@ -21,6 +21,7 @@ from domain.document import Document
 from domain.errors import NotFound, Unauthenticated
 from resolvers import document as resolve
 from resolvers.context import Context, Limits
+from schema.error_codes import ErrorCode
 from storage.store import Store
 
 
@@ -74,12 +75,18 @@ class DocumentDownload:
             document = await resolve.downloadable(context, viewer, request.path_params["id"])
         except Unauthenticated as exc:
             return graphql_error_response(
-                401, exc.message, exc.code, headers={"WWW-Authenticate": "Bearer"}
+                401,
+                exc.message,
+                ErrorCode.UNAUTHENTICATED,
+                accept=request.headers.get("accept"),
+                headers={"WWW-Authenticate": "Bearer"},
             )
         except NotFound:
             document = None
         if document is None:
-            return graphql_error_response(404, "no such document", "NOT_FOUND")
+            return graphql_error_response(
+                404, "no such document", ErrorCode.NOT_FOUND, accept=request.headers.get("accept")
+            )
         headers = _headers(document)
         if _matches(request.headers.get("if-none-match"), headers["ETag"]):
             return Response(status_code=304, headers=headers)

@@ -12,6 +12,7 @@ from typing import Any
 
 from api.auth import TokenVerifier
 from api.settings import Settings
+from live import Live
 from migrations.runner import migrate
 from resolvers.context import utc_now
 from scheduler import delivery
@@ -20,7 +21,6 @@ from scheduler.loop import run_periodically
 from scheduler.mail import Mailer, mailer_for
 from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
-from storage.event_hub import EventHub
 from storage.mongoeco_file import DATA_FILE as LEGACY_DATA_FILE
 from storage.mongoeco_file import carry_over
 from storage.store import Store
@@ -34,7 +34,7 @@ class Services:
     db: Database
     store: Store
     verifier: TokenVerifier
-    hub: EventHub
+    live: Live
     # Replaced by tests that move time (the scheduler's dates, CSA flags).
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -80,20 +80,19 @@ async def database(
 async def running(
     settings: Settings, client_options: Mapping[str, Any] | None = None
 ) -> AsyncIterator[Services]:
-    """What a serving process holds: the `database`, and the event hub reading its log.
-    Cleaned up in reverse (the hub first: its subscriptions complete before the database
-    closes)."""
+    """What a serving process holds: the `database`, and its live events following its
+    log. Cleaned up in reverse (live events first: their subscriptions complete before the
+    database closes)."""
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(database(settings, client_options))
-        hub = EventHub(db, queue_size=settings.subscriber_queue_size)
-        await hub.start()
-        stack.push_async_callback(hub.stop)
+        live = await Live.start(db, queue_size=settings.subscriber_queue_size)
+        stack.push_async_callback(live.stop)
         yield Services(
             settings=settings,
             db=db,
             store=Store(db),
             verifier=TokenVerifier.from_settings(settings),
-            hub=hub,
+            live=live,
         )
 
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     rate_limit_per_minute: int = Field(1200, ge=0, description="Per token subject; 0: off.")
     subscriptions_per_connection: int = Field(20, ge=1, le=1000)
+    connections_per_subject: int = Field(
+        50, ge=1, le=10_000, description="Open WebSockets per token subject, per process."
+    )
     subscriber_queue_size: int = Field(1000, ge=10)
     keep_alive_seconds: float = Field(15, gt=0)
 

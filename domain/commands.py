@@ -14,19 +14,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    # Only a type here: `domain.csa` decides CSA commands, so it imports this module.
-    from domain.csa import CsaTerminationReason
+    # Types only, named in quotes: the modules that decide the commands import this one.
+    from domain.csa import Csa, CsaTerminationReason
+    from domain.document import Document, UploadedFile  # noqa: F401
+    from domain.party import Agent, Client  # noqa: F401
+    from domain.sow import Sow  # noqa: F401
 
 type Patch = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Command:
-    """A request to change the contracts; its class name is its name."""
+class Command[R]:
+    """A request to change the contracts; its class name is its name, `R` what handling it
+    returns."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class OnDocument(Command):
+class OnDocument[R](Command[R]):
     """A command on one existing document, at the terms version its caller saw."""
 
     id: str
@@ -34,18 +38,20 @@ class OnDocument(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateClient(Command):
+class CreateClient(Command["Client"]):
     name: str
+    # Where the SOWs' signed copies are e-mailed; None: they are not.
+    notification_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateAgent(Command):
+class CreateAgent(Command["Agent"]):
     name: str
     email: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateSow(Command):
+class CreateSow(Command["Sow"]):
     """`client_id` None: the caller's own company (a client's token)."""
 
     client_id: str | None
@@ -53,100 +59,111 @@ class CreateSow(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateSow(OnDocument):
+class UpdateSow(OnDocument["Sow"]):
     patch: Patch
     change_summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SubmitSow(OnDocument):
+class SubmitSow(OnDocument["Sow"]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StartSowReview(OnDocument):
+class StartSowReview(OnDocument["Sow"]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RequestSowChanges(OnDocument):
+class RequestSowChanges(OnDocument["Sow"]):
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SignSow(OnDocument):
+class SignSow(OnDocument["Sow"]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProposeSowAmendment(OnDocument):
+class ProposeSowAmendment(OnDocument["Sow"]):
     patch: Patch
     change_summary: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AcceptSowAmendment(OnDocument):
+class AcceptSowAmendment(OnDocument["Sow"]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RejectSowAmendment(OnDocument):
+class RejectSowAmendment(OnDocument["Sow"]):
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TerminateSow(OnDocument):
+class TerminateSow(OnDocument["Sow"]):
     """Ends the SOW and, with it, every CSA under it not yet ended."""
 
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProduceCsas(Command):
+class ProduceCsas(Command[list["Csa"]]):
     sow_id: str
     agent_ids: tuple[str, ...]
     terms: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateCsaDraft(OnDocument):
+class UpdateCsaDraft(OnDocument["Csa"]):
     patch: Patch
     change_summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SendCsa(OnDocument):
+class SendCsa(OnDocument["Csa"]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SignCsa(OnDocument):
+class SignCsa(OnDocument["Csa"]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DeclineCsa(OnDocument):
+class DeclineCsa(OnDocument["Csa"]):
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CountersignCsa(OnDocument):
+class CountersignCsa(OnDocument["Csa"]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WithdrawCsa(OnDocument):
+class WithdrawCsa(OnDocument["Csa"]):
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RenewCsa(OnDocument):
-    """A new DRAFT continuing the CSA; `patch` None: the same terms, moved on."""
+class RenewCsa(OnDocument["Csa"]):
+    """A new DRAFT continuing the CSA (what handling it returns); `patch` None: the same
+    terms, moved on."""
 
     patch: Patch | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TerminateCsa(OnDocument):
+class TerminateCsa(OnDocument["Csa"]):
     reason: CsaTerminationReason
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadAgentDocument(Command["Document"]):
+    """An administrative file into an agent's folder; `file` is the transport's spooled
+    part, checked (size, type by its bytes) by the handler before anything is stored."""
+
+    agent_id: str
+    title: str
+    file: UploadedFile

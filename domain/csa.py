@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 
 from domain import lifecycle
+from domain.access import authorize
 from domain.changes import Change
 from domain.commands import (
     CountersignCsa,
@@ -29,9 +30,9 @@ from domain.commands import (
 from domain.document import copy_due
 from domain.errors import BadUserInput, Forbidden
 from domain.events import EntityType, EventType
-from domain.lifecycle import explained, require_reason, require_role, signed, transition
+from domain.lifecycle import admitted, explained, require_reason, signed, transition
 from domain.machine import DateReached, Machine, in_place, moves
-from domain.party import SYSTEM, Actor, Agent, AgentStatus, Role, Viewer
+from domain.party import SYSTEM, Actor, Agent, AgentStatus, Viewer
 from domain.policy import CsaPolicy
 from domain.schedule import local_date
 from domain.sow import IN_FORCE, Sow
@@ -259,6 +260,15 @@ def _created(
 
 
 @dataclass(frozen=True, slots=True)
+class Staffing:
+    """How many CSAs of a SOW are signed by both parties (`CONTRACTED`), and how many of
+    those run: what a client may know of its SOW's CSAs."""
+
+    contracted: int = 0
+    active: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class NewCsa:
     """Identity allocated for one CSA before deciding: its id, number and agent."""
 
@@ -281,7 +291,7 @@ def produce(
 
     `agents` are the known agents among those asked for; `existing` the SOW's CSAs.
     """
-    require_role(viewer, Role.COMPLIANCE, action="produce CSAs")
+    authorize(viewer, ProduceCsas)
     if sow.status not in IN_FORCE:
         raise BadUserInput(
             f"sowId: CSAs are produced for a SIGNED or ACTIVE SOW, not {sow.status}",
@@ -313,56 +323,45 @@ def produce(
 
 
 def update_draft(
-    csa: Csa,
-    viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str | None,
-    policy: CsaPolicy,
-    now: datetime,
+    csa: Csa, command: UpdateCsaDraft, viewer: Viewer, now: datetime, policy: CsaPolicy
 ) -> Change[Csa]:
     """A new version of a draft's terms."""
-    require_role(viewer, Role.COMPLIANCE, action="edit a CSA")
-    check_expected_version(expected_version, csa.version)
+    admitted(csa, command, viewer)
     MACHINE.step(csa.status, UpdateCsaDraft, "terms change in place only in DRAFT")
-    terms = patch_csa_terms(csa.terms, patch)
+    terms = patch_csa_terms(csa.terms, command.patch)
     check_term(terms, policy)
-    return lifecycle.revised(csa, terms, viewer, change_summary, now)
+    return lifecycle.revised(csa, terms, viewer, command.change_summary, now)
 
 
-def send(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
-    require_role(viewer, Role.COMPLIANCE, action="send a CSA")
-    check_expected_version(expected_version, csa.version)
+def send(csa: Csa, command: SendCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    admitted(csa, command, viewer)
     step = MACHINE.step(csa.status, SendCsa)
     return transition(csa, step, Actor.of(viewer), now, sent_at=now)
 
 
-def _own_agent(csa: Csa, viewer: Viewer, action: str) -> None:
-    require_role(viewer, Role.AGENT, action=action)
+def _own_agent(csa: Csa, command: SignCsa | DeclineCsa, viewer: Viewer) -> None:
+    """Only the CSA's own agent answers it (another's CSA is outside an agent's scope too)."""
+    authorize(viewer, type(command))
     if viewer.agent_id != csa.agent_id:
-        raise Forbidden(f"only the CSA's own agent may {action}")
+        raise Forbidden(f"only the CSA's own agent may use {type(command).__name__}")
+    check_expected_version(command.expected_version, csa.version)
 
 
-def sign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
+def sign(csa: Csa, command: SignCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
     """The agent signs the exact version sent; `expectedVersion` names it."""
-    _own_agent(csa, viewer, "sign a CSA")
-    check_expected_version(expected_version, csa.version)
+    _own_agent(csa, command, viewer)
     return signed(csa, MACHINE.step(csa.status, SignCsa), viewer, now)
 
 
-def decline(
-    csa: Csa, viewer: Viewer, expected_version: int, reason: str, now: datetime
-) -> Change[Csa]:
-    _own_agent(csa, viewer, "decline a CSA")
-    check_expected_version(expected_version, csa.version)
-    return explained(csa, MACHINE.step(csa.status, DeclineCsa), viewer, reason, now)
+def decline(csa: Csa, command: DeclineCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    _own_agent(csa, command, viewer)
+    return explained(csa, MACHINE.step(csa.status, DeclineCsa), viewer, command.reason, now)
 
 
-def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
+def countersign(csa: Csa, command: CountersignCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
     """The operator signs: EXECUTED, and the executed copy is due to the agent and the
     operator's compliance mailbox (FINAL_COPY_DELIVERED once each is really sent)."""
-    require_role(viewer, Role.COMPLIANCE, action="countersign a CSA")
-    check_expected_version(expected_version, csa.version)
+    admitted(csa, command, viewer)
     executed = signed(csa, MACHINE.step(csa.status, CountersignCsa), viewer, now)
     copy = copy_due(
         EntityType.CSA, csa.id, csa.version, now, SignatureParty.AGENT, SignatureParty.OPERATOR
@@ -370,33 +369,17 @@ def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) 
     return dataclasses.replace(executed, copies=(copy,))
 
 
-def withdraw(
-    csa: Csa, viewer: Viewer, expected_version: int, reason: str, now: datetime
-) -> Change[Csa]:
-    require_role(viewer, Role.COMPLIANCE, action="withdraw a CSA")
-    check_expected_version(expected_version, csa.version)
-    return explained(csa, MACHINE.step(csa.status, WithdrawCsa), viewer, reason, now)
+def withdraw(csa: Csa, command: WithdrawCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    admitted(csa, command, viewer)
+    return explained(csa, MACHINE.step(csa.status, WithdrawCsa), viewer, command.reason, now)
 
 
-def _terminated(
-    csa: Csa, actor: Actor, reason: CsaTerminationReason, note: str | None, now: datetime
-) -> Change[Csa]:
+def terminate(csa: Csa, command: TerminateCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    admitted(csa, command, viewer)
     step = MACHINE.step(csa.status, TerminateCsa)
+    reason, note = command.reason, command.note
     text = reason.value if note is None else f"{reason.value}: {require_reason(note, 'note')}"
-    return transition(csa, step, actor, now, text, termination_reason=reason)
-
-
-def terminate(
-    csa: Csa,
-    viewer: Viewer,
-    expected_version: int,
-    reason: CsaTerminationReason,
-    note: str | None,
-    now: datetime,
-) -> Change[Csa]:
-    require_role(viewer, Role.COMPLIANCE, action="terminate a CSA")
-    check_expected_version(expected_version, csa.version)
-    return _terminated(csa, Actor.of(viewer), reason, note, now)
+    return transition(csa, step, Actor.of(viewer), now, text, termination_reason=reason)
 
 
 def cascade(csas: Sequence[Csa], viewer: Viewer, now: datetime) -> list[Change[Csa]]:
@@ -437,9 +420,8 @@ def renew(
     sow: Sow,
     others: Sequence[Csa],
     new: NewCsa,
+    command: RenewCsa,
     viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any] | None,
     policy: CsaPolicy,
     now: datetime,
 ) -> tuple[Change[Csa], Change[Csa]]:
@@ -449,8 +431,7 @@ def renew(
     CSA of a SOW per period. Returns the renewed CSA's change (now linked) and the new
     CSA's creation.
     """
-    require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
-    check_expected_version(expected_version, csa.version)
+    admitted(csa, command, viewer)
     step = MACHINE.step(csa.status, RenewCsa, "only EXECUTED or ACTIVE renews")
     if csa.renewed_by is not None:
         raise BadUserInput("id: this CSA is already renewed", field="id")
@@ -460,7 +441,7 @@ def renew(
         "effectiveDate": start.isoformat(),
         "expirationDate": _same_term(csa.terms, start).isoformat(),
     }
-    terms = parse_csa_terms({**shifted, **(patch or {})})
+    terms = parse_csa_terms({**shifted, **(command.patch or {})})
     check_term(terms, policy)
     if any(other.id != csa.id and overlaps(other, terms) for other in others):
         raise BadUserInput(

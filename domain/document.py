@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, TypeIs
 
 from domain.errors import BadUserInput
 from domain.events import EntityType
@@ -27,6 +28,21 @@ EXTENSIONS = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}
 _MAGIC = ((PDF, b"%PDF-"), (PNG, b"\x89PNG\r\n\x1a\n"), (JPEG, b"\xff\xd8\xff"))
 # How many leading bytes `recognise` needs.
 MAGIC_BYTES = 8
+
+
+class UploadedFile(Protocol):
+    """What the multipart transport hands over for an `Upload` argument: a spooled file."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+    async def seek(self, offset: int) -> None: ...
+
+
+def is_uploaded_file(value: object) -> TypeIs[UploadedFile]:
+    """A file part of a multipart request (not text sent where the file should be)."""
+    return callable(getattr(value, "read", None)) and callable(getattr(value, "seek", None))
 
 
 class DocumentKind(StrEnum):

@@ -1,4 +1,4 @@
-"""The steps every versioned document (SOW, CSA) takes: guards, events, transitions, versions.
+"""The steps every versioned document (SOW, CSA) takes: checks, events, transitions, versions.
 
 Each document module keeps its own status machine (a `domain.machine` table) and policy;
 what a step does to any document (who may act, which event it writes, how a new terms
@@ -11,13 +11,15 @@ import dataclasses
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from domain.access import authorize
 from domain.changes import Change
-from domain.errors import BadUserInput, Forbidden
+from domain.commands import OnDocument
+from domain.errors import BadUserInput
 from domain.events import EntityType, EventType, NewEvent
 from domain.machine import Transition
-from domain.party import Actor, Role, Viewer
+from domain.party import Actor, Viewer
 from domain.values import Terms
-from domain.versioning import Signature, TermsVersion, party_of
+from domain.versioning import Signature, TermsVersion, check_expected_version, party_of
 
 MAX_REASON_LENGTH = 2000
 
@@ -48,9 +50,11 @@ class Document(Protocol):
     def signatures(self) -> tuple[Signature, ...]: ...
 
 
-def require_role(viewer: Viewer, *roles: Role, action: str) -> None:
-    if viewer.role not in roles:
-        raise Forbidden(f"a {viewer.role} may not {action}")
+def admitted(document: Document, command: OnDocument[Any], viewer: Viewer) -> None:
+    """What every command on an existing document passes first: the viewer's role may run
+    it (`domain.access`), and it was decided on the version in force."""
+    authorize(viewer, type(command))
+    check_expected_version(command.expected_version, document.version)
 
 
 def require_reason(reason: str, field: str = "reason") -> str:

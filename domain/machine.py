@@ -39,7 +39,7 @@ class DateReached:
         return to_camel(self.field)
 
 
-type Trigger = type[Command] | DateReached
+type Trigger = type[Command[Any]] | DateReached
 
 
 @dataclass(frozen=True, slots=True)

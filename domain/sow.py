@@ -12,10 +12,13 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import AfterValidator, Field, model_validator
 
 from domain import lifecycle
+from domain.access import authorize
 from domain.changes import Change
 from domain.commands import (
+    AcceptSowAmendment,
     CreateSow,
     ProposeSowAmendment,
+    RejectSowAmendment,
     RequestSowChanges,
     SignSow,
     StartSowReview,
@@ -26,9 +29,9 @@ from domain.commands import (
 from domain.document import copy_due
 from domain.errors import BadUserInput, Forbidden
 from domain.events import EntityType, EventType
-from domain.lifecycle import explained, require_reason, require_role, signed, transition
+from domain.lifecycle import admitted, explained, require_reason, signed, transition
 from domain.machine import DateReached, Machine, in_place, moves
-from domain.party import SYSTEM, Actor, Role, Viewer
+from domain.party import SYSTEM, Actor, Viewer
 from domain.schedule import local_date
 from domain.values import (
     Channel,
@@ -224,7 +227,7 @@ def create(
     now: datetime,
     change_summary: str | None = None,
 ) -> Change[Sow]:
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="create a SOW")
+    authorize(viewer, CreateSow)
     actor = Actor.of(viewer)
     version = TermsVersion.of(1, terms.canonical(), actor, now, change_summary or "created")
     sow = Sow(
@@ -246,49 +249,40 @@ def create(
     return lifecycle.created(sow, version, actor)
 
 
-def update(
-    sow: Sow,
-    viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str | None,
-    now: datetime,
-) -> Change[Sow]:
+def update(sow: Sow, command: UpdateSow, viewer: Viewer, now: datetime) -> Change[Sow]:
     """A new version of the terms of a draft, or of a SOW sent back for changes."""
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="edit a SOW")
-    check_expected_version(expected_version, sow.version)
+    admitted(sow, command, viewer)
     MACHINE.step(sow.status, UpdateSow, "terms change in place only in DRAFT or CHANGES_REQUESTED")
-    terms = patch_sow_terms(sow.terms, patch)
-    summary = None if change_summary is None else require_reason(change_summary, "changeSummary")
+    terms = patch_sow_terms(sow.terms, command.patch)
+    summary = command.change_summary
+    if summary is not None:
+        summary = require_reason(summary, "changeSummary")
     return lifecycle.revised(sow, terms, viewer, summary, now)
 
 
-def submit(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+def submit(sow: Sow, command: SubmitSow, viewer: Viewer, now: datetime) -> Change[Sow]:
     """The client submits, signing the exact version submitted."""
-    require_role(viewer, Role.CLIENT, action="submit a SOW: submitting is the client's signature")
-    check_expected_version(expected_version, sow.version)
+    admitted(sow, command, viewer)
     return signed(sow, MACHINE.step(sow.status, SubmitSow), viewer, now)
 
 
-def start_review(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
-    require_role(viewer, Role.COMPLIANCE, action="review a SOW")
-    check_expected_version(expected_version, sow.version)
+def start_review(sow: Sow, command: StartSowReview, viewer: Viewer, now: datetime) -> Change[Sow]:
+    admitted(sow, command, viewer)
     return transition(sow, MACHINE.step(sow.status, StartSowReview), Actor.of(viewer), now)
 
 
 def request_changes(
-    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
+    sow: Sow, command: RequestSowChanges, viewer: Viewer, now: datetime
 ) -> Change[Sow]:
-    require_role(viewer, Role.COMPLIANCE, action="request changes to a SOW")
-    check_expected_version(expected_version, sow.version)
-    return explained(sow, MACHINE.step(sow.status, RequestSowChanges), viewer, reason, now)
+    admitted(sow, command, viewer)
+    step = MACHINE.step(sow.status, RequestSowChanges)
+    return explained(sow, step, viewer, command.reason, now)
 
 
-def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+def sign(sow: Sow, command: SignSow, viewer: Viewer, now: datetime) -> Change[Sow]:
     """The operator signs the version the client submitted; `expectedVersion` names it. The
     signed copy is due to the client's notification address and to compliance."""
-    require_role(viewer, Role.COMPLIANCE, action="sign a SOW")
-    check_expected_version(expected_version, sow.version)
+    admitted(sow, command, viewer)
     change = signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
     copy = copy_due(
         EntityType.SOW, sow.id, sow.version, now, SignatureParty.CLIENT, SignatureParty.OPERATOR
@@ -296,14 +290,11 @@ def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Chan
     return dataclasses.replace(change, copies=(copy,))
 
 
-def terminate(
-    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
-) -> Change[Sow]:
+def terminate(sow: Sow, command: TerminateSow, viewer: Viewer, now: datetime) -> Change[Sow]:
     """Ends the SOW; the caller terminates its CSAs in the same write (see `domain.csa`)."""
-    require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
-    check_expected_version(expected_version, sow.version)
+    admitted(sow, command, viewer)
     step = MACHINE.step(sow.status, TerminateSow)
-    change = explained(sow, step, viewer, reason, now, pending_amendment=None)
+    change = explained(sow, step, viewer, command.reason, now, pending_amendment=None)
     if sow.pending_amendment is None:
         return change
     # A proposal the termination leaves unanswered can never take effect.
@@ -312,20 +303,14 @@ def terminate(
 
 
 def propose_amendment(
-    sow: Sow,
-    viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str,
-    now: datetime,
+    sow: Sow, command: ProposeSowAmendment, viewer: Viewer, now: datetime
 ) -> Change[Sow]:
     """Either party proposes new terms for a SOW in force; they apply once accepted."""
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="amend a SOW")
-    check_expected_version(expected_version, sow.version)
+    admitted(sow, command, viewer)
     step = MACHINE.step(sow.status, ProposeSowAmendment, "only a SIGNED or ACTIVE SOW is amended")
     if sow.pending_amendment is not None:
         raise BadUserInput("an amendment is already pending: accept or reject it first", field="id")
-    terms = patch_sow_terms(sow.terms, patch)
+    terms = patch_sow_terms(sow.terms, command.patch)
     if content_hash(terms.canonical()) == sow.terms_hash:
         raise BadUserInput("the amendment changes nothing", field="terms")
     actor = Actor.of(viewer)
@@ -334,7 +319,7 @@ def propose_amendment(
         terms.canonical(),
         actor,
         now,
-        require_reason(change_summary, "changeSummary"),
+        require_reason(command.change_summary, "changeSummary"),
         VersionState.PROPOSED,
     )
     after = dataclasses.replace(
@@ -349,7 +334,7 @@ def propose_amendment(
         step.event,
         actor,
         now,
-        reason=change_summary,
+        reason=command.change_summary,
         version=proposal.number,
     )
     return Change(sow, after, (proposal,), (event,))
@@ -360,8 +345,12 @@ def _next_number(sow: Sow) -> int:
     return sow.latest_version + 1
 
 
-def _pending(sow: Sow, viewer: Viewer, action: str) -> Amendment:
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action=action)
+def _pending(
+    sow: Sow, command: AcceptSowAmendment | RejectSowAmendment, viewer: Viewer
+) -> Amendment:
+    """The amendment the other party answers; the version is checked after (a stale answer
+    to no proposal is told there is none)."""
+    authorize(viewer, type(command))
     amendment = sow.pending_amendment
     if amendment is None:
         raise BadUserInput("no amendment is pending", field="id")
@@ -370,10 +359,12 @@ def _pending(sow: Sow, viewer: Viewer, action: str) -> Amendment:
     return amendment
 
 
-def accept_amendment(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+def accept_amendment(
+    sow: Sow, command: AcceptSowAmendment, viewer: Viewer, now: datetime
+) -> Change[Sow]:
     """The other party accepts: the proposal becomes the effective version, signed by both."""
-    amendment = _pending(sow, viewer, "accept an amendment")
-    check_expected_version(expected_version, sow.version)
+    amendment = _pending(sow, command, viewer)
+    check_expected_version(command.expected_version, sow.version)
     proposal = amendment.version
     effective = dataclasses.replace(proposal, state=VersionState.EFFECTIVE)
     proposer = Signature(
@@ -403,10 +394,10 @@ def accept_amendment(sow: Sow, viewer: Viewer, expected_version: int, now: datet
 
 
 def reject_amendment(
-    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
+    sow: Sow, command: RejectSowAmendment, viewer: Viewer, now: datetime
 ) -> Change[Sow]:
-    amendment = _pending(sow, viewer, "reject an amendment")
-    check_expected_version(expected_version, sow.version)
+    amendment = _pending(sow, command, viewer)
+    check_expected_version(command.expected_version, sow.version)
     rejected = dataclasses.replace(amendment.version, state=VersionState.REJECTED)
     after = dataclasses.replace(
         sow, pending_amendment=None, revision=sow.revision + 1, updated_at=now
@@ -416,7 +407,7 @@ def reject_amendment(
         EventType.AMENDMENT_REJECTED,
         Actor.of(viewer),
         now,
-        reason=require_reason(reason),
+        reason=require_reason(command.reason),
         version=rejected.number,
     )
     return Change(sow, after, (rejected,), (event,))

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from domain.document import DEFAULT_MAX_UPLOAD_BYTES
 from domain.errors import Unauthenticated
 from domain.party import Viewer
 from domain.policy import CsaPolicy
+from live import Live
+from live.delivery import LiveOperation
 from resolvers.loaders import Loaders
-from storage.event_hub import EventHub
 from storage.store import Store
 
 
@@ -28,7 +28,7 @@ class Limits:
 
     max_page_size: int
     csa_policy: CsaPolicy
-    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    max_upload_bytes: int
 
 
 @dataclass
@@ -39,8 +39,10 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     request_id: str | None = None
     auth_error: Unauthenticated | None = None
-    # The process's event fan-out; subscriptions need it, queries do not.
-    hub: EventHub | None = None
+    # The process's live events; subscriptions need them, queries do not.
+    live: Live | None = None
+    # The WebSocket operation being run, as live events reach it (None over HTTP).
+    operation: LiveOperation | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -5,40 +5,28 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from typing import Protocol, cast
 
 from domain import access
+from domain.access import Read
+from domain.commands import UploadAgentDocument
 from domain.document import (
     MAGIC_BYTES,
     Document,
     DocumentKind,
+    UploadedFile,
     check_sha256,
     check_title,
     check_upload,
+    is_uploaded_file,
     safe_file_name,
 )
 from domain.errors import BadUserInput
-from domain.party import Role, Viewer
+from domain.party import Viewer
+from domain.scope import Scope
 from resolvers.context import Context
-from storage.documents import DocumentScope
 
 # How much of an upload is read at a time: GridFS's chunk size.
 READ_BYTES = 255 * 1024
-
-
-class UploadedFile(Protocol):
-    """What the multipart transport hands over for an `Upload` argument."""
-
-    filename: str | None
-
-    async def read(self, size: int = -1) -> bytes: ...
-
-    async def seek(self, offset: int) -> None: ...
-
-
-def _scope(viewer: Viewer) -> DocumentScope:
-    client_id, agent_id = access.document_scope(viewer)
-    return DocumentScope(client_id=client_id, agent_id=agent_id)
 
 
 async def of_entity(ctx: Context, entity_id: str) -> list[Document]:
@@ -48,7 +36,8 @@ async def of_entity(ctx: Context, entity_id: str) -> list[Document]:
 
 async def folder_of(ctx: Context, viewer: Viewer, agent_id: str) -> list[Document]:
     """`Agent.folder`: an agent's own only; another agent's shows empty."""
-    if viewer.role is Role.AGENT and viewer.agent_id != agent_id:
+    own = Scope.of(viewer).agent_id
+    if own is not None and own != agent_id:
         return []
     return await ctx.loaders.folder.load(agent_id) or []
 
@@ -60,28 +49,34 @@ async def agent_folder(ctx: Context, viewer: Viewer, agent_id: str | None) -> li
 
 async def verify(ctx: Context, viewer: Viewer, sha256: str) -> Document | None:
     """The document these bytes are, if this service issued it and the viewer may see it."""
-    return await ctx.store.documents.by_sha256(check_sha256(sha256), _scope(viewer))
+    return await ctx.store.documents.by_sha256(check_sha256(sha256), Scope.of(viewer))
 
 
 async def downloadable(ctx: Context, viewer: Viewer, id: str) -> Document | None:
     """The document, when in the viewer's scope; None whether absent or someone else's."""
-    return await ctx.store.documents.get(id, _scope(viewer))
+    scope = Scope.of(access.authorize(viewer, Read.DOCUMENT))
+    return await ctx.store.documents.get(id, scope)
 
 
 def chunks(ctx: Context, document: Document) -> AsyncIterator[bytes]:
     return ctx.store.documents.chunks(document)
 
 
+def file_part(file: object) -> UploadedFile:
+    """The `Upload` argument as the file part it must be (over JSON it is mere text)."""
+    if not is_uploaded_file(file):
+        raise BadUserInput("file: a file part of a multipart request", field="file")
+    return file
+
+
 async def upload_agent_document(
-    ctx: Context, viewer: Viewer, agent_id: str, title: str, file: object
+    ctx: Context, viewer: Viewer, command: UploadAgentDocument
 ) -> Document:
     """An administrative file into an agent's folder. Read twice from the transport's spool:
     first to check it (size while reading, type from its first bytes) and take its SHA-256,
     then into GridFS; nothing is written before the first read has accepted it."""
-    text = check_title(title)
-    if not callable(getattr(file, "read", None)):
-        raise BadUserInput("file: a file part of a multipart request", field="file")
-    upload = cast(UploadedFile, file)
+    text = check_title(command.title)
+    upload, agent_id = command.file, command.agent_id
     if agent_id not in await ctx.store.parties.agents([agent_id]):
         raise BadUserInput("agentId: no such agent", field="agentId")
     limit = ctx.limits.max_upload_bytes

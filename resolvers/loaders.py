@@ -8,10 +8,9 @@ from typing import cast
 
 from strawberry.dataloader import DataLoader
 
-from domain.csa import Csa
+from domain.csa import Csa, Staffing
 from domain.document import Document
 from domain.party import Agent, Client
-from storage.csas import Staffing
 from storage.store import Store
 
 
@@ -37,6 +36,19 @@ def at_once[K, T](loader: DataLoader[K, T], key: K) -> Soon[T]:
     """
     future = cast(asyncio.Future[T], loader.load(key))  # typed Awaitable; it is a Future
     return future.result() if future.done() else future
+
+
+def then[T, U](soon: Soon[T | None], convert: Callable[[T], U]) -> Soon[U | None]:
+    """`convert` applied to what `soon` holds or will hold (None stays None), keeping a
+    value that is there already a value (see `at_once`)."""
+    if isinstance(soon, Awaitable):
+        return _converted(soon, convert)
+    return None if soon is None else convert(soon)
+
+
+async def _converted[T, U](soon: Awaitable[T | None], convert: Callable[[T], U]) -> U | None:
+    value = await soon
+    return None if value is None else convert(value)
 
 
 class Loaders:

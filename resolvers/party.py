@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from domain.commands import CreateAgent, CreateClient
 from domain.errors import BadUserInput
-from domain.party import Agent, AgentStatus, Client
+from domain.party import Agent, AgentStatus, Client, Viewer
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.pages import Page
@@ -27,10 +28,11 @@ def _email(email: str, field: str) -> str:
     return address
 
 
-async def create_client(ctx: Context, name: str, notification_email: str | None = None) -> Client:
+async def create_client(ctx: Context, viewer: Viewer, command: CreateClient) -> Client:
+    notification_email = command.notification_email
     client = Client(
         id=ctx.store.new_id(),
-        name=_name(name),
+        name=_name(command.name),
         created_at=ctx.clock(),
         notification_email=(
             None if notification_email is None else _email(notification_email, "notificationEmail")
@@ -40,11 +42,11 @@ async def create_client(ctx: Context, name: str, notification_email: str | None 
     return client
 
 
-async def create_agent(ctx: Context, name: str, email: str) -> Agent:
+async def create_agent(ctx: Context, viewer: Viewer, command: CreateAgent) -> Agent:
     agent = Agent(
         id=ctx.store.new_id(),
-        name=_name(name),
-        email=_email(email, "email"),
+        name=_name(command.name),
+        email=_email(command.email, "email"),
         status=AgentStatus.ACTIVE,
         created_at=ctx.clock(),
     )

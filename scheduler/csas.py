@@ -10,8 +10,8 @@ from domain import csa as rules
 from domain.changes import Change
 from domain.csa import Csa
 from domain.schedule import latest_local_date
+from domain.scope import EVERYTHING
 from scheduler.job import Job, Options
-from storage.csas import CsaScope
 from storage.store import Store
 
 
@@ -22,7 +22,7 @@ async def _due(store: Store, now: datetime, options: Options, after: str | None)
 
 
 async def _reload(store: Store, id: str) -> Csa | None:
-    return await store.csas.get(id, CsaScope())
+    return await store.csas.get(id, EVERYTHING)
 
 
 def _decide(csa: Csa, now: datetime, options: Options) -> Change[Csa] | None:

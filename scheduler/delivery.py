@@ -21,8 +21,6 @@ from datetime import datetime, timedelta
 from domain import lifecycle
 from domain.csa import Csa
 from domain.delivery import (
-    DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_RETRY_SECONDS,
     Task,
     TaskKind,
     TaskState,
@@ -34,15 +32,13 @@ from domain.delivery import (
 from domain.document import PDF, Document
 from domain.events import EntityType, EventType
 from domain.party import SYSTEM
+from domain.scope import EVERYTHING
 from domain.signed_copy import SignedCopy, csa_copy, render, sow_copy
 from domain.sow import Sow
 from domain.versioning import SignatureParty
 from scheduler import mail
 from scheduler.mail import Mailer
-from storage.csas import CsaScope
-from storage.documents import DocumentScope
 from storage.outbox import LostClaim
-from storage.sows import SowScope
 from storage.store import Store
 
 log = logging.getLogger("contracts.delivery")
@@ -50,10 +46,13 @@ log = logging.getLogger("contracts.delivery")
 
 @dataclass(frozen=True, slots=True)
 class Options:
+    """The sender's settings (`api.lifespan.delivery_options`: their defaults are the
+    settings')."""
+
     mail_from: str
     compliance_email: str
-    retry_seconds: float = DEFAULT_RETRY_SECONDS
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_seconds: float
+    max_attempts: int
     # Longer than a send can take (the SMTP timeout): a task is only taken over from a
     # process that stopped, never from one still sending.
     lease_seconds: float = 300.0
@@ -103,14 +102,14 @@ async def _failed(
 
 
 async def _sow(store: Store, id: str) -> Sow:
-    found = await store.sows.get(id, SowScope())
+    found = await store.sows.get(id, EVERYTHING)
     if found is None:
         raise Missing(f"SOW {id}")
     return found
 
 
 async def _csa(store: Store, id: str) -> Csa:
-    found = await store.csas.get(id, CsaScope())
+    found = await store.csas.get(id, EVERYTHING)
     if found is None:
         raise Missing(f"CSA {id}")
     return found
@@ -140,7 +139,7 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def _render(store: Store, task: Task, now: datetime, owner: str) -> None:
-    if await store.documents.get(task.document_id, DocumentScope()) is not None:
+    if await store.documents.get(task.document_id, EVERYTHING) is not None:
         await store.outbox.finish(task, owner, now)
         return
     copy = await signed_copy(store, task.entity_type, task.entity_id, task.version)
@@ -184,7 +183,7 @@ async def _send(
     store: Store, mailer: Mailer, task: Task, now: datetime, options: Options, owner: str
 ) -> None:
     assert task.recipient is not None
-    document = await store.documents.get(task.document_id, DocumentScope())
+    document = await store.documents.get(task.document_id, EVERYTHING)
     if document is None:
         # Not rendered yet: wait for the render without spending an attempt.
         due = now + timedelta(seconds=options.retry_seconds)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol
 
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+from domain import commands
 from domain import document as domain
+from domain.access import Read
 from resolvers import document as resolve
 from resolvers.context import Context
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
+from schema.commands import run
 from schema.enums import DocumentKind, EntityType
+from schema.mapping import from_fields
 
 DOWNLOAD_PATH = "/documents/"
 
@@ -29,9 +33,17 @@ class Document:
     sha256: str = strawberry.field(description="SHA-256 of the bytes, hex: the ETag too.")
     created_at: datetime
 
+    @staticmethod
+    def from_domain(document: domain.Document) -> Document:
+        return from_fields(Document, document)
+
+    @staticmethod
+    def all_from_domain(documents: list[domain.Document] | None) -> list[Document]:
+        return [Document.from_domain(document) for document in documents or ()]
+
     @strawberry.field(description="GET it with the bearer token for the bytes.")
-    def url(self, parent: strawberry.Parent[domain.Document]) -> str:
-        return f"{DOWNLOAD_PATH}{parent.id}"
+    def url(self) -> str:
+        return f"{DOWNLOAD_PATH}{self.id}"
 
 
 @strawberry.type(description="What a file is: the document, and the SOW or CSA version signed.")
@@ -41,59 +53,62 @@ class DocumentMatch:
     entity_id: strawberry.ID | None
     version: int | None
 
+    @staticmethod
+    def from_domain(document: domain.Document) -> DocumentMatch:
+        return from_fields(DocumentMatch, document, document=Document.from_domain(document))
 
-def documents(value: list[domain.Document]) -> list[Document]:
-    return cast(list[Document], value)
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
 
 
-def copies_field(description: str) -> Any:
-    """`documents` of a SOW or CSA: its copies, newest first."""
+def copies_field(operation: Read, description: str) -> Any:
+    """`documents` of a SOW or CSA (`operation` its rule): its copies, newest first."""
 
-    async def resolver(parent: strawberry.Parent[Any], info: Info[Context, Any]) -> list[Document]:
-        return documents(await resolve.of_entity(info.context, parent.id))
+    async def resolver(
+        parent: strawberry.Parent[_Identified], info: Info[Context, Any]
+    ) -> list[Document]:
+        return Document.all_from_domain(await resolve.of_entity(info.context, parent.id))
 
-    return strawberry.field(resolver=resolver, permission_classes=GUARDED, description=description)
+    return strawberry.field(
+        resolver=resolver, permission_classes=allowed(operation), description=description
+    )
 
 
 @strawberry.type
 class DocumentQueries:
     @strawberry.field(
-        permission_classes=GUARDED,
+        permission_classes=allowed(Read.AGENT_FOLDER),
         description="An agent's CSA copies and administrative documents, newest first. "
         "An agent: their own (agentId may be left out); compliance: any agent's.",
     )
     async def agent_folder(
         self, info: Info[Context, Any], agent_id: strawberry.ID | None = None
     ) -> list[Document]:
-        return documents(await resolve.agent_folder(info.context, viewer_of(info), agent_id))
+        found = await resolve.agent_folder(info.context, viewer_of(info), agent_id)
+        return Document.all_from_domain(found)
 
     @strawberry.field(
-        permission_classes=GUARDED,
+        permission_classes=allowed(Read.DOCUMENT),
         description="The document whose bytes have this SHA-256 (hex), or null: not a copy "
         "this service issued, or not one the caller may see.",
     )
     async def verify_document(self, info: Info[Context, Any], sha256: str) -> DocumentMatch | None:
         found = await resolve.verify(info.context, viewer_of(info), sha256)
-        if found is None:
-            return None
-        return DocumentMatch(
-            document=cast(Document, found),
-            entity_type=found.entity_type,
-            entity_id=strawberry.ID(found.entity_id) if found.entity_id else None,
-            version=found.version,
-        )
+        return None if found is None else DocumentMatch.from_domain(found)
 
 
 @strawberry.type
 class DocumentMutations:
     @strawberry.mutation(
-        permission_classes=GUARDED,
+        permission_classes=allowed(commands.UploadAgentDocument),
         description="A PDF, PNG or JPEG into an agent's folder (GraphQL multipart request).",
     )
     async def upload_agent_document(
         self, info: Info[Context, Any], agent_id: strawberry.ID, title: str, file: Upload
     ) -> Document:
-        stored = await resolve.upload_agent_document(
-            info.context, viewer_of(info), agent_id, title, file
+        command = commands.UploadAgentDocument(
+            agent_id=agent_id, title=title, file=resolve.file_part(file)
         )
-        return cast(Document, stored)
+        return Document.from_domain(await run(info, command))

@@ -17,10 +17,12 @@ from domain.csa import (
     CsaStatus,
     CsaTerminationReason,
     CsaTerms,
+    Staffing,
 )
 from domain.events import EntityType
 from domain.machine import DateReached, Transition
-from storage import counters
+from domain.scope import Scope
+from storage import counters, scopes
 from storage.codec import (
     ParsedTerms,
     day,
@@ -35,16 +37,6 @@ from storage.sows import signature_from_bson, signatures_to_bson
 from storage.writes import Mapper
 
 KIND = "CSA"
-
-
-@dataclass(frozen=True, slots=True)
-class CsaScope:
-    """The CSAs a viewer may see: one agent's, or (None) all."""
-
-    agent_id: str | None = None
-
-    def filter(self) -> Document:
-        return {} if self.agent_id is None else {"agentId": ObjectId(self.agent_id)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +57,6 @@ class CsaQuery:
         if self.expiring_before is not None:
             query["expirationDate"] = {"$lt": day(self.expiring_before)}
         return query
-
-
-@dataclass(frozen=True, slots=True)
-class Staffing:
-    """How many CSAs of a SOW are signed by both parties, and how many of those run."""
-
-    contracted: int = 0
-    active: int = 0
 
 
 def to_bson(csa: Csa) -> Document:
@@ -156,10 +140,9 @@ def _due(step: Transition[CsaStatus], through: date, notice_through: date) -> Do
     }
 
 
-def _match(scope: CsaScope, where: CsaQuery) -> Document:
-    """Both: a filter naming another agent narrows an agent's scope to nothing, not to theirs."""
-    limit, wanted = scope.filter(), where.filter()
-    return {"$and": [wanted, limit]} if limit and wanted else {**wanted, **limit}
+def _match(scope: Scope, where: CsaQuery) -> Document:
+    # A filter naming another agent narrows an agent's scope to nothing, not to theirs.
+    return scopes.both(where.filter(), scopes.documents(scope, EntityType.CSA))
 
 
 MAPPER: Mapper[Csa] = Mapper(EntityType.CSA, lambda db: db.db.csas, to_bson)
@@ -175,8 +158,8 @@ class CsaStore:
         first = await counters.reserve(self._db, f"csa:{now.year}", count) - count + 1
         return [f"CSA-{now.year}-{seq:04d}" for seq in range(first, first + count)]
 
-    async def get(self, id: str, scope: CsaScope) -> Csa | None:
-        query = {"_id": object_id(id, KIND), **scope.filter()}
+    async def get(self, id: str, scope: Scope) -> Csa | None:
+        query = scopes.both({"_id": object_id(id, KIND)}, scopes.documents(scope, EntityType.CSA))
         doc = await self._db.db.csas.find_one(query)
         return from_bson(doc) if doc else None
 
@@ -185,13 +168,11 @@ class CsaStore:
         query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
         return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.csas.find(query)}
 
-    async def page(
-        self, scope: CsaScope, where: CsaQuery, first: int, after: str | None
-    ) -> Page[Csa]:
+    async def page(self, scope: Scope, where: CsaQuery, first: int, after: str | None) -> Page[Csa]:
         query = _match(scope, where)
         return await fetch_page(self._db.db.csas, KIND, query, first, after, from_bson)
 
-    async def count(self, scope: CsaScope, where: CsaQuery) -> int:
+    async def count(self, scope: Scope, where: CsaQuery) -> int:
         return await self._db.db.csas.count_documents(_match(scope, where))
 
     async def of_sows(self, sow_ids: list[str]) -> dict[str, list[Csa]]:

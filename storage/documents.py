@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
@@ -20,28 +19,14 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from domain.document import Document, DocumentKind
 from domain.events import EntityType
+from domain.scope import Scope
+from storage import scopes
 from storage.codec import object_id, optional_id, optional_str
 from storage.database import Database
 from storage.database import Document as Bson
 
 BUCKET = "documentFiles"
 KIND = "Document"
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentScope:
-    """The documents a viewer may see: a client's (its SOWs' copies), an agent's (their
-    CSAs' copies and administrative files), or (both None) all."""
-
-    client_id: str | None = None
-    agent_id: str | None = None
-
-    def filter(self) -> Bson:
-        if self.client_id is not None:
-            return {"clientId": ObjectId(self.client_id)}
-        if self.agent_id is not None:
-            return {"agentId": ObjectId(self.agent_id)}
-        return {}
 
 
 def to_bson(document: Document) -> Bson:
@@ -98,14 +83,17 @@ class DocumentStore:
         self._db = db
         self._bucket = AsyncGridFSBucket(db.db, bucket_name=BUCKET)
 
-    async def get(self, id: str, scope: DocumentScope) -> Document | None:
-        doc = await self._db.db.documents.find_one({"_id": object_id(id, KIND), **scope.filter()})
+    async def get(self, id: str, scope: Scope) -> Document | None:
+        query = {"_id": object_id(id, KIND), **scopes.files(scope)}
+        doc = await self._db.db.documents.find_one(query)
         return from_bson(doc) if doc else None
 
-    async def by_sha256(self, sha256: str, scope: DocumentScope) -> Document | None:
+    async def by_sha256(self, sha256: str, scope: Scope) -> Document | None:
         """The first document with these bytes in the scope (rendering is deterministic, so
         the same bytes are one copy)."""
-        cursor = self._db.db.documents.find({"sha256": sha256, **scope.filter()}).sort("_id", 1)
+        cursor = self._db.db.documents.find({"sha256": sha256, **scopes.files(scope)}).sort(
+            "_id", 1
+        )
         async for doc in cursor.limit(1):
             return from_bson(doc)
         return None

@@ -23,6 +23,7 @@ from api.app import create_app
 from api.settings import Settings, load_settings
 from api.tokens import mint_token
 from domain.party import Role
+from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
 
 SECRET = "test-secret-" + "x" * 40
@@ -36,6 +37,15 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("embedded")
     with EmbeddedServer(folder, EmbeddedOptions(test_commands=True)) as server:
         yield server.uri
+
+
+@pytest.fixture
+async def target(mongo_uri: str) -> AsyncIterator[Database]:
+    """A fresh database of the session's server, for tests below the app; dropped after."""
+    db = Database(mongo_uri, f"test_{uuid.uuid4().hex[:16]}")
+    yield db
+    await db.client.drop_database(db.db.name)
+    await db.close()
 
 
 @pytest.fixture

@@ -6,10 +6,14 @@ functions the service calls, from the terms of `tests.terms`.
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
+from typing import Any
 
+from domain import commands
 from domain import csa as csas
 from domain import sow as sows
+from domain.commands import CountersignCsa, SendCsa, SignCsa, SignSow, StartSowReview, SubmitSow
 from domain.csa import Csa, NewCsa
 from domain.party import Agent, AgentStatus, Role, Viewer
 from domain.policy import DESIGN_CSA_POLICY
@@ -24,6 +28,14 @@ STAFF = Viewer(subject="compliance-user", role=Role.COMPLIANCE)
 AGENT = Viewer(subject="agent-user", role=Role.AGENT, agent_id=AGENT_ID)
 OTHER_AGENT = Viewer(subject="other-agent", role=Role.AGENT, agent_id="65f0000000000000000000a2")
 POLICY = DESIGN_CSA_POLICY
+# Every command the domain declares.
+COMMANDS: frozenset[type[commands.Command[Any]]] = frozenset(
+    value
+    for value in vars(commands).values()
+    if inspect.isclass(value)
+    and issubclass(value, commands.Command)
+    and value not in (commands.Command, commands.OnDocument)
+)
 
 
 def draft_sow() -> Sow:
@@ -34,9 +46,11 @@ def draft_sow() -> Sow:
 
 
 def signed_sow() -> Sow:
-    submitted = sows.submit(draft_sow(), CLIENT, 1, NOW).after
-    reviewed = sows.start_review(submitted, STAFF, 1, NOW).after
-    return sows.sign(reviewed, STAFF, 1, NOW).after
+    draft = draft_sow()
+    submitted = sows.submit(draft, SubmitSow(id=draft.id, expected_version=1), CLIENT, NOW)
+    review = StartSowReview(id=draft.id, expected_version=1)
+    reviewed = sows.start_review(submitted.after, review, STAFF, NOW)
+    return sows.sign(reviewed.after, SignSow(id=draft.id, expected_version=1), STAFF, NOW).after
 
 
 def draft_csa(sow: Sow | None = None) -> Csa:
@@ -50,6 +64,8 @@ def draft_csa(sow: Sow | None = None) -> Csa:
 
 
 def executed_csa() -> Csa:
-    sent = csas.send(draft_csa(), STAFF, 1, NOW).after
-    signed = csas.sign(sent, AGENT, 1, NOW).after
-    return csas.countersign(signed, STAFF, 1, NOW).after
+    draft = draft_csa()
+    sent = csas.send(draft, SendCsa(id=draft.id, expected_version=1), STAFF, NOW)
+    signed = csas.sign(sent.after, SignCsa(id=draft.id, expected_version=1), AGENT, NOW)
+    countersigned = CountersignCsa(id=draft.id, expected_version=1)
+    return csas.countersign(signed.after, countersigned, STAFF, NOW).after

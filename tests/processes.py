@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -59,9 +60,19 @@ async def api_process(
         pass_fds=(listening.fileno(),),
     )
     listening.close()  # the child holds it now
+    async with served_by(process, port, settings) as client:
+        yield client
+
+
+@asynccontextmanager
+async def served_by(
+    process: Process, port: int, settings: Settings, start_seconds: float = 30
+) -> AsyncIterator[Client]:
+    """A client of the service `process` starts on `port`, once it is ready; the process
+    is stopped after (terminated, killed if it takes longer than STOP_SECONDS)."""
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(start_seconds):
                 while not await _ready(http):
                     assert process.returncode is None, "the service did not start"
                     await asyncio.sleep(0.1)

@@ -11,6 +11,7 @@ import pytest
 
 from domain import csa as csas
 from domain import sow as sows
+from domain.commands import CountersignCsa, SendCsa, SignCsa, SignSow, StartSowReview, SubmitSow
 from domain.document import (
     JPEG,
     PDF,
@@ -66,15 +67,21 @@ def pdf_text(pdf: bytes) -> str:
 
 
 def test_signing_a_sow_and_countersigning_a_csa_queue_their_copies_not_events() -> None:
-    submitted = sows.submit(draft_sow(), CLIENT, 1, NOW).after
-    change = sows.sign(sows.start_review(submitted, STAFF, 1, NOW).after, STAFF, 1, NOW)
+    draft = draft_sow()
+    submitted = sows.submit(draft, SubmitSow(id=draft.id, expected_version=1), CLIENT, NOW)
+    review = StartSowReview(id=draft.id, expected_version=1)
+    reviewed = sows.start_review(submitted.after, review, STAFF, NOW).after
+    change = sows.sign(reviewed, SignSow(id=draft.id, expected_version=1), STAFF, NOW)
     (copy,) = change.copies
     assert copy.kind is DocumentKind.SOW_SIGNED_COPY
     assert copy.recipients == (SignatureParty.CLIENT, SignatureParty.OPERATOR)
     assert [e.type for e in change.events] == ["SIGNED"]
 
-    signed = csas.sign(csas.send(draft_csa(), STAFF, 1, NOW).after, AGENT, 1, NOW).after
-    executed = csas.countersign(signed, STAFF, 1, NOW)
+    csa = draft_csa()
+    sent = csas.send(csa, SendCsa(id=csa.id, expected_version=1), STAFF, NOW).after
+    signed = csas.sign(sent, SignCsa(id=csa.id, expected_version=1), AGENT, NOW).after
+    countersign = CountersignCsa(id=csa.id, expected_version=1)
+    executed = csas.countersign(signed, countersign, STAFF, NOW)
     (copy,) = executed.copies
     assert (copy.kind, copy.entity_id, copy.version) == (
         DocumentKind.CSA_EXECUTED_COPY,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from domain.commands import Command
 from domain.csa import Csa, CsaStatus, CsaTerminationReason, NewCsa
 from domain.errors import InvalidTransition
 from domain.machine import Machine, Transition, markdown
+from domain.party import Viewer
 from domain.sow import Sow, SowStatus
 from tests.domain_builders import (
     AGENT,
@@ -35,23 +38,58 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 type Rule[D] = Callable[[D], Change[Any]]
 
-# Each command of a status machine, applied by its rule to a document at version 1.
-SOW_RULES: dict[type[Command], Rule[Sow]] = {
-    commands.UpdateSow: lambda s: sows.update(s, CLIENT, 1, {"title": "Tier 2"}, None, NOW),
-    commands.SubmitSow: lambda s: sows.submit(s, CLIENT, 1, NOW),
-    commands.StartSowReview: lambda s: sows.start_review(s, STAFF, 1, NOW),
-    commands.RequestSowChanges: lambda s: sows.request_changes(s, STAFF, 1, "Why?", NOW),
-    commands.SignSow: lambda s: sows.sign(s, STAFF, 1, NOW),
-    commands.ProposeSowAmendment: lambda s: sows.propose_amendment(
-        s, CLIENT, 1, {"billingTerm": "ANNUAL"}, "Annual", NOW
+
+def applying[D, C: commands.OnDocument[Any]](
+    rule: Callable[[D, C, Viewer, datetime], Change[D]], command: C, viewer: Viewer
+) -> Rule[D]:
+    """`rule` deciding `command` (at version 1) for `viewer` on a given document."""
+    return partial(_decide, rule, command, viewer)
+
+
+def _decide[D, C](
+    rule: Callable[[D, C, Viewer, datetime], Change[D]], command: C, viewer: Viewer, document: D
+) -> Change[D]:
+    return rule(document, command, viewer, NOW)
+
+
+SOW = "65f0000000000000000000f1"
+CSA = "65f0000000000000000000e1"
+ANNUAL = {"billingTerm": "ANNUAL"}
+
+# Each command of a status machine, decided by its rule on a document at version 1.
+SOW_RULES: dict[type[Command[Any]], Rule[Sow]] = {
+    commands.UpdateSow: applying(
+        sows.update, commands.UpdateSow(id=SOW, expected_version=1, patch=ANNUAL), CLIENT
     ),
-    commands.TerminateSow: lambda s: sows.terminate(s, STAFF, 1, "Exit", NOW),
+    commands.SubmitSow: applying(
+        sows.submit, commands.SubmitSow(id=SOW, expected_version=1), CLIENT
+    ),
+    commands.StartSowReview: applying(
+        sows.start_review, commands.StartSowReview(id=SOW, expected_version=1), STAFF
+    ),
+    commands.RequestSowChanges: applying(
+        sows.request_changes,
+        commands.RequestSowChanges(id=SOW, expected_version=1, reason="Why?"),
+        STAFF,
+    ),
+    commands.SignSow: applying(sows.sign, commands.SignSow(id=SOW, expected_version=1), STAFF),
+    commands.ProposeSowAmendment: applying(
+        sows.propose_amendment,
+        commands.ProposeSowAmendment(
+            id=SOW, expected_version=1, patch=ANNUAL, change_summary="Annual"
+        ),
+        CLIENT,
+    ),
+    commands.TerminateSow: applying(
+        sows.terminate, commands.TerminateSow(id=SOW, expected_version=1, reason="Exit"), STAFF
+    ),
 }
 
 
 def _renew(csa: Csa) -> Change[Csa]:
     new = NewCsa("65f0000000000000000000e2", "CSA-2026-0002", csa.agent_id)
-    linked, _ = csas.renew(csa, signed_sow(), [csa], new, STAFF, 1, None, POLICY, NOW)
+    command = commands.RenewCsa(id=csa.id, expected_version=1)
+    linked, _ = csas.renew(csa, signed_sow(), [csa], new, command, STAFF, POLICY, NOW)
     return linked
 
 
@@ -64,17 +102,27 @@ def _cascade(csa: Csa) -> Change[Csa]:
     return ended
 
 
-CSA_RULES: dict[type[Command], Rule[Csa]] = {
-    commands.UpdateCsaDraft: lambda c: csas.update_draft(
-        c, STAFF, 1, {"obligations": ["Answer chats"]}, None, POLICY, NOW
+CSA_RULES: dict[type[Command[Any]], Rule[Csa]] = {
+    commands.UpdateCsaDraft: applying(
+        partial(csas.update_draft, policy=POLICY),
+        commands.UpdateCsaDraft(id=CSA, expected_version=1, patch={"obligations": ["Chats"]}),
+        STAFF,
     ),
-    commands.SendCsa: lambda c: csas.send(c, STAFF, 1, NOW),
-    commands.SignCsa: lambda c: csas.sign(c, AGENT, 1, NOW),
-    commands.DeclineCsa: lambda c: csas.decline(c, AGENT, 1, "No", NOW),
-    commands.CountersignCsa: lambda c: csas.countersign(c, STAFF, 1, NOW),
-    commands.WithdrawCsa: lambda c: csas.withdraw(c, STAFF, 1, "Fewer agents", NOW),
-    commands.TerminateCsa: lambda c: csas.terminate(
-        c, STAFF, 1, CsaTerminationReason.BREACH, None, NOW
+    commands.SendCsa: applying(csas.send, commands.SendCsa(id=CSA, expected_version=1), STAFF),
+    commands.SignCsa: applying(csas.sign, commands.SignCsa(id=CSA, expected_version=1), AGENT),
+    commands.DeclineCsa: applying(
+        csas.decline, commands.DeclineCsa(id=CSA, expected_version=1, reason="No"), AGENT
+    ),
+    commands.CountersignCsa: applying(
+        csas.countersign, commands.CountersignCsa(id=CSA, expected_version=1), STAFF
+    ),
+    commands.WithdrawCsa: applying(
+        csas.withdraw, commands.WithdrawCsa(id=CSA, expected_version=1, reason="Fewer"), STAFF
+    ),
+    commands.TerminateCsa: applying(
+        csas.terminate,
+        commands.TerminateCsa(id=CSA, expected_version=1, reason=CsaTerminationReason.BREACH),
+        STAFF,
     ),
     commands.RenewCsa: _renew,
     commands.TerminateSow: _cascade,
@@ -82,8 +130,8 @@ CSA_RULES: dict[type[Command], Rule[Csa]] = {
 
 
 def cases[S: StrEnum, D](
-    machine: Machine[S], statuses: type[S], rules: dict[type[Command], Rule[D]]
-) -> list[tuple[type[Command], S, Transition[S] | None]]:
+    machine: Machine[S], statuses: type[S], rules: dict[type[Command[Any]], Rule[D]]
+) -> list[tuple[type[Command[Any]], S, Transition[S] | None]]:
     """Every (command, status) pair, with the row the table allows (None: refused)."""
     return [
         (trigger, status, next((r for r in machine.rows(trigger) if r.source == status), None))
@@ -107,7 +155,7 @@ def test_the_readme_diagrams_are_the_tables() -> None:
 
 
 STARTS: dict[str, Callable[[], Any]] = {"SOW": signed_sow, "CSA": draft_csa}
-RULES: dict[str, dict[type[Command], Rule[Any]]] = {"SOW": SOW_RULES, "CSA": CSA_RULES}
+RULES: dict[str, dict[type[Command[Any]], Rule[Any]]] = {"SOW": SOW_RULES, "CSA": CSA_RULES}
 
 
 @pytest.mark.parametrize(
@@ -117,7 +165,7 @@ RULES: dict[str, dict[type[Command], Rule[Any]]] = {"SOW": SOW_RULES, "CSA": CSA
     ids=name,
 )
 def test_each_rule_follows_the_table(
-    kind: str, trigger: type[Command], status: StrEnum, row: Transition[Any] | None
+    kind: str, trigger: type[Command[Any]], status: StrEnum, row: Transition[Any] | None
 ) -> None:
     """From every status, each command's rule moves a document as its row says, or refuses."""
     document = dataclasses.replace(STARTS[kind](), status=status)
@@ -143,7 +191,7 @@ def test_every_command_row_has_its_rule_here() -> None:
 
 def test_a_refusal_names_the_status_the_step_leads_to() -> None:
     with pytest.raises(InvalidTransition) as signing:
-        sows.sign(draft_sow(), STAFF, 1, NOW)
+        SOW_RULES[commands.SignSow](draft_sow())
     assert signing.value.extensions == {"from": "DRAFT", "to": "SIGNED"}
     # A change in place names the status it stays in; a renewal the new CSA's.
     with pytest.raises(InvalidTransition) as editing:

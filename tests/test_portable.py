@@ -11,7 +11,7 @@ import io
 import re
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,14 +91,6 @@ async def source(api: Api, clock: Clock) -> Database:
     )
     await db.db["typed"].insert_many(TYPED)
     return db
-
-
-@pytest.fixture
-async def target(mongo_uri: str) -> AsyncIterator[Database]:
-    db = Database(mongo_uri, f"test_{uuid.uuid4().hex[:16]}")
-    yield db
-    await db.client.drop_database(db.db.name)
-    await db.close()
 
 
 async def snapshot(db: Database) -> dict[str, Any]:

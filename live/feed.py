@@ -1,4 +1,5 @@
-"""Every event committed by any process, read once per process and handed to the hub.
+"""The process's one reader of the event log: every event committed by any process, read
+once per process and handed to the hub (`live.hub`).
 
 The reader is a MongoDB change stream on `events` (every supported server has one: a MongoDB
 replica set, or the embedded SecantusDB, itself a one-node replica set). Change streams
@@ -90,8 +91,3 @@ class ChangeStreamFeed:
                 self._resume = stream.resume_token
                 if change is not None:
                     publish(from_bson(change["fullDocument"]))
-
-
-async def last_seq(db: Database) -> int:
-    doc = await db.db.events.find_one({}, sort=[("seq", -1)], projection={"seq": 1})
-    return int(doc["seq"]) if doc else 0
