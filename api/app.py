@@ -11,13 +11,16 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from api.body_limit import BodySizeLimit
+from api.documents import DocumentDownload
 from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
-from api.lifespan import running, scheduling
+from api.lifespan import delivering, running, scheduling
 from api.logging import RequestIdMiddleware
 from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
@@ -42,8 +45,11 @@ CORS_ALLOW_HEADERS = [
     "graphql-client-version",
     "traceparent",
     "tracestate",
+    # A document download revalidated by its ETag (GET /documents/{id}).
+    "if-none-match",
 ]
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+# A browser app downloading a document reads its hash and file name too.
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag", "Content-Disposition"]
 
 
 class _Deferred:
@@ -55,6 +61,12 @@ class _Deferred:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self.app is not None, "the lifespan has not started"
         await self.app(scope, receive, send)
+
+
+async def download(request: Request) -> Response:
+    """`GET /documents/{id}` (api/documents.py), whose store the lifespan opens."""
+    handler: DocumentDownload = request.app.state.download
+    return await handler(request)
 
 
 def schema_limits(settings: Settings) -> SchemaLimits:
@@ -76,6 +88,7 @@ def resolver_limits(settings: Settings) -> Limits:
             max_term_months=settings.csa_max_term_months,
             min_lead_days=settings.csa_min_lead_days,
         ),
+        max_upload_bytes=settings.max_upload_bytes,
     )
 
 
@@ -94,9 +107,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with running(settings, client_options) as services, scheduling(services) as task:
+        async with (
+            running(settings, client_options) as services,
+            scheduling(services) as task,
+            delivering(services) as sender,
+        ):
             app.state.services = services
             app.state.scheduler = task
+            app.state.delivery = sender
+            app.state.download = DocumentDownload(
+                services.store, services.verifier, limits, services.now
+            )
             graphql.app = GraphQLApp(
                 schema,
                 store=services.store,
@@ -122,7 +143,11 @@ def create_app(
 
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.max_upload_bytes,
+        ),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -139,6 +164,7 @@ def create_app(
         Route("/readyz", readyz),
         # Every method: the view answers those it does not serve with a GraphQL JSON 405.
         Route("/graphql", graphql),
+        Route("/documents/{id}", download, methods=["GET"]),
         WebSocketRoute("/graphql", graphql),
     ]
     if settings.graphiql:

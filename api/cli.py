@@ -1,10 +1,13 @@
 """`contracts`: serve, migrate, schedule (one pass), mint dev tokens, export the schema, export
-and import the database."""
+and import the database, verify a document."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import hashlib
+import json
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -106,17 +109,25 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
 
 def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = None) -> bool:
     """Load the demo data set and print a token per role; False when refused."""
-    from api.lifespan import database
+    from api.lifespan import database, delivery_options, mailer
     from api.tokens import mint_token
     from resolvers.context import utc_now
+    from scheduler import delivery
     from seed.dataset import DEMO, Scale
     from seed.load import Loaded, NotEmpty, load
     from storage.store import Store
 
     async def run() -> Loaded:
         async with database(settings) as db:
-            size = DEMO if scale is None else Scale.of(scale)
-            return await load(Store(db), size, utc_now(), force=force)
+            store = Store(db)
+            if scale is not None:
+                return await load(store, Scale.of(scale), utc_now(), force=force)
+            loaded = await load(store, DEMO, utc_now(), force=force, documents=True)
+            # The demo's copies exist from the start; only renders are queued, no mail.
+            rendered = await delivery.work_once(
+                store, mailer(settings), utc_now(), delivery_options(settings), "seed"
+            )
+            return dataclasses.replace(loaded, documents=rendered + 1)
 
     try:
         loaded = asyncio.run(run())
@@ -125,7 +136,8 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
         return False
     print(
         f"seeded {len(loaded.clients)} clients, {len(loaded.agents)} agents, "
-        f"{loaded.sows} SOWs, {loaded.csas} CSAs ({loaded.changes} changes)"
+        f"{loaded.sows} SOWs, {loaded.csas} CSAs ({loaded.changes} changes), "
+        f"{loaded.documents} documents"
     )
     if settings.jwt_secret is None and settings.has_jwt_keys:
         print("public keys only: mint tokens with `contracts token --private-key ...`")
@@ -159,6 +171,52 @@ def _schedule(settings: Settings, args: argparse.Namespace) -> None:
     print(report.to_json())
     if report.errors:
         raise SystemExit(1)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _documents(settings: Settings, args: argparse.Namespace) -> None:
+    """`contracts documents verify FILE`: which document, entity and version FILE is; exit 1
+    when it is no document this service issued."""
+    from api.lifespan import database
+    from domain.document import Document
+    from domain.scope import EVERYTHING
+    from storage.store import Store
+
+    try:
+        digest = file_sha256(Path(args.file))
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+    async def run() -> Document | None:
+        async with database(settings) as db:
+            return await Store(db).documents.by_sha256(digest, EVERYTHING)
+
+    found = asyncio.run(run())
+    if found is None:
+        print(f"not a document this service issued (sha256 {digest})", file=sys.stderr)
+        raise SystemExit(1)
+    match = {
+        "sha256": digest,
+        "document": {
+            "id": found.id,
+            "kind": found.kind.value,
+            "title": found.title,
+            "fileName": found.file_name,
+            "createdAt": found.created_at.isoformat(),
+        },
+        "entityType": found.entity_type.value if found.entity_type else None,
+        "entityId": found.entity_id,
+        "version": found.version,
+    }
+    print(json.dumps(match, indent=2))
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> None:
@@ -292,6 +350,12 @@ def parser() -> argparse.ArgumentParser:
     )
     load.add_argument("file", help="FILE, or -: stdin")
     load.add_argument("--force", action="store_true", help="replace everything the database holds")
+    documents = commands.add_parser("documents", help="documents: verify a file")
+    document_commands = documents.add_subparsers(dest="action", required=True)
+    verify = document_commands.add_parser(
+        "verify", help="which signed copy or document FILE is (by its SHA-256); exit 1: none"
+    )
+    verify.add_argument("file", metavar="FILE")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     return root
@@ -306,6 +370,7 @@ HANDLERS = {
     "export-schema": _export_schema,
     "export": _export,
     "import": _import,
+    "documents": _documents,
 }
 
 

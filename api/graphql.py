@@ -121,6 +121,9 @@ class GraphQLApp(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=subscriptions_per_connection,
+            # uploadAgentDocument. Safe from cross-site requests: a browser form can post
+            # multipart, but not with the bearer token every operation needs.
+            multipart_uploads_enabled=True,
         )
         self.graphql_transport_ws_handler_class = handler_class(keep_alive_seconds)
         self.graphql_ws_handler_class = _LegacyProtocolRefused
@@ -152,6 +155,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 response = self._refusal(request, exc)
             else:
                 self._negotiated(request, response)
+            finally:
+                # A multipart request's files are spooled to temporary files: gone now.
+                await request.close()
         await response(scope, receive, send)
 
     @staticmethod

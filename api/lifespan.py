@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,8 +15,10 @@ from api.settings import Settings
 from live import Live
 from migrations.runner import migrate
 from resolvers.context import utc_now
+from scheduler import delivery
 from scheduler.job import Options
 from scheduler.loop import run_periodically
+from scheduler.mail import Mailer, mailer_for
 from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
 from storage.mongoeco_file import DATA_FILE as LEGACY_DATA_FILE
@@ -99,29 +101,71 @@ def scheduler_options(settings: Settings) -> Options:
     return Options(renewal_notice_days=settings.renewal_notice_days)
 
 
-@asynccontextmanager
-async def scheduling(services: Services) -> AsyncIterator[asyncio.Task[None] | None]:
-    """The background scheduler of a serving process (when `SCHEDULER_ENABLED`), cancelled
-    on shutdown; yields its task, or None when disabled.
+def mailer(settings: Settings) -> Mailer:
+    url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    return mailer_for(url, settings.mail_dir)
 
-    Every process may run it: the passes of several processes do each transition once.
-    """
-    settings = services.settings
-    if not settings.scheduler_enabled:
+
+def delivery_options(settings: Settings) -> delivery.Options:
+    return delivery.Options(
+        mail_from=settings.mail_from,
+        compliance_email=settings.compliance_email,
+        retry_seconds=settings.delivery_retry_seconds,
+        max_attempts=settings.delivery_max_attempts,
+    )
+
+
+@asynccontextmanager
+async def _background(
+    work: Coroutine[Any, Any, None] | None, name: str
+) -> AsyncIterator[asyncio.Task[None] | None]:
+    """`work` as a task for as long as the context lasts, cancelled on leaving; nothing
+    (None) when disabled."""
+    if work is None:
         yield None
         return
-    task = asyncio.create_task(
-        run_periodically(
-            services.store,
-            services.now,
-            settings.scheduler_interval_seconds,
-            scheduler_options(settings),
-        ),
-        name="scheduler",
-    )
+    task = asyncio.create_task(work, name=name)
     try:
         yield task
     finally:
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+
+
+def delivering(services: Services) -> AbstractAsyncContextManager[asyncio.Task[None] | None]:
+    """The outbox's worker of a serving process (when `DELIVERY_ENABLED`), cancelled on
+    shutdown. Every process may run it: each task is claimed by one at a time."""
+    settings = services.settings
+    work = (
+        delivery.deliver_periodically(
+            services.store,
+            mailer(settings),
+            services.now,
+            settings.delivery_interval_seconds,
+            delivery_options(settings),
+        )
+        if settings.delivery_enabled
+        else None
+    )
+    return _background(work, "delivery")
+
+
+def scheduling(services: Services) -> AbstractAsyncContextManager[asyncio.Task[None] | None]:
+    """The background scheduler of a serving process (when `SCHEDULER_ENABLED`), cancelled
+    on shutdown; yields its task, or None when disabled.
+
+    Every process may run it: the passes of several processes do each transition once.
+    """
+    settings = services.settings
+    work = (
+        run_periodically(
+            services.store,
+            services.now,
+            settings.scheduler_interval_seconds,
+            scheduler_options(settings),
+        )
+        if settings.scheduler_enabled
+        else None
+    )
+    return _background(work, "scheduler")

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from domain.delivery import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_SECONDS
+from domain.document import DEFAULT_MAX_UPLOAD_BYTES
 from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS
 
 MIN_SECRET_BYTES = 32
@@ -81,12 +83,28 @@ class Settings(BaseSettings):
     csa_max_term_months: int = Field(DESIGN_CSA_POLICY.max_term_months, ge=1, le=60)
     csa_min_lead_days: int = Field(DESIGN_CSA_POLICY.min_lead_days, ge=0, le=365)
 
+    max_upload_bytes: int = Field(
+        DEFAULT_MAX_UPLOAD_BYTES, ge=1024, description="Largest uploadAgentDocument file."
+    )
+    smtp_url: SecretStr | None = Field(
+        None, description="smtp://user:password@host:587 (STARTTLS) or smtps://; unset: .eml files."
+    )
+    mail_from: str = Field("contracts@localhost", min_length=3)
+    compliance_email: str = Field(
+        "compliance@localhost", min_length=3, description="The operator's compliance mailbox."
+    )
+    delivery_enabled: bool = True
+    delivery_interval_seconds: float = Field(5, gt=0)
+    delivery_retry_seconds: float = Field(DEFAULT_RETRY_SECONDS, gt=0)
+    delivery_max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, le=100)
+
     @field_validator(
         "jwt_secret",
         "jwt_public_keys",
         "jwt_jwks_url",
         "jwt_issuer",
         "jwt_audience",
+        "smtp_url",
         mode="before",
     )
     @classmethod
@@ -112,6 +130,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes")
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps://")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.csa_min_term_months > self.csa_max_term_months:
@@ -125,6 +150,11 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.mongodb_uri is None
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where mail goes without SMTP_URL: the embedded default shows what it would send."""
+        return self.data_dir / "mail"
 
     @property
     def has_jwt_keys(self) -> bool:

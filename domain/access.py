@@ -33,6 +33,11 @@ class Read(StrEnum):
     CSAS = "Csas"
     EVENTS = "Events"
     LIVE_EVENTS = "LiveEvents"
+    SOW_DOCUMENTS = "SowDocuments"
+    CSA_DOCUMENTS = "CsaDocuments"
+    AGENT_FOLDER = "AgentFolder"
+    # One document: by id (GET /documents/{id}) or by its bytes' hash (verifyDocument).
+    DOCUMENT = "Document"
 
 
 type Operation = Read | type[Command[Any]]
@@ -57,6 +62,13 @@ RULES: Mapping[Operation, frozenset[Role]] = {
     Read.CSAS: AGENT_OR_COMPLIANCE,
     Read.EVENTS: ANYONE,
     Read.LIVE_EVENTS: ANYONE,
+    # Documents follow their owner: a SOW's copies its client's, a CSA's its agent's, and
+    # an agent's folder (executed copies, administrative files) the agent's.
+    Read.SOW_DOCUMENTS: CLIENT_OR_COMPLIANCE,
+    Read.CSA_DOCUMENTS: AGENT_OR_COMPLIANCE,
+    Read.AGENT_FOLDER: AGENT_OR_COMPLIANCE,
+    # Anyone may ask; the answer is null (or a 404) for a document outside the scope.
+    Read.DOCUMENT: ANYONE,
     commands.CreateClient: COMPLIANCE,
     commands.CreateAgent: COMPLIANCE,
     commands.CreateSow: CLIENT_OR_COMPLIANCE,
@@ -79,6 +91,7 @@ RULES: Mapping[Operation, frozenset[Role]] = {
     commands.WithdrawCsa: COMPLIANCE,
     commands.RenewCsa: COMPLIANCE,
     commands.TerminateCsa: COMPLIANCE,
+    commands.UploadAgentDocument: COMPLIANCE,
 }
 
 
@@ -94,6 +107,19 @@ def authorize(viewer: Viewer | None, operation: Operation) -> Viewer:
     if roles is None or viewer.role not in roles:
         raise Forbidden(f"a {viewer.role} may not use {name(operation)}")
     return viewer
+
+
+def folder_owner(viewer: Viewer, agent_id: str | None) -> str:
+    """Whose folder `agentFolder` opens: an agent's own (agentId may be left out); compliance
+    names the agent."""
+    own = Scope.of(viewer).agent_id
+    if own is not None:
+        if agent_id is not None and agent_id != own:
+            raise Forbidden("an agent opens their own folder only")
+        return own
+    if agent_id is None:
+        raise BadUserInput("agentId: required for compliance", field="agentId")
+    return agent_id
 
 
 def client_of_new_sow(viewer: Viewer, client_id: str | None) -> str:

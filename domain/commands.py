@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Types only, named in quotes: the modules that decide the commands import this one.
     from domain.csa import Csa, CsaTerminationReason
+    from domain.document import Document, UploadedFile  # noqa: F401
     from domain.party import Agent, Client  # noqa: F401
     from domain.sow import Sow  # noqa: F401
 
@@ -47,6 +48,8 @@ class Revise[R](OnDocument[R]):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateClient(Command["Client"]):
     name: str
+    # Where the SOWs' signed copies are e-mailed; None: they are not.
+    notification_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,3 +162,13 @@ class RenewCsa(OnDocument["Csa"]):
 class TerminateCsa(OnDocument["Csa"]):
     reason: CsaTerminationReason
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadAgentDocument(Command["Document"]):
+    """An administrative file into an agent's folder; `file` is the transport's spooled
+    part, checked (size, type by its bytes) by the handler before anything is stored."""
+
+    agent_id: str
+    title: str
+    file: UploadedFile

@@ -27,6 +27,7 @@ from domain.commands import (
     UpdateCsaDraft,
     WithdrawCsa,
 )
+from domain.document import copy_due
 from domain.errors import BadUserInput, Forbidden
 from domain.events import EntityType, EventType
 from domain.lifecycle import admitted, explained, require_reason, signed, transition
@@ -358,20 +359,14 @@ def decline(csa: Csa, command: DeclineCsa, viewer: Viewer, now: datetime) -> Cha
 
 
 def countersign(csa: Csa, command: CountersignCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
-    """The operator signs: EXECUTED, and each party gets the final copy (an event each)."""
+    """The operator signs: EXECUTED, and the executed copy is due to the agent and the
+    operator's compliance mailbox (FINAL_COPY_DELIVERED once each is really sent)."""
     admitted(csa, command, viewer)
     executed = signed(csa, MACHINE.step(csa.status, CountersignCsa), viewer, now)
-    copies = tuple(
-        lifecycle.event(
-            executed.after,
-            EventType.FINAL_COPY_DELIVERED,
-            Actor.of(viewer),
-            now,
-            recipient=party.value,
-        )
-        for party in (SignatureParty.AGENT, SignatureParty.OPERATOR)
+    copy = copy_due(
+        EntityType.CSA, csa.id, csa.version, now, SignatureParty.AGENT, SignatureParty.OPERATOR
     )
-    return dataclasses.replace(executed, events=executed.events + copies)
+    return dataclasses.replace(executed, copies=(copy,))
 
 
 def withdraw(csa: Csa, command: WithdrawCsa, viewer: Viewer, now: datetime) -> Change[Csa]:

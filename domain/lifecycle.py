@@ -138,6 +138,7 @@ def then[D: Document](first: Change[D], following: Change[D] | None) -> Change[D
         following.after,
         first.versions + following.versions,
         first.events + following.events,
+        first.copies + following.copies,
     )
 
 

@@ -3,8 +3,10 @@
 DESIGN.md's table: compliance sees everything; a client its own company's SOWs and their
 events, never CSAs; an agent their own CSAs and their events, never SOWs. `Scope.of`
 decides it from the viewer; storage turns a scope into MongoDB filters
-(`storage.scopes`), the live-event hub into the keys it routes events by. Nothing else looks
-at a viewer's role to decide what is visible (who may *do* what is `domain.access`).
+(`storage.scopes`), the live-event hub into the keys it routes events by. Stored files
+follow their owner the same way: a SOW's signed copy is its client's, a CSA's executed copy
+and an administrative file the agent's. Nothing else looks at a viewer's role to decide what
+is visible (who may *do* what is `domain.access`).
 """
 
 from __future__ import annotations

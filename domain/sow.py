@@ -26,6 +26,7 @@ from domain.commands import (
     TerminateSow,
     UpdateSow,
 )
+from domain.document import copy_due
 from domain.errors import BadUserInput, Forbidden
 from domain.events import EntityType, EventType
 from domain.lifecycle import admitted, explained, require_reason, signed, transition
@@ -52,6 +53,7 @@ from domain.values import (
 )
 from domain.versioning import (
     Signature,
+    SignatureParty,
     TermsVersion,
     VersionState,
     check_expected_version,
@@ -278,9 +280,14 @@ def request_changes(
 
 
 def sign(sow: Sow, command: SignSow, viewer: Viewer, now: datetime) -> Change[Sow]:
-    """The operator signs the version the client submitted; `expectedVersion` names it."""
+    """The operator signs the version the client submitted; `expectedVersion` names it. The
+    signed copy is due to the client's notification address and to compliance."""
     admitted(sow, command, viewer)
-    return signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
+    change = signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
+    copy = copy_due(
+        EntityType.SOW, sow.id, sow.version, now, SignatureParty.CLIENT, SignatureParty.OPERATOR
+    )
+    return dataclasses.replace(change, copies=(copy,))
 
 
 def terminate(sow: Sow, command: TerminateSow, viewer: Viewer, now: datetime) -> Change[Sow]:

@@ -1,5 +1,5 @@
 """The one registry of command handlers: every mutation builds a `domain.commands` command
-and hands it here; SOWs, CSAs and parties alike.
+and hands it here; SOWs, CSAs, parties and documents alike.
 
 A handler reads what the command is about, lets the domain decide, and commits through
 storage (`Writer.read_decide_commit`). Most are `ChangeOne`: one document in the viewer's
@@ -16,7 +16,7 @@ from domain import csa as csa_rules
 from domain import sow as sow_rules
 from domain.commands import Command
 from domain.party import Viewer
-from resolvers import csa, party, sow
+from resolvers import csa, document, party, sow
 from resolvers.changing import ChangeOne
 from resolvers.context import Context
 
@@ -44,6 +44,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler[Any, Any]] = {
     commands.WithdrawCsa: ChangeOne(csa.csa, csa_rules.withdraw),
     commands.RenewCsa: csa.renew_csa,
     commands.TerminateCsa: ChangeOne(csa.csa, csa_rules.terminate),
+    commands.UploadAgentDocument: document.upload_agent_document,
 }
 
 

@@ -23,10 +23,12 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What the settings decide for the resolvers: the largest page and the CSA policy."""
+    """What the settings decide for the resolvers: the largest page, the CSA policy, the
+    largest upload."""
 
     max_page_size: int
     csa_policy: CsaPolicy
+    max_upload_bytes: int
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import cast
 from strawberry.dataloader import DataLoader
 
 from domain.csa import Csa, Staffing
+from domain.document import Document
 from domain.party import Agent, Client
 from storage.store import Store
 
@@ -58,3 +59,10 @@ class Loaders:
         self.csa: DataLoader[str, Csa | None] = DataLoader(_batch(store.csas.get_many))
         self.sow_csas: DataLoader[str, list[Csa] | None] = DataLoader(_batch(store.csas.of_sows))
         self.staffing: DataLoader[str, Staffing | None] = DataLoader(_batch(store.csas.staffing))
+        # A SOW's or CSA's copies, an agent's folder: for documents already in scope.
+        self.documents: DataLoader[str, list[Document] | None] = DataLoader(
+            _batch(store.documents.of_entities)
+        )
+        self.folder: DataLoader[str, list[Document] | None] = DataLoader(
+            _batch(store.documents.folders)
+        )

@@ -21,20 +21,32 @@ def _name(name: str) -> str:
     return text
 
 
+def _email(email: str, field: str) -> str:
+    address = email.strip().lower()
+    if not _EMAIL.match(address):
+        raise BadUserInput(f"{field}: not an email address", field=field)
+    return address
+
+
 async def create_client(ctx: Context, viewer: Viewer, command: CreateClient) -> Client:
-    client = Client(id=ctx.store.new_id(), name=_name(command.name), created_at=ctx.clock())
+    notification_email = command.notification_email
+    client = Client(
+        id=ctx.store.new_id(),
+        name=_name(command.name),
+        created_at=ctx.clock(),
+        notification_email=(
+            None if notification_email is None else _email(notification_email, "notificationEmail")
+        ),
+    )
     await ctx.store.parties.add_client(client)
     return client
 
 
 async def create_agent(ctx: Context, viewer: Viewer, command: CreateAgent) -> Agent:
-    address = command.email.strip().lower()
-    if not _EMAIL.match(address):
-        raise BadUserInput("email: not an email address", field="email")
     agent = Agent(
         id=ctx.store.new_id(),
         name=_name(command.name),
-        email=address,
+        email=_email(command.email, "email"),
         status=AgentStatus.ACTIVE,
         created_at=ctx.clock(),
     )

@@ -19,6 +19,7 @@ from resolvers.loaders import Soon, at_once, then
 from schema.access import allowed, viewer_of
 from schema.commands import revision, run
 from schema.connection import Connection, PageSize, page_connection
+from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
 from schema.mapping import from_fields
@@ -163,6 +164,8 @@ class Csa:
     diff = diff_field()
 
     events = events_field("This CSA's events, oldest first.")
+
+    documents = copies_field(Read.CSA_DOCUMENTS, "Executed copies, newest first.")
 
 
 async def _linked(info: Info[Context, Any], id: str | None) -> Csa | None:

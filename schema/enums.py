@@ -9,6 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.csa import CsaFlag, CsaStatus, CsaTerminationReason
+from domain.document import DocumentKind
 from domain.events import EntityType, EventType
 from domain.party import AgentStatus, Role
 from domain.sow import BillingTerm, DisputeResolution, SowStatus
@@ -32,6 +33,7 @@ for enum in (
     EntityType,
     SignatureParty,
     VersionState,
+    DocumentKind,
 ):
     strawberry.enum(enum)
 strawberry.enum(EventType, name="ContractEventType")
@@ -44,6 +46,7 @@ __all__ = [
     "CsaStatus",
     "CsaTerminationReason",
     "DisputeResolution",
+    "DocumentKind",
     "EntityType",
     "EventType",
     "PricingUnit",

@@ -10,11 +10,13 @@ from strawberry.types import Info
 
 from domain import commands, party
 from domain.access import Read
+from resolvers import document as documents
 from resolvers import party as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
 from schema.commands import run
 from schema.connection import Connection, PageSize
+from schema.document import Document
 from schema.enums import AgentStatus, Role
 from schema.mapping import from_fields
 
@@ -24,6 +26,9 @@ class Client:
     id: strawberry.ID
     name: str
     created_at: datetime
+    notification_email: str | None = strawberry.field(
+        description="Where the SOWs' signed copies are e-mailed; null: not e-mailed."
+    )
 
     @staticmethod
     def from_domain(client: party.Client) -> Client:
@@ -43,6 +48,15 @@ class Agent:
     @staticmethod
     def from_domain(agent: party.Agent) -> Agent:
         return from_fields(Agent, agent)
+
+    @strawberry.field(
+        permission_classes=allowed(Read.AGENT_FOLDER),
+        description="The agent folder: executed CSA copies and administrative documents, "
+        "newest first. An agent sees their own only.",
+    )
+    async def folder(self, info: Info[Context, Any]) -> list[Document]:
+        found = await documents.folder_of(info.context, viewer_of(info), self.id)
+        return Document.all_from_domain(found)
 
 
 @strawberry.type(description="The caller, as its token describes it.")
@@ -100,8 +114,11 @@ class PartyQuery:
 @strawberry.type
 class PartyMutation:
     @strawberry.mutation(permission_classes=allowed(commands.CreateClient))
-    async def create_client(self, info: Info[Context, Any], name: str) -> Client:
-        return Client.from_domain(await run(info, commands.CreateClient(name=name)))
+    async def create_client(
+        self, info: Info[Context, Any], name: str, notification_email: str | None = None
+    ) -> Client:
+        command = commands.CreateClient(name=name, notification_email=notification_email)
+        return Client.from_domain(await run(info, command))
 
     @strawberry.mutation(permission_classes=allowed(commands.CreateAgent))
     async def create_agent(self, info: Info[Context, Any], name: str, email: str) -> Agent:

@@ -22,6 +22,7 @@ from strawberry.tools import merge_types
 from resolvers.paging import DEFAULT_PAGE_SIZE
 from schema.cost import query_cost_rule
 from schema.csa import CsaMutations, CsaQueries
+from schema.document import DocumentMutations, DocumentQueries
 from schema.error_codes import ErrorCode
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries, EventSubscription
@@ -31,8 +32,8 @@ from schema.scalars import SCALAR_MAP
 from schema.shared_events import SharedEventExecution
 from schema.sow import SowMutations, SowQueries
 
-Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries))
-Mutation = merge_types("Mutation", (PartyMutation, SowMutations, CsaMutations))
+Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries, DocumentQueries))
+Mutation = merge_types("Mutation", (PartyMutation, SowMutations, CsaMutations, DocumentMutations))
 
 PARSER_CACHE_SIZE = 1024
 VALIDATION_CACHE_SIZE = 1024

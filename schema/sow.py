@@ -21,6 +21,7 @@ from schema.access import allowed, viewer_of
 from schema.commands import revision, run
 from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
+from schema.document import copies_field
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.inputs import input_to_dict
 from schema.mapping import from_fields
@@ -243,6 +244,10 @@ class Sow:
         return [Csa.from_domain(csa) for csa in found or ()]
 
     events = events_field("This SOW's events, oldest first.")
+
+    documents = copies_field(
+        Read.SOW_DOCUMENTS, "Signed copies, newest first (one per version signed)."
+    )
 
 
 @strawberry.type

@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from fpdf import FPDF
+
 from domain import csa as csas
 from domain import sow as sows
 from domain.changes import Change
@@ -310,3 +312,22 @@ def csa_histories(
         agent = others[(sow_index + rank - 1) % len(others)] if rank else agents[0]
         sow = in_force[sow_index]
         yield csa_history(sow, NewCsa(new_id(), number, agent.id), agent, status, n, now)
+
+
+def onboarding_checklist(agent: Agent, now: datetime) -> bytes:
+    """A one-page PDF, the demo's administrative document (what compliance would upload)."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(now)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "Onboarding checklist", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    name = agent.name.encode("latin-1", "replace").decode("latin-1")
+    for line in (
+        f"Agent: {name}",
+        "[x] Identity checked",
+        "[x] Home-office equipment checked",
+        "[x] Confidentiality training completed",
+    ):
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

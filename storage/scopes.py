@@ -1,7 +1,7 @@
 """A viewer's `domain.scope.Scope` as MongoDB filters: the one translation of who sees what.
 
-SOWs, CSAs and events all store the owners' ids under the same names (`clientId`,
-`agentId`), so one filter per kind of collection serves them all.
+SOWs, CSAs, events and stored files all keep the owners' ids under the same names
+(`clientId`, `agentId`), so one filter per kind of collection serves them all.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ def events(scope: Scope) -> Document:
     if scope.entity_type is None:
         return {}
     return {"entityType": scope.entity_type.value, **_owned(scope)}
+
+
+def files(scope: Scope) -> Document:
+    """The stored files (collection `documents`) in `scope`: a client's SOWs' signed copies,
+    an agent's executed CSA copies and administrative files; all for everything."""
+    if scope.entity_type is None:
+        return {}
+    return _owned(scope)
 
 
 def both(first: Document, second: Document) -> Document:

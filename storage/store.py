@@ -9,7 +9,9 @@ from domain.sow import Sow
 from storage import csas, sows
 from storage.csas import CsaStore
 from storage.database import Database
+from storage.documents import DocumentStore
 from storage.events import EventStore
+from storage.outbox import OutboxStore
 from storage.parties import PartyStore
 from storage.sows import SowStore
 from storage.versions import VersionStore
@@ -24,6 +26,8 @@ class Store:
         self.csas = CsaStore(db)
         self.versions = VersionStore(db)
         self.events = EventStore(db)
+        self.documents = DocumentStore(db)
+        self.outbox = OutboxStore(db)
         self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER})
 
     @staticmethod

@@ -55,6 +55,8 @@ def settings(mongo_uri: str) -> Settings:
         mongodb_database=f"test_{uuid.uuid4().hex[:16]}",
         jwt_secret=SECRET,
         scheduler_enabled=False,
+        # Tests that deliver run the outbox themselves (tests/delivery_helpers.py).
+        delivery_enabled=False,
         graphiql=True,
     )
 

@@ -49,6 +49,8 @@ SCALARS: dict[str, object] = {
     "Date": "2026-06-01",
     "DateTime": "2026-06-01T00:00:00+00:00",
     "JSON": {},
+    # Over JSON, not a file part: a role let through gets BAD_USER_INPUT, not FORBIDDEN.
+    "Upload": "x",
 }
 
 
@@ -167,3 +169,32 @@ async def test_each_role_is_let_through_or_forbidden_by_the_rule(
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors") or ()]
+
+
+async def test_the_nested_document_fields_answer_each_role_that_reaches_them(api: Api) -> None:
+    """`Agent.folder`, `Sow.documents` and `Csa.documents` (guarded: their rows above) let
+    through every role the table names, on a path each role really has."""
+    from tests.csa_helpers import executed, produce, setup
+
+    client_id, sow, (agent_id,) = await setup(api)
+    (csa,) = await produce(api, sow["id"], [agent_id])
+    await executed(api, csa)
+    paths = {
+        "Agent.folder": [
+            (Role.AGENT, "{ viewer { agent { folder { id } } } }", {"agent_id": agent_id}),
+            (Role.COMPLIANCE, "{ agents { edges { node { folder { id } } } } }", {}),
+        ],
+        "Sow.documents": [
+            (role, f'{{ sow(id: "{sow["id"]}") {{ documents {{ id }} }} }}', ids)
+            for role, ids in ((Role.CLIENT, {"client_id": client_id}), (Role.COMPLIANCE, {}))
+        ],
+        "Csa.documents": [
+            (role, f'{{ csa(id: "{csa["id"]}") {{ documents {{ id }} }} }}', ids)
+            for role, ids in ((Role.AGENT, {"agent_id": agent_id}), (Role.COMPLIANCE, {}))
+        ],
+    }
+    for field, calls in paths.items():
+        assert {role for role, _, _ in calls} == rule(field), field
+        for role, document, ids in calls:
+            body = await api.post(document, token=api.token(role, **ids))
+            assert not body.get("errors"), (field, role, body)

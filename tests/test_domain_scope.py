@@ -9,7 +9,7 @@ import pytest
 from bson import ObjectId
 
 from domain import commands
-from domain.access import RULES, Read, authorize, client_of_new_sow
+from domain.access import RULES, Read, authorize, client_of_new_sow, folder_owner
 from domain.errors import BadUserInput, Forbidden, Unauthenticated
 from domain.events import EntityType, EventType, NewEvent
 from domain.party import Actor, Role
@@ -72,6 +72,10 @@ def test_storage_filters_are_the_scopes() -> None:
     assert scopes.events(EVERYTHING) == {}
     assert scopes.events(Scope.of(CLIENT)) == {"entityType": "SOW", "clientId": client}
     assert scopes.events(Scope.of(AGENT)) == {"entityType": "CSA", "agentId": agent}
+    # Stored files follow their owner: a client its SOWs' copies, an agent their folder.
+    assert scopes.files(EVERYTHING) == {}
+    assert scopes.files(Scope.of(CLIENT)) == {"clientId": client}
+    assert scopes.files(Scope.of(AGENT)) == {"agentId": agent}
 
 
 def test_a_callers_filter_narrows_a_scope_and_never_replaces_it() -> None:
@@ -103,3 +107,13 @@ def test_a_new_sows_client() -> None:
         client_of_new_sow(CLIENT, "65f0000000000000000000c2")
     with pytest.raises(BadUserInput):
         client_of_new_sow(STAFF, None)
+
+
+def test_whose_folder_is_opened() -> None:
+    assert folder_owner(AGENT, None) == AGENT_ID
+    assert folder_owner(AGENT, AGENT_ID) == AGENT_ID
+    assert folder_owner(STAFF, AGENT_ID) == AGENT_ID
+    with pytest.raises(Forbidden):
+        folder_owner(AGENT, "65f0000000000000000000a2")
+    with pytest.raises(BadUserInput):
+        folder_owner(STAFF, None)

@@ -31,7 +31,7 @@ from storage.database import Database, Document
 from tests.conftest import Api
 from tests.sow_helpers import create_client, create_sow
 
-LATEST = ["m0001_collections", "m0002_indexes"]
+LATEST = ["m0001_collections", "m0002_indexes", "m0004_documents"]
 
 
 @pytest.fixture
@@ -85,7 +85,11 @@ async def test_a_step_changed_after_it_was_applied_is_refused(database: Database
     with pytest.raises(ChangedStep, match="m0002_indexes"):
         await Migrator(database).down()
     states = {row.id: row.state for row in await Migrator(database).status()}
-    assert states == {"m0001_collections": "applied", "m0002_indexes": "changed"}
+    assert states == {
+        "m0001_collections": "applied",
+        "m0002_indexes": "changed",
+        "m0004_documents": "applied",
+    }
 
 
 async def test_an_applied_step_without_its_file_is_refused(database: Database) -> None:
@@ -192,15 +196,23 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     with pytest.raises(MigrationError, match="m0009_x is not applied"):
         await Migrator(database).down(to="m0009_x")
 
+    assert await Migrator(database).down() == ["m0004_documents"]
+    assert "document_sha256" not in {
+        index["name"] async for index in await database.db.documents.list_indexes()
+    }
     assert await Migrator(database).down() == ["m0002_indexes"]
     assert (await index_names(database))["sows"] == {"_id_"}
     with pytest.raises(IrreversibleStep, match="m0001_collections defines no down"):
         await Migrator(database).down()
-    assert [row.state for row in await Migrator(database).status()] == ["applied", "pending"]
+    states = [row.state for row in await Migrator(database).status()]
+    assert states == ["applied", "pending", "pending"]
 
-    assert await Migrator(database).up() == ["m0002_indexes"]
+    assert await Migrator(database).up() == ["m0002_indexes", "m0004_documents"]
     assert "sow_number_unique" in (await index_names(database))["sows"]
-    assert await Migrator(database).down(to="m0001_collections") == ["m0002_indexes"]
+    assert await Migrator(database).down(to="m0001_collections") == [
+        "m0004_documents",
+        "m0002_indexes",
+    ]
 
 
 async def test_the_validators_refuse_documents_that_break_the_storage_rules(api: Api) -> None:
@@ -249,9 +261,11 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     # It touches nothing but the database it migrates: no event hub, no change stream.
     monkeypatch.setattr("api.lifespan.running", serving)
     main(["migrate", "status"])
-    assert capsys.readouterr().out.split() == ["pending", LATEST[0], "pending", LATEST[1]]
+    assert capsys.readouterr().out.split() == [word for i in LATEST for word in ("pending", i)]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
+    main(["migrate", "down"])
+    assert capsys.readouterr().out == "reverted: m0004_documents\n"
     main(["migrate", "down"])
     assert capsys.readouterr().out == "reverted: m0002_indexes\n"
     with pytest.raises(SystemExit) as refused:
