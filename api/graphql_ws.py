@@ -170,16 +170,12 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise WebSocketDisconnected from exc
 
     async def handle_message(self, message: Message) -> None:
-        # Operation ids key the outbox's frames (None is the connection's own): the protocol
-        # has them strings, and Strawberry does not check.
-        if (
-            isinstance(message, dict)
-            and message.get("type") in ("subscribe", "complete")
-            and not isinstance(message.get("id"), str)
-        ):
-            await self.handle_invalid_message("an operation's `id` must be a string")
+        # What Strawberry does not check ends as an internal error (1011) or a silent
+        # `complete`: the protocol's answer to a malformed message is 4400.
+        if (problem := _malformed(message)) is not None:
+            await self.handle_invalid_message(problem)
             return
-        if isinstance(message, dict) and message.get("type") == "subscribe":
+        if message.get("type") == "subscribe":
             operation = cast(SubscribeMessage, message)["id"]
             if self._expired():
                 await self._refuse_expired(operation)
@@ -300,6 +296,23 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if (viewer := self.context.viewer) is not None and not self._released:
                 self._released = True
                 self._app.release_connection(viewer.subject)
+
+
+def _malformed(message: object) -> str | None:
+    """What is wrong with a client's message that Strawberry lets through, if anything."""
+    if not isinstance(message, dict):
+        return "a message must be a JSON object"
+    if message.get("type") not in ("subscribe", "complete"):
+        return None
+    # Operation ids key the outbox's frames (None is the connection's own).
+    if not isinstance(message.get("id"), str):
+        return "an operation's `id` must be a string"
+    payload = message.get("payload")
+    if message["type"] == "subscribe" and not (
+        isinstance(payload, dict) and isinstance(payload.get("query"), str)
+    ):
+        return "a subscribe message needs `payload.query`, a string"
+    return None
 
 
 def handler_class(keep_alive_seconds: float) -> type[KeepAliveHandler]:

@@ -408,3 +408,35 @@ async def test_the_access_log_status_of_a_refused_body_with_a_token(
     assert response.status_code == 400
     (record,) = [r for r in caplog.records if r.name == "contracts.access"]
     assert getattr(record, "status", None) == 400
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[1, 2]",
+        '"connection_init"',
+        "42",
+    ],
+)
+async def test_a_websocket_frame_that_is_not_an_object_closes_with_4400(
+    api: Api, frame: str
+) -> None:
+    async with websocket_client(api) as sockets, connect(sockets) as ws:
+        await ws.send_text(frame)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive_json(timeout=5)
+        assert closed.value.code == 4400
+
+
+@pytest.mark.parametrize("payload", [{"query": 5}, {"query": None}, {}, [], "q"])
+async def test_a_subscribe_without_a_query_string_closes_with_4400(
+    api: Api, payload: object
+) -> None:
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive_json(timeout=5)
+        assert closed.value.code == 4400
