@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY api ./api
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY live ./live
 COPY scheduler ./scheduler
 COPY seed ./seed
 COPY domain ./domain

@@ -11,12 +11,16 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from api.body_limit import BodySizeLimit
+from api.documents import DocumentDownload
+from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
-from api.lifespan import running, scheduling
+from api.lifespan import delivering, running, scheduling
 from api.logging import RequestIdMiddleware
 from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
@@ -24,6 +28,28 @@ from api.settings import Settings, load_settings
 from domain.policy import CsaPolicy
 from resolvers.context import Limits
 from schema.schema import SchemaLimits, build_schema
+
+# What browser GraphQL clients send (Apollo Client's CSRF and operation-name headers, its
+# and other clients' name/version headers, W3C trace context) and may read: a preflight that
+# names a header not listed here is refused with 400, and the request never leaves.
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "accept",
+    "x-request-id",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "graphql-client-name",
+    "graphql-client-version",
+    "traceparent",
+    "tracestate",
+    # A document download revalidated by its ETag (GET /documents/{id}).
+    "if-none-match",
+]
+# A browser app downloading a document reads its hash and file name too.
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag", "Content-Disposition"]
 
 
 class _Deferred:
@@ -35,6 +61,12 @@ class _Deferred:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self.app is not None, "the lifespan has not started"
         await self.app(scope, receive, send)
+
+
+async def download(request: Request) -> Response:
+    """`GET /documents/{id}` (api/documents.py), whose store the lifespan opens."""
+    handler: DocumentDownload = request.app.state.download
+    return await handler(request)
 
 
 def schema_limits(settings: Settings) -> SchemaLimits:
@@ -57,6 +89,7 @@ def resolver_limits(settings: Settings) -> Limits:
             min_lead_days=settings.csa_min_lead_days,
         ),
         renewal_min_answered=settings.renewal_min_answered,
+        max_upload_bytes=settings.max_upload_bytes,
     )
 
 
@@ -75,9 +108,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with running(settings, client_options) as services, scheduling(services) as task:
+        async with (
+            running(settings, client_options) as services,
+            scheduling(services) as task,
+            delivering(services) as sender,
+        ):
             app.state.services = services
             app.state.scheduler = task
+            app.state.delivery = sender
+            app.state.download = DocumentDownload(
+                services.store, services.verifier, limits, services.now
+            )
             graphql.app = GraphQLApp(
                 schema,
                 store=services.store,
@@ -86,8 +127,9 @@ def create_app(
                 limits=limits,
                 graphiql=settings.graphiql,
                 keep_alive_seconds=settings.keep_alive_seconds,
-                hub=services.hub,
+                live=services.live,
                 subscriptions_per_connection=settings.subscriptions_per_connection,
+                connections_per_subject=settings.connections_per_subject,
                 suggestions=settings.introspection_enabled,
                 rate_limiter=(
                     RateLimiter(settings.rate_limit_per_minute)
@@ -102,7 +144,11 @@ def create_app(
 
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.max_upload_bytes,
+        ),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -110,16 +156,22 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
+                allow_headers=CORS_ALLOW_HEADERS,
+                expose_headers=CORS_EXPOSE_HEADERS,
             )
         )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        # Every method: the view answers those it does not serve with a GraphQL JSON 405.
+        Route("/graphql", graphql),
+        Route("/documents/{id}", download, methods=["GET"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.graphiql:
+        routes.append(assets_mount())
     return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

@@ -1,11 +1,14 @@
 """`contracts`: serve, migrate, schedule (one pass), mint dev tokens, export the schema, export
-and import the database, import SLA interval data."""
+and import the database, import SLA interval data, verify a document."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import hashlib
 import io
+import json
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -108,17 +111,25 @@ def _seed(settings: Settings, args: argparse.Namespace) -> None:
 
 def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = None) -> bool:
     """Load the demo data set and print a token per role; False when refused."""
-    from api.lifespan import database
+    from api.lifespan import database, delivery_options, mailer
     from api.tokens import mint_token
     from resolvers.context import utc_now
+    from scheduler import delivery
     from seed.dataset import DEMO, SLA_SAMPLE_FILE, Scale
     from seed.load import Loaded, NotEmpty, load
     from storage.store import Store
 
     async def run() -> Loaded:
         async with database(settings) as db:
-            size = DEMO if scale is None else Scale.of(scale)
-            return await load(Store(db), size, utc_now(), force=force)
+            store = Store(db)
+            if scale is not None:
+                return await load(store, Scale.of(scale), utc_now(), force=force)
+            loaded = await load(store, DEMO, utc_now(), force=force, documents=True)
+            # The demo's copies exist from the start; only renders are queued, no mail.
+            rendered = await delivery.work_once(
+                store, mailer(settings), utc_now(), delivery_options(settings), "seed"
+            )
+            return dataclasses.replace(loaded, documents=rendered + 1)
 
     try:
         loaded = asyncio.run(run())
@@ -128,7 +139,7 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
     print(
         f"seeded {len(loaded.clients)} clients, {len(loaded.agents)} agents, "
         f"{loaded.sows} SOWs, {loaded.csas} CSAs ({loaded.changes} changes), "
-        f"{loaded.interval_rows} interval rows"
+        f"{loaded.interval_rows} interval rows, {loaded.documents} documents"
     )
     if loaded.sla_sample_sow is not None:
         print(
@@ -169,9 +180,60 @@ def _schedule(settings: Settings, args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
-def _token(settings: Settings, args: argparse.Namespace) -> None:
-    from api.tokens import mint_token
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
+
+def _documents(settings: Settings, args: argparse.Namespace) -> None:
+    """`contracts documents verify FILE`: which document, entity and version FILE is; exit 1
+    when it is no document this service issued."""
+    from api.lifespan import database
+    from domain.document import Document
+    from domain.scope import EVERYTHING
+    from storage.store import Store
+
+    try:
+        digest = file_sha256(Path(args.file))
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+    async def run() -> Document | None:
+        async with database(settings) as db:
+            return await Store(db).documents.by_sha256(digest, EVERYTHING)
+
+    found = asyncio.run(run())
+    if found is None:
+        print(f"not a document this service issued (sha256 {digest})", file=sys.stderr)
+        raise SystemExit(1)
+    match = {
+        "sha256": digest,
+        "document": {
+            "id": found.id,
+            "kind": found.kind.value,
+            "title": found.title,
+            "fileName": found.file_name,
+            "createdAt": found.created_at.isoformat(),
+        },
+        "entityType": found.entity_type.value if found.entity_type else None,
+        "entityId": found.entity_id,
+        "version": found.version,
+    }
+    print(json.dumps(match, indent=2))
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> None:
+    from api.tokens import mint_token, signing_key
+
+    try:
+        print(signing_key(settings, args.private_key, args.kid), file=sys.stderr)
+    except ValueError as exc:
+        print(f"no token: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     print(
         mint_token(
             settings,
@@ -355,6 +417,12 @@ def parser() -> argparse.ArgumentParser:
         default=MAX_BATCH_ROWS,
         help=f"rows per transaction (at most {MAX_BATCH_ROWS:,})",
     )
+    documents = commands.add_parser("documents", help="documents: verify a file")
+    document_commands = documents.add_subparsers(dest="action", required=True)
+    verify = document_commands.add_parser(
+        "verify", help="which signed copy or document FILE is (by its SHA-256); exit 1: none"
+    )
+    verify.add_argument("file", metavar="FILE")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     return root
@@ -370,6 +438,7 @@ HANDLERS = {
     "export": _export,
     "import": _import,
     "sla": _sla_import,
+    "documents": _documents,
 }
 
 

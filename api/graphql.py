@@ -1,14 +1,17 @@
 """The GraphQL endpoint over HTTP and WebSocket (`graphql-transport-ws` only).
 
 Every HTTP answer is GraphQL JSON: a request Strawberry cannot take (not JSON, not UTF-8,
-not an object, nested past the parser, a subscription) is a 400 with `BAD_USER_INPUT`, not
-its plain-text reason or a 500.
+not an object, nested past the parser, a subscription) is a 400 with `BAD_USER_INPUT`, a
+mutation by GET a 405, not its plain-text reason or a 500. With `Accept:
+application/graphql-response+json`, results have that media type and the GraphQL over HTTP
+spec's status codes: a request error (no `data`) is a 400, a field error a 200.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,24 +19,28 @@ from typing import Any
 # Strawberry's view raises cross_web's HTTPException for requests it cannot take.
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.auth import TokenVerifier, bearer_token
+from api.graphiql import page
 from api.graphql_ws import handler_class
-from api.rate_limit import RateLimiter
-from api.responses import graphql_error_response
+from api.rate_limit import RateLimiter, rate_key
+from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
 from domain.errors import Unauthenticated
+from live import Live
 from resolvers.context import Context, Limits
-from storage.event_hub import EventHub
+from schema.error_codes import ErrorCode
+from schema.limits import too_complex
 from storage.store import Store
 
 # Subscriptions are served over WebSocket only: Strawberry would also take them by GET and
@@ -44,6 +51,11 @@ HTTP_OPERATIONS = {
     "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
 }
 
+# The message of Strawberry's refusal of one operation too many on a WebSocket.
+SUBSCRIPTION_LIMIT = "Subscription limit reached"
+
+LEGACY_REFUSAL = "graphql-ws is not supported: use the graphql-transport-ws subprotocol"
+
 # A JSON escape of a UTF-16 surrogate, `\ud800` to `\udfff`.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -53,11 +65,30 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SUGGESTION = re.compile(r" Did you mean (?:[a-z ]+ )?'\w*'(?:,? (?:or )?'\w*')*\?")
 
 
+# The codes of the HTTP refusals that are not bad input.
+_HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
+def _request_error(result: ExecutionResult) -> bool:
+    """No data and no error of a field: the document or its variables were refused."""
+    errors = result.errors or ()
+    return bool(errors) and result.data is None and all(error.path is None for error in errors)
+
+
 def _hide_suggestions(errors: object) -> None:
     if isinstance(errors, list):
         for error in errors:
             if isinstance(error, dict) and isinstance(error.get("message"), str):
                 error["message"] = _SUGGESTION.sub("", error["message"])
+
+
+class _LegacyProtocolRefused(BaseGraphQLWSHandler[Context, None]):
+    """The legacy `graphql-ws` subprotocol (subscriptions-transport-ws), negotiated only to
+    be refused with a reason: a browser fails a handshake that selects none of the
+    subprotocols it offered, and its client then sees 1006 and no reason at all."""
+
+    async def handle(self) -> None:
+        await self.websocket.close(4406, LEGACY_REFUSAL)
 
 
 class ContractContext(Context):
@@ -77,8 +108,9 @@ class GraphQLApp(GraphQL[Context, None]):
         limits: Limits,
         graphiql: bool,
         keep_alive_seconds: float,
-        hub: EventHub,
+        live: Live,
         subscriptions_per_connection: int,
+        connections_per_subject: int = 50,
         rate_limiter: RateLimiter | None = None,
         suggestions: bool = True,
     ) -> None:
@@ -89,14 +121,21 @@ class GraphQLApp(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=subscriptions_per_connection,
+            # uploadAgentDocument. Safe from cross-site requests: a browser form can post
+            # multipart, but not with the bearer token every operation needs.
+            multipart_uploads_enabled=True,
         )
         self.graphql_transport_ws_handler_class = handler_class(keep_alive_seconds)
-        self.hub = hub
+        self.graphql_ws_handler_class = _LegacyProtocolRefused
+        self.live = live
         self.store = store
         self.clock = clock
         self.verifier = verifier
         self.limits = limits
         self.rate_limiter = rate_limiter
+        # Acknowledged WebSockets per token subject (api.graphql_ws counts them).
+        self.connections: Counter[str] = Counter()
+        self.connections_per_subject = connections_per_subject
         # Off with introspection: "Did you mean 'sow'?" would tell the schema piece by piece.
         self.suggestions = suggestions
 
@@ -105,31 +144,80 @@ class GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        request.state.media_type = media_type(request.headers.get("accept"))
+        request.state.status = None
         await self._authenticate(request)
         response = self._rate_limited(request)
         if response is None:
             try:
                 response = await self.run(request)
             except HTTPException as exc:
-                code = "NOT_FOUND" if exc.status_code == 404 else "BAD_USER_INPUT"
-                response = graphql_error_response(exc.status_code, exc.reason, code)
+                response = self._refusal(request, exc)
+            else:
+                self._negotiated(request, response)
+            finally:
+                # A multipart request's files are spooled to temporary files: gone now.
+                await request.close()
         await response(scope, receive, send)
+
+    @staticmethod
+    def _refusal(request: Request, exc: HTTPException) -> Response:
+        headers = {}
+        if exc.status_code == 405:
+            # A mutation by GET (GraphQL over HTTP: 405), or another method than GET and POST.
+            headers["Allow"] = "POST" if request.method == "GET" else "GET, POST"
+        return graphql_error_response(
+            exc.status_code,
+            exc.reason,
+            _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_USER_INPUT),
+            accept=request.headers.get("accept"),
+            headers=headers,
+        )
+
+    @staticmethod
+    def _negotiated(request: Request, response: Response) -> None:
+        """A GraphQL result in the media type asked for, with the spec's status for it."""
+        if request.state.media_type != GRAPHQL_RESPONSE:
+            return  # application/json: 200 for every GraphQL result, as the spec advises
+        if response.headers.get("content-type", "").startswith(JSON):
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if request.state.status is not None:
+                response.status_code = request.state.status
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        if request.state.media_type == GRAPHQL_RESPONSE and _request_error(result):
+            # The spec's request error: no `data` at all, and a 400.
+            body.pop("data", None)
+            request.state.status = 400
+        return body
 
     def _rate_limited(self, request: Request) -> Response | None:
         if self.rate_limiter is None:
             return None
         viewer = request.state.viewer
         client = request.client.host if request.client else "unknown"
-        wait = self.rate_limiter.acquire(f"sub:{viewer.subject}" if viewer else f"ip:{client}")
+        wait = self.rate_limiter.acquire(rate_key(viewer.subject) if viewer else f"ip:{client}")
         if not wait:
             return None
         return graphql_error_response(
             429,
             f"rate limit exceeded: retry after {wait} seconds",
-            "RATE_LIMITED",
+            ErrorCode.RATE_LIMITED,
+            accept=request.headers.get("accept"),
             headers={"Retry-After": str(wait)},
             retryAfter=wait,
         )
+
+    async def pick_websocket_subprotocol(self, request: WebSocket) -> str | None:
+        # graphql-transport-ws whenever offered; else the legacy one, to refuse it clearly.
+        offered = request.scope.get("subprotocols", [])
+        for protocol in (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL):
+            if protocol in offered:
+                return protocol
+        return None
 
     def decode_json(self, data: str | bytes) -> object:
         # Both transports: what json.loads raises besides JSONDecodeError (bytes that are
@@ -187,6 +275,8 @@ class GraphQLApp(GraphQL[Context, None]):
             reason = exc.as_http_error_reason(request_adapter.method)
             if exc.operation_type is OperationType.SUBSCRIPTION:
                 reason += ": subscribe over WebSocket (graphql-transport-ws)"
+            elif exc.operation_type is OperationType.MUTATION:
+                raise HTTPException(405, f"{reason}: send mutations by POST") from None
             raise HTTPException(400, reason) from None
         except MissingQueryError:
             raise HTTPException(400, "No GraphQL query found in the request") from None
@@ -194,6 +284,8 @@ class GraphQLApp(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str | bytes:
         # Every reply of both transports but live events (which carry no such error)
         # passes here: HTTP bodies, and WebSocket `next` and `error` messages.
+        if isinstance(data, dict) and data.get("type") == "error":
+            self._code_subscription_limit(data.get("payload"))
         if not self.suggestions and isinstance(data, dict):
             _hide_suggestions(data.get("errors"))
             payload = data.get("payload")
@@ -201,6 +293,19 @@ class GraphQLApp(GraphQL[Context, None]):
             if isinstance(payload, dict):
                 _hide_suggestions(payload.get("errors"))
         return super().encode_json(data)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads React and GraphiQL from a CDN; this one from the service.
+        return HTMLResponse(page(request.url.path), headers={"Cache-Control": "no-cache"})
+
+    def _code_subscription_limit(self, errors: object) -> None:
+        # Strawberry's handler refuses an operation over the connection's limit with an
+        # error of its own making, which no schema hook sees.
+        for error in errors if isinstance(errors, list) else ():
+            if isinstance(error, dict) and error.get("message") == SUBSCRIPTION_LIMIT:
+                error["extensions"] = too_complex(
+                    "subscriptions", self.max_subscriptions_per_connection or 0
+                )
 
     async def _authenticate(self, request: Request) -> None:
         """Verifies the bearer token once per request, before rate limiting needs the subject."""
@@ -218,7 +323,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = ContractContext(
-            store=self.store, viewer=None, limits=self.limits, clock=self.clock, hub=self.hub
+            store=self.store, viewer=None, limits=self.limits, clock=self.clock, live=self.live
         )
         if isinstance(request, Request):
             context.viewer = request.state.viewer
@@ -231,7 +336,18 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             if not isinstance(token, str):
                 raise Unauthenticated("connection_init needs a token")
-            context.viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
+            viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from None
+        # Checked and counted with no await in between; the handler releases it at its end
+        # (a connection has a viewer exactly when it is counted).
+        if self.connections[viewer.subject] >= self.connections_per_subject:
+            raise ConnectionRejectionError({"message": "too many connections"})
+        self.connections[viewer.subject] += 1
+        context.viewer = viewer
         return None
+
+    def release_connection(self, subject: str) -> None:
+        self.connections[subject] -= 1
+        if not self.connections[subject]:
+            del self.connections[subject]

@@ -4,8 +4,12 @@ Strawberry's handler of this protocol answers pings but never sends one; proxies
 balancers drop WebSockets that stay silent, so after the acknowledgement the server pings
 every `keep_alive_seconds` (the protocol's client answers with a pong).
 
+A connection's authority is its token's: at `exp` the socket is closed with 4401 (after a
+short grace, so that subscriptions first end with their own UNAUTHENTICATED error), and an
+operation that arrives after `exp` is refused with UNAUTHENTICATED before the close.
+
 Every frame of a connection goes through its `Outbox`, in order. Live events reach it from
-the event hub's fan-out (`schema.shared_events`), which must never wait for one socket;
+the event hub's fan-out (`live.delivery`), which must never wait for one socket;
 the handler's own messages (acknowledgement, pings, `error`, `complete`, and events its
 operations yield themselves) wait for their turn, so an operation's last word follows its
 events.
@@ -15,12 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
+from graphql import GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -28,15 +35,31 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    _OperationStreamClosed as OperationStreamClosed,  # the handler's own, Strawberry pinned
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    ErrorMessage,
     Message,
+    SubscribeMessage,
 )
+from strawberry.utils.aio import aclosing
 
+from api.rate_limit import rate_key
+from domain.errors import Unauthenticated
+from live.delivery import LiveOperation
 from resolvers.context import Context
-from schema.shared_events import LIVE, LiveOperation
+from schema.error_codes import ErrorCode
+
+if TYPE_CHECKING:
+    from api.graphql import GraphQLApp
 
 log = logging.getLogger("contracts.events")
+
+TOKEN_EXPIRED = 4401
+# Between `exp` and the close: the subscriptions' own expiry errors go out first.
+EXPIRY_GRACE_SECONDS = 1.0
 
 # The operation a frame belongs to (None: the connection's own), the frame, and the future
 # of one that is awaited (None: a live event's, offered).
@@ -134,6 +157,9 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pinger: asyncio.Task[None] | None = None
+        self._expiry: asyncio.Task[None] | None = None
+        self._released = False
+        self._app = cast("GraphQLApp", self.view)
         self._socket: WebSocket = cast(ASGIWebSocketAdapter, self.websocket).ws
         self._outbox = Outbox(self._write)
 
@@ -144,16 +170,62 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise WebSocketDisconnected from exc
 
     async def handle_message(self, message: Message) -> None:
-        # Operation ids key the outbox's frames (None is the connection's own): the protocol
-        # has them strings, and Strawberry does not check.
-        if (
-            isinstance(message, dict)
-            and message.get("type") in ("subscribe", "complete")
-            and not isinstance(message.get("id"), str)
-        ):
-            await self.handle_invalid_message("an operation's `id` must be a string")
+        # What Strawberry does not check ends as an internal error (1011) or a silent
+        # `complete`: the protocol's answer to a malformed message is 4400.
+        if (problem := _malformed(message)) is not None:
+            await self.handle_invalid_message(problem)
             return
+        if message.get("type") == "subscribe":
+            operation = cast(SubscribeMessage, message)["id"]
+            if self._expired():
+                await self._refuse_expired(operation)
+                return
+            if wait := self._rate_limited():
+                await self._refuse(
+                    operation,
+                    f"rate limit exceeded: retry after {wait} seconds",
+                    ErrorCode.RATE_LIMITED.name,
+                    retryAfter=wait,
+                )
+                return
         await super().handle_message(message)
+
+    def _expires_at(self) -> datetime | None:
+        viewer = self.context.viewer if self.connection_acknowledged else None
+        return viewer.expires_at if viewer is not None else None
+
+    def _expired(self) -> bool:
+        expires_at = self._expires_at()
+        return expires_at is not None and datetime.now(UTC) >= expires_at
+
+    def _rate_limited(self) -> int:
+        """Seconds to wait before the subject may run another operation (0: now); the
+        budget is the one its HTTP requests draw on."""
+        limiter, viewer = self._app.rate_limiter, self.context.viewer
+        if limiter is None or viewer is None:
+            return 0
+        return limiter.acquire(rate_key(viewer.subject))
+
+    async def _refuse(self, operation: str, message: str, code: str, **extensions: object) -> None:
+        error: GraphQLFormattedError = {
+            "message": message,
+            "extensions": {"code": code, **extensions},
+        }
+        await self.send_message(ErrorMessage(id=operation, type="error", payload=[error]))
+
+    async def _refuse_expired(self, operation: str) -> None:
+        await self._refuse(operation, "the token has expired", Unauthenticated.code)
+        await self._close_expired()
+
+    async def _close_expired(self) -> None:
+        await self._outbox.close()
+        with contextlib.suppress(Exception):
+            await self._socket.close(TOKEN_EXPIRED, "the token has expired")
+
+    async def _close_at_expiry(self, expires_at: datetime) -> None:
+        left = (expires_at - datetime.now(UTC)).total_seconds()
+        await asyncio.sleep(max(left, 0) + EXPIRY_GRACE_SECONDS)
+        await self._close_expired()
 
     async def send_message(self, message: Message) -> None:
         # An operation's frames are dropped with it when its client completes it.
@@ -168,9 +240,29 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return True  # completed: nothing more is sent for it
             return self._outbox.offer(operation.id, opening + data + "}}", room)
 
-        # This task's context: the subscription's executor and resolver run in it.
-        LIVE.set(LiveOperation(offer))
-        await super().run_operation(operation)
+        # A context of the operation's own: its subscription executor and resolver find the
+        # operation there (Strawberry's would hand every operation the connection's).
+        context = dataclasses.replace(self.context, operation=LiveOperation(offer))
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except OperationStreamClosed:
+            return
+        except Exception as error:
+            # As Strawberry's own `run_operation`, of which this is the copy with `context`.
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
     async def cleanup_operation(self, operation_id: str) -> None:
         self._outbox.discard(operation_id)
@@ -180,6 +272,10 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping(), name="graphql-ws-ping")
+            if (expires_at := self._expires_at()) is not None:
+                self._expiry = asyncio.create_task(
+                    self._close_at_expiry(expires_at), name="graphql-ws-expiry"
+                )
 
     async def _ping(self) -> None:
         while True:
@@ -187,12 +283,36 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.send_message({"type": "ping"})
 
     async def shutdown(self) -> None:
-        if self._pinger is not None:
-            self._pinger.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._pinger
-        await super().shutdown()
-        await self._outbox.close()
+        try:
+            for task in (self._pinger, self._expiry):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            await super().shutdown()
+            await self._outbox.close()
+        finally:
+            # Once its operations are over: it stops counting against its subject's cap.
+            if (viewer := self.context.viewer) is not None and not self._released:
+                self._released = True
+                self._app.release_connection(viewer.subject)
+
+
+def _malformed(message: object) -> str | None:
+    """What is wrong with a client's message that Strawberry lets through, if anything."""
+    if not isinstance(message, dict):
+        return "a message must be a JSON object"
+    if message.get("type") not in ("subscribe", "complete"):
+        return None
+    # Operation ids key the outbox's frames (None is the connection's own).
+    if not isinstance(message.get("id"), str):
+        return "an operation's `id` must be a string"
+    payload = message.get("payload")
+    if message["type"] == "subscribe" and not (
+        isinstance(payload, dict) and isinstance(payload.get("query"), str)
+    ):
+        return "a subscribe message needs `payload.query`, a string"
+    return None
 
 
 def handler_class(keep_alive_seconds: float) -> type[KeepAliveHandler]:

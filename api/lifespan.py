@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from api.auth import TokenVerifier
 from api.settings import Settings
+from live import Live
 from migrations.runner import migrate
 from resolvers.context import utc_now
+from scheduler import delivery
 from scheduler.job import Options
 from scheduler.loop import run_periodically
+from scheduler.mail import Mailer, mailer_for
 from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
-from storage.event_hub import EventHub
 from storage.mongoeco_file import DATA_FILE as LEGACY_DATA_FILE
 from storage.mongoeco_file import carry_over
 from storage.store import Store
@@ -32,7 +34,7 @@ class Services:
     db: Database
     store: Store
     verifier: TokenVerifier
-    hub: EventHub
+    live: Live
     # Replaced by tests that move time (the scheduler's dates, CSA flags).
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -78,20 +80,19 @@ async def database(
 async def running(
     settings: Settings, client_options: Mapping[str, Any] | None = None
 ) -> AsyncIterator[Services]:
-    """What a serving process holds: the `database`, and the event hub reading its log.
-    Cleaned up in reverse (the hub first: its subscriptions complete before the database
-    closes)."""
+    """What a serving process holds: the `database`, and its live events following its
+    log. Cleaned up in reverse (live events first: their subscriptions complete before the
+    database closes)."""
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(database(settings, client_options))
-        hub = EventHub(db, queue_size=settings.subscriber_queue_size)
-        await hub.start()
-        stack.push_async_callback(hub.stop)
+        live = await Live.start(db, queue_size=settings.subscriber_queue_size)
+        stack.push_async_callback(live.stop)
         yield Services(
             settings=settings,
             db=db,
             store=Store(db),
             verifier=TokenVerifier.from_settings(settings),
-            hub=hub,
+            live=live,
         )
 
 
@@ -104,29 +105,71 @@ def scheduler_options(settings: Settings) -> Options:
     )
 
 
-@asynccontextmanager
-async def scheduling(services: Services) -> AsyncIterator[asyncio.Task[None] | None]:
-    """The background scheduler of a serving process (when `SCHEDULER_ENABLED`), cancelled
-    on shutdown; yields its task, or None when disabled.
+def mailer(settings: Settings) -> Mailer:
+    url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+    return mailer_for(url, settings.mail_dir)
 
-    Every process may run it: the passes of several processes do each transition once.
-    """
-    settings = services.settings
-    if not settings.scheduler_enabled:
+
+def delivery_options(settings: Settings) -> delivery.Options:
+    return delivery.Options(
+        mail_from=settings.mail_from,
+        compliance_email=settings.compliance_email,
+        retry_seconds=settings.delivery_retry_seconds,
+        max_attempts=settings.delivery_max_attempts,
+    )
+
+
+@asynccontextmanager
+async def _background(
+    work: Coroutine[Any, Any, None] | None, name: str
+) -> AsyncIterator[asyncio.Task[None] | None]:
+    """`work` as a task for as long as the context lasts, cancelled on leaving; nothing
+    (None) when disabled."""
+    if work is None:
         yield None
         return
-    task = asyncio.create_task(
-        run_periodically(
-            services.store,
-            services.now,
-            settings.scheduler_interval_seconds,
-            scheduler_options(settings),
-        ),
-        name="scheduler",
-    )
+    task = asyncio.create_task(work, name=name)
     try:
         yield task
     finally:
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+
+
+def delivering(services: Services) -> AbstractAsyncContextManager[asyncio.Task[None] | None]:
+    """The outbox's worker of a serving process (when `DELIVERY_ENABLED`), cancelled on
+    shutdown. Every process may run it: each task is claimed by one at a time."""
+    settings = services.settings
+    work = (
+        delivery.deliver_periodically(
+            services.store,
+            mailer(settings),
+            services.now,
+            settings.delivery_interval_seconds,
+            delivery_options(settings),
+        )
+        if settings.delivery_enabled
+        else None
+    )
+    return _background(work, "delivery")
+
+
+def scheduling(services: Services) -> AbstractAsyncContextManager[asyncio.Task[None] | None]:
+    """The background scheduler of a serving process (when `SCHEDULER_ENABLED`), cancelled
+    on shutdown; yields its task, or None when disabled.
+
+    Every process may run it: the passes of several processes do each transition once.
+    """
+    settings = services.settings
+    work = (
+        run_periodically(
+            services.store,
+            services.now,
+            settings.scheduler_interval_seconds,
+            scheduler_options(settings),
+        )
+        if settings.scheduler_enabled
+        else None
+    )
+    return _background(work, "scheduler")

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 MAX_TRACKED = 100_000
 
 
+def rate_key(subject: str) -> str:
+    """A token subject's budget: one for its HTTP requests and its WebSocket operations."""
+    return f"sub:{subject}"
+
+
 @dataclass(slots=True)
 class _Bucket:
     tokens: float

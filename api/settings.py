@@ -15,8 +15,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
-from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS, SLA_CLOSE_AFTER_DAYS
-from domain.sla import MIN_ANSWERED_FOR_RENEWAL
+from domain.delivery import DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_SECONDS
+from domain.document import DEFAULT_MAX_UPLOAD_BYTES
+from domain.policy import (
+    DESIGN_CSA_POLICY,
+    MIN_ANSWERED_FOR_RENEWAL,
+    RENEWAL_NOTICE_DAYS,
+    SLA_CLOSE_AFTER_DAYS,
+)
 
 MIN_SECRET_BYTES = 32
 DEV_SECRET_FILE = "dev-jwt-secret"
@@ -66,6 +72,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     rate_limit_per_minute: int = Field(1200, ge=0, description="Per token subject; 0: off.")
     subscriptions_per_connection: int = Field(20, ge=1, le=1000)
+    connections_per_subject: int = Field(
+        50, ge=1, le=10_000, description="Open WebSockets per token subject, per process."
+    )
     subscriber_queue_size: int = Field(1000, ge=10)
     keep_alive_seconds: float = Field(15, gt=0)
 
@@ -88,12 +97,28 @@ class Settings(BaseSettings):
         description="Answered contacts below which an agent's performance is INSUFFICIENT_DATA.",
     )
 
+    max_upload_bytes: int = Field(
+        DEFAULT_MAX_UPLOAD_BYTES, ge=1024, description="Largest uploadAgentDocument file."
+    )
+    smtp_url: SecretStr | None = Field(
+        None, description="smtp://user:password@host:587 (STARTTLS) or smtps://; unset: .eml files."
+    )
+    mail_from: str = Field("contracts@localhost", min_length=3)
+    compliance_email: str = Field(
+        "compliance@localhost", min_length=3, description="The operator's compliance mailbox."
+    )
+    delivery_enabled: bool = True
+    delivery_interval_seconds: float = Field(5, gt=0)
+    delivery_retry_seconds: float = Field(DEFAULT_RETRY_SECONDS, gt=0)
+    delivery_max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=1, le=100)
+
     @field_validator(
         "jwt_secret",
         "jwt_public_keys",
         "jwt_jwks_url",
         "jwt_issuer",
         "jwt_audience",
+        "smtp_url",
         mode="before",
     )
     @classmethod
@@ -119,6 +144,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes")
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps://")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.csa_min_term_months > self.csa_max_term_months:
@@ -132,6 +164,11 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.mongodb_uri is None
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where mail goes without SMTP_URL: the embedded default shows what it would send."""
+        return self.data_dir / "mail"
 
     @property
     def has_jwt_keys(self) -> bool:

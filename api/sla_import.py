@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Final
 
+from domain.commands import RecordSlaIntervals
 from domain.errors import DomainError
 from domain.party import Role, Viewer
 from domain.sla import INPUT_FIELDS, MAX_BATCH_ROWS
 from domain.values import Channel
-from resolvers import sla
+from resolvers.commands import handle
 from resolvers.context import Context, Limits
 from storage.store import Store
 
@@ -173,7 +174,7 @@ async def import_rows(
     clock: Callable[[], datetime] | None = None,
 ) -> Imported:
     """Record `rows` (line number, values) in batches of `batch_size` through the same
-    resolver as `recordSlaIntervals`; `ImportStopped` at the first refused row."""
+    command handler as `recordSlaIntervals`; `ImportStopped` at the first refused row."""
     if not 1 <= batch_size <= MAX_BATCH_ROWS:
         raise ImportStopped(f"--batch: 1 to {MAX_BATCH_ROWS:,} rows")
     ctx = Context(store=store, viewer=IMPORTER, limits=limits)
@@ -184,7 +185,9 @@ async def import_rows(
 
     async def send() -> None:
         try:
-            merged = await sla.record_intervals(ctx, IMPORTER, sow_id, [row for _, row in batch])
+            values = tuple(row for _, row in batch)
+            command = RecordSlaIntervals(sow_id=sow_id, intervals=values)
+            merged = await handle(ctx, IMPORTER, command)
         except DomainError as exc:
             raise ImportStopped(_where(exc, batch, imported)) from None
         imported.add(len(merged.inserts), len(merged.updates), merged.unchanged)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jwt
 
-from api.settings import Settings
+from api.settings import DEV_SECRET_FILE, Settings
 from domain.party import Role
 
 # How long a development token is valid unless asked otherwise (`contracts token --hours`).
@@ -49,3 +49,29 @@ def mint_token(
         )
     secret = settings.jwt_secret or settings.development_secret()
     return jwt.encode(claims, secret.get_secret_value(), algorithm="HS256")
+
+
+def signing_key(settings: Settings, private_key: Path | None, kid: str | None) -> str:
+    """Which key `mint_token` will sign with, said for a person (`contracts token`).
+
+    Raises ValueError when that key cannot be one the service verifies with: a service with
+    only public keys takes no HS256 token, and a development secret that does not exist yet
+    was never used by a service (one created now, in another DATA_DIR than the service's,
+    signs tokens that the service refuses)."""
+    if private_key is not None:
+        return f"signed with {private_key} (RS256, kid {kid or '(none)'})"
+    if settings.jwt_secret is not None:
+        return "signed with JWT_SECRET (HS256)"
+    if settings.has_jwt_keys:
+        raise ValueError(
+            "the service verifies with public keys only (JWT_PUBLIC_KEYS, JWT_JWKS_URL): "
+            "sign with --private-key"
+        )
+    path = (settings.data_dir / DEV_SECRET_FILE).absolute()
+    if not path.exists():
+        raise ValueError(
+            f"no development secret at {path}: the service creates it at its first start "
+            "with this DATA_DIR. Start the service first, run this with the DATA_DIR it "
+            "uses, or set JWT_SECRET as it does"
+        )
+    return f"signed with the development secret in {path} (HS256)"

@@ -31,7 +31,8 @@ from domain.sla import Period
 from storage.database import Database as Storage
 from storage.sla import SlaStore
 from tests.sla_helpers import RECORD, SCORECARD, WORKED_TERMS, quarter_hours
-from tests.sow_helpers import CREATE, SOW_TERMS, transition
+from tests.sow_helpers import CREATE, transition
+from tests.terms import SOW_TERMS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sla.json"
 ZONE = "America/New_York"

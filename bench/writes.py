@@ -28,7 +28,8 @@ from seed import dataset
 from seed.load import load
 from storage.database import Database as Storage
 from storage.store import Store
-from tests.sow_helpers import CREATE, SOW_TERMS
+from tests.sow_helpers import CREATE
+from tests.terms import SOW_TERMS
 
 UPDATE = """
 mutation($id: ID!, $t: SowTermsPatch!) {

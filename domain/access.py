@@ -1,100 +1,147 @@
-"""Who may call what: the one table of role rules, and each role's document scope.
+"""Who may do what: the one table of role rules, keyed by the domain's own operations.
 
-Every root field of the GraphQL schema and every guarded nested field has an entry here;
-a field missing from the table is refused (and a test fails), so a new operation cannot
-ship without a rule.
+An operation is one of the domain's commands (`domain.commands`, by class) or one of the
+reads below. Every GraphQL field that runs one is guarded by it (`schema.access.allowed`),
+and a test checks that every field has a guard and every operation here a field: a new
+operation cannot ship without a rule. What each role then *sees* is `domain.scope`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from domain import commands
+from domain.commands import Command
 from domain.errors import BadUserInput, Forbidden, Unauthenticated
 from domain.party import Role, Viewer
+from domain.scope import Scope
+
+
+class Read(StrEnum):
+    """What may be read, by what it returns."""
+
+    VIEWER = "Viewer"
+    CLIENTS = "Clients"
+    AGENTS = "Agents"
+    AGENT_EMAIL = "AgentEmail"
+    SOW = "Sow"
+    SOWS = "Sows"
+    SOW_CSAS = "SowCsas"
+    CSA = "Csa"
+    CSAS = "Csas"
+    EVENTS = "Events"
+    LIVE_EVENTS = "LiveEvents"
+    SOW_DOCUMENTS = "SowDocuments"
+    CSA_DOCUMENTS = "CsaDocuments"
+    AGENT_FOLDER = "AgentFolder"
+    # One document: by id (GET /documents/{id}) or by its bytes' hash (verifyDocument).
+    DOCUMENT = "Document"
+    # Performance against the contract: a SOW's figures, an agent's under a CSA.
+    SOW_SCORECARD = "SowScorecard"
+    SOW_SCORECARDS = "SowScorecards"
+    SOW_STATEMENT = "SowStatement"
+    CSA_PERFORMANCE = "CsaPerformance"
+
+
+type Operation = Read | type[Command[Any]]
 
 ANYONE = frozenset(Role)
 COMPLIANCE = frozenset({Role.COMPLIANCE})
+CLIENT = frozenset({Role.CLIENT})
+AGENT = frozenset({Role.AGENT})
 CLIENT_OR_COMPLIANCE = frozenset({Role.CLIENT, Role.COMPLIANCE})
 AGENT_OR_COMPLIANCE = frozenset({Role.AGENT, Role.COMPLIANCE})
 
-RULES: dict[str, frozenset[Role]] = {
-    "Query.viewer": ANYONE,
-    "Query.clients": COMPLIANCE,
-    "Query.agents": COMPLIANCE,
-    "Query.sow": CLIENT_OR_COMPLIANCE,
-    "Query.sows": CLIENT_OR_COMPLIANCE,
-    "Query.csa": AGENT_OR_COMPLIANCE,
-    "Query.csas": AGENT_OR_COMPLIANCE,
-    "Query.events": ANYONE,
-    "Mutation.createClient": COMPLIANCE,
-    "Mutation.createAgent": COMPLIANCE,
-    "Mutation.createSow": CLIENT_OR_COMPLIANCE,
-    "Mutation.updateSow": CLIENT_OR_COMPLIANCE,
-    "Mutation.submitSow": frozenset({Role.CLIENT}),
-    "Mutation.startSowReview": COMPLIANCE,
-    "Mutation.requestSowChanges": COMPLIANCE,
-    "Mutation.signSow": COMPLIANCE,
-    "Mutation.proposeSowAmendment": CLIENT_OR_COMPLIANCE,
-    "Mutation.acceptSowAmendment": CLIENT_OR_COMPLIANCE,
-    "Mutation.rejectSowAmendment": CLIENT_OR_COMPLIANCE,
-    "Mutation.terminateSow": COMPLIANCE,
-    "Mutation.produceCsas": COMPLIANCE,
-    "Mutation.updateCsaDraft": COMPLIANCE,
-    "Mutation.sendCsa": COMPLIANCE,
-    "Mutation.signCsa": frozenset({Role.AGENT}),
-    "Mutation.declineCsa": frozenset({Role.AGENT}),
-    "Mutation.countersignCsa": COMPLIANCE,
-    "Mutation.withdrawCsa": COMPLIANCE,
-    "Mutation.renewCsa": COMPLIANCE,
-    "Mutation.terminateCsa": COMPLIANCE,
-    "Mutation.recordSlaIntervals": COMPLIANCE,
-    "Mutation.closeSlaPeriod": COMPLIANCE,
-    "Subscription.contractEvents": ANYONE,
-    # Nested fields that show what a role's table row says it never sees.
-    "Sow.csas": COMPLIANCE,
-    "Agent.email": AGENT_OR_COMPLIANCE,
+RULES: Mapping[Operation, frozenset[Role]] = {
+    Read.VIEWER: ANYONE,
+    Read.CLIENTS: COMPLIANCE,
+    Read.AGENTS: COMPLIANCE,
+    # What the parties' table says a client never sees.
+    Read.AGENT_EMAIL: AGENT_OR_COMPLIANCE,
+    Read.SOW: CLIENT_OR_COMPLIANCE,
+    Read.SOWS: CLIENT_OR_COMPLIANCE,
+    Read.SOW_CSAS: COMPLIANCE,
+    Read.CSA: AGENT_OR_COMPLIANCE,
+    Read.CSAS: AGENT_OR_COMPLIANCE,
+    Read.EVENTS: ANYONE,
+    Read.LIVE_EVENTS: ANYONE,
+    # Documents follow their owner: a SOW's copies its client's, a CSA's its agent's, and
+    # an agent's folder (executed copies, administrative files) the agent's.
+    Read.SOW_DOCUMENTS: CLIENT_OR_COMPLIANCE,
+    Read.CSA_DOCUMENTS: AGENT_OR_COMPLIANCE,
+    Read.AGENT_FOLDER: AGENT_OR_COMPLIANCE,
+    # Anyone may ask; the answer is null (or a 404) for a document outside the scope.
+    Read.DOCUMENT: ANYONE,
     # Performance: a client sees its SOWs' figures (queue rows only, no agent data); an
     # agent their own CSAs' performance (the CSA is in their scope), compliance everything.
-    "Sow.scorecard": CLIENT_OR_COMPLIANCE,
-    "Sow.scorecards": CLIENT_OR_COMPLIANCE,
-    "Sow.statement": CLIENT_OR_COMPLIANCE,
-    "Csa.performance": AGENT_OR_COMPLIANCE,
+    Read.SOW_SCORECARD: CLIENT_OR_COMPLIANCE,
+    Read.SOW_SCORECARDS: CLIENT_OR_COMPLIANCE,
+    Read.SOW_STATEMENT: CLIENT_OR_COMPLIANCE,
+    Read.CSA_PERFORMANCE: AGENT_OR_COMPLIANCE,
+    commands.CreateClient: COMPLIANCE,
+    commands.CreateAgent: COMPLIANCE,
+    commands.CreateSow: CLIENT_OR_COMPLIANCE,
+    commands.UpdateSow: CLIENT_OR_COMPLIANCE,
+    # Submitting is the client's signature.
+    commands.SubmitSow: CLIENT,
+    commands.StartSowReview: COMPLIANCE,
+    commands.RequestSowChanges: COMPLIANCE,
+    commands.SignSow: COMPLIANCE,
+    commands.ProposeSowAmendment: CLIENT_OR_COMPLIANCE,
+    commands.AcceptSowAmendment: CLIENT_OR_COMPLIANCE,
+    commands.RejectSowAmendment: CLIENT_OR_COMPLIANCE,
+    commands.TerminateSow: COMPLIANCE,
+    commands.ProduceCsas: COMPLIANCE,
+    commands.UpdateCsaDraft: COMPLIANCE,
+    commands.SendCsa: COMPLIANCE,
+    commands.SignCsa: AGENT,
+    commands.DeclineCsa: AGENT,
+    commands.CountersignCsa: COMPLIANCE,
+    commands.WithdrawCsa: COMPLIANCE,
+    commands.RenewCsa: COMPLIANCE,
+    commands.TerminateCsa: COMPLIANCE,
+    commands.UploadAgentDocument: COMPLIANCE,
+    commands.RecordSlaIntervals: COMPLIANCE,
+    commands.CloseSlaPeriod: COMPLIANCE,
 }
 
 
-def authorize(viewer: Viewer | None, operation: str) -> Viewer:
-    """The viewer, if allowed to call `operation` (`Type.field`); refused otherwise."""
+def name(operation: Operation) -> str:
+    return operation.value if isinstance(operation, Read) else operation.__name__
+
+
+def authorize(viewer: Viewer | None, operation: Operation) -> Viewer:
+    """The viewer, if its role may run `operation`; refused otherwise."""
     if viewer is None:
         raise Unauthenticated("a valid bearer token is required")
     roles = RULES.get(operation)
     if roles is None or viewer.role not in roles:
-        raise Forbidden(f"a {viewer.role} may not use {operation}")
+        raise Forbidden(f"a {viewer.role} may not use {name(operation)}")
     return viewer
 
 
-def sow_client_scope(viewer: Viewer) -> str | None:
-    """The client whose SOWs the viewer sees; None: all (compliance)."""
-    if viewer.role is Role.COMPLIANCE:
-        return None
-    if viewer.role is Role.CLIENT and viewer.client_id is not None:
-        return viewer.client_id
-    raise Forbidden("agents do not see SOWs")
-
-
-def csa_agent_scope(viewer: Viewer) -> str | None:
-    """The agent whose CSAs the viewer sees; None: all (compliance)."""
-    if viewer.role is Role.COMPLIANCE:
-        return None
-    if viewer.role is Role.AGENT and viewer.agent_id is not None:
-        return viewer.agent_id
-    raise Forbidden("clients do not see CSAs")
+def folder_owner(viewer: Viewer, agent_id: str | None) -> str:
+    """Whose folder `agentFolder` opens: an agent's own (agentId may be left out); compliance
+    names the agent."""
+    own = Scope.of(viewer).agent_id
+    if own is not None:
+        if agent_id is not None and agent_id != own:
+            raise Forbidden("an agent opens their own folder only")
+        return own
+    if agent_id is None:
+        raise BadUserInput("agentId: required for compliance", field="agentId")
+    return agent_id
 
 
 def client_of_new_sow(viewer: Viewer, client_id: str | None) -> str:
     """A client creates SOWs for its own company; compliance names the client."""
-    if viewer.role is Role.CLIENT:
-        if client_id is not None and client_id != viewer.client_id:
+    own = Scope.of(viewer).client_id
+    if own is not None:
+        if client_id is not None and client_id != own:
             raise Forbidden("a client creates SOWs for its own company only")
-        assert viewer.client_id is not None
-        return viewer.client_id
+        return own
     if client_id is None:
         raise BadUserInput("clientId: required for compliance", field="clientId")
     return client_id

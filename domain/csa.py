@@ -13,18 +13,26 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 
 from domain import lifecycle
+from domain.access import authorize
 from domain.changes import Change
-from domain.errors import BadUserInput, Forbidden, InvalidTransition
-from domain.events import EntityType, EventType
-from domain.lifecycle import (
-    explained,
-    require_reason,
-    require_role,
-    require_status,
-    signed,
-    transition,
+from domain.commands import (
+    CountersignCsa,
+    DeclineCsa,
+    ProduceCsas,
+    RenewCsa,
+    SendCsa,
+    SignCsa,
+    TerminateCsa,
+    TerminateSow,
+    UpdateCsaDraft,
+    WithdrawCsa,
 )
-from domain.party import SYSTEM, Actor, Agent, AgentStatus, Role, Viewer
+from domain.document import copy_due
+from domain.errors import BadUserInput, Forbidden
+from domain.events import EntityType, EventType
+from domain.lifecycle import admitted, explained, require_reason, signed, transition
+from domain.machine import DateReached, Machine, in_place, moves
+from domain.party import SYSTEM, Actor, Agent, AgentStatus, Viewer
 from domain.policy import CsaPolicy
 from domain.schedule import local_date
 from domain.sow import IN_FORCE, Sow
@@ -72,12 +80,49 @@ class CsaFlag(StrEnum):
     LATE_PRODUCTION = "LATE_PRODUCTION"
 
 
-ENDED = frozenset(
-    {CsaStatus.EXPIRED, CsaStatus.DECLINED, CsaStatus.WITHDRAWN, CsaStatus.TERMINATED}
+# Signed by both parties: what `Sow.staffing` counts as contracted, and what renews.
+CONTRACTED = (CsaStatus.EXECUTED, CsaStatus.ACTIVE)
+# Signed by the agent at least: what compliance terminates for cause.
+TERMINABLE = (CsaStatus.AGENT_SIGNED, *CONTRACTED)
+# Every status a CSA can still leave: the termination of its SOW ends it from any of them.
+OPEN = (CsaStatus.DRAFT, CsaStatus.SENT, *TERMINABLE)
+
+MACHINE: Machine[CsaStatus] = Machine(
+    "CSA",
+    [
+        *moves([None], CsaStatus.DRAFT, ProduceCsas, EventType.CREATED),
+        *moves([None], CsaStatus.DRAFT, RenewCsa, EventType.CREATED),
+        *in_place([CsaStatus.DRAFT], UpdateCsaDraft, EventType.TERMS_UPDATED),
+        *moves([CsaStatus.DRAFT], CsaStatus.SENT, SendCsa, EventType.SENT),
+        *moves([CsaStatus.SENT], CsaStatus.AGENT_SIGNED, SignCsa, EventType.AGENT_SIGNED),
+        *moves([CsaStatus.SENT], CsaStatus.DECLINED, DeclineCsa, EventType.DECLINED),
+        *moves(
+            [CsaStatus.AGENT_SIGNED], CsaStatus.EXECUTED, CountersignCsa, EventType.COUNTERSIGNED
+        ),
+        *moves(
+            [CsaStatus.DRAFT, CsaStatus.SENT], CsaStatus.WITHDRAWN, WithdrawCsa, EventType.WITHDRAWN
+        ),
+        # The scheduler tries an ACTIVE CSA's rows in this order: expiry, then the notice.
+        *moves(
+            [CsaStatus.EXECUTED],
+            CsaStatus.ACTIVE,
+            DateReached("effective_date"),
+            EventType.ACTIVATED,
+        ),
+        *moves(
+            [CsaStatus.ACTIVE], CsaStatus.EXPIRED, DateReached("expiration_date"), EventType.EXPIRED
+        ),
+        *in_place(
+            [CsaStatus.ACTIVE],
+            DateReached("expiration_date", notice=True),
+            EventType.RENEWAL_DUE,
+        ),
+        *in_place(CONTRACTED, RenewCsa, EventType.RENEWED),
+        *moves(TERMINABLE, CsaStatus.TERMINATED, TerminateCsa, EventType.TERMINATED),
+        *moves(OPEN, CsaStatus.TERMINATED, TerminateSow, EventType.TERMINATED),
+    ],
 )
-TERMINABLE = frozenset({CsaStatus.AGENT_SIGNED, CsaStatus.EXECUTED, CsaStatus.ACTIVE})
-RENEWABLE = frozenset({CsaStatus.EXECUTED, CsaStatus.ACTIVE})
-CONTRACTED = frozenset({CsaStatus.EXECUTED, CsaStatus.ACTIVE})
+ENDED = MACHINE.ended
 # Delivery (SENT) is due between 1 and 3 days before the effective date.
 MIN_DELIVERY_DAYS = 1
 MAX_DELIVERY_DAYS = 3
@@ -184,6 +229,7 @@ def _created(
     renewal_of: str | None = None,
 ) -> Change[Csa]:
     version = TermsVersion.of(1, terms.canonical(), actor, now, change_summary)
+    trigger = ProduceCsas if renewal_of is None else RenewCsa
     csa = Csa(
         id=id,
         number=number,
@@ -194,7 +240,7 @@ def _created(
         sow_time_zone=sow.terms.service_hours.time_zone,
         client_id=sow.client_id,
         program_name=sow.terms.program_name,
-        status=CsaStatus.DRAFT,
+        status=MACHINE.created(trigger).target,
         version=1,
         latest_version=1,
         revision=1,
@@ -211,6 +257,15 @@ def _created(
         updated_at=now,
     )
     return lifecycle.created(csa, version, actor)
+
+
+@dataclass(frozen=True, slots=True)
+class Staffing:
+    """How many CSAs of a SOW are signed by both parties (`CONTRACTED`), and how many of
+    those run: what a client may know of its SOW's CSAs."""
+
+    contracted: int = 0
+    active: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +291,7 @@ def produce(
 
     `agents` are the known agents among those asked for; `existing` the SOW's CSAs.
     """
-    require_role(viewer, Role.COMPLIANCE, action="produce CSAs")
+    authorize(viewer, ProduceCsas)
     if sow.status not in IN_FORCE:
         raise BadUserInput(
             f"sowId: CSAs are produced for a SIGNED or ACTIVE SOW, not {sow.status}",
@@ -268,103 +323,63 @@ def produce(
 
 
 def update_draft(
-    csa: Csa,
-    viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str | None,
-    policy: CsaPolicy,
-    now: datetime,
+    csa: Csa, command: UpdateCsaDraft, viewer: Viewer, now: datetime, policy: CsaPolicy
 ) -> Change[Csa]:
     """A new version of a draft's terms."""
-    require_role(viewer, Role.COMPLIANCE, action="edit a CSA")
-    check_expected_version(expected_version, csa.version)
-    if csa.status is not CsaStatus.DRAFT:
-        raise InvalidTransition(csa.status, csa.status, "terms change in place only in DRAFT")
-    terms = patch_csa_terms(csa.terms, patch)
+    admitted(csa, command, viewer)
+    MACHINE.step(csa.status, UpdateCsaDraft, "terms change in place only in DRAFT")
+    terms = patch_csa_terms(csa.terms, command.patch)
     check_term(terms, policy)
-    return lifecycle.revised(csa, terms, viewer, change_summary, now)
+    return lifecycle.revised(csa, terms, viewer, command.change_summary, now)
 
 
-def send(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
-    require_role(viewer, Role.COMPLIANCE, action="send a CSA")
-    check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.SENT, CsaStatus.DRAFT)
-    return transition(csa, CsaStatus.SENT, EventType.SENT, Actor.of(viewer), now, sent_at=now)
+def send(csa: Csa, command: SendCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    admitted(csa, command, viewer)
+    step = MACHINE.step(csa.status, SendCsa)
+    return transition(csa, step, Actor.of(viewer), now, sent_at=now)
 
 
-def _own_agent(csa: Csa, viewer: Viewer, action: str) -> None:
-    require_role(viewer, Role.AGENT, action=action)
+def _own_agent(csa: Csa, command: SignCsa | DeclineCsa, viewer: Viewer) -> None:
+    """Only the CSA's own agent answers it (another's CSA is outside an agent's scope too)."""
+    authorize(viewer, type(command))
     if viewer.agent_id != csa.agent_id:
-        raise Forbidden(f"only the CSA's own agent may {action}")
+        raise Forbidden(f"only the CSA's own agent may use {type(command).__name__}")
+    check_expected_version(command.expected_version, csa.version)
 
 
-def sign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
+def sign(csa: Csa, command: SignCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
     """The agent signs the exact version sent; `expectedVersion` names it."""
-    _own_agent(csa, viewer, "sign a CSA")
-    check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.AGENT_SIGNED, CsaStatus.SENT)
-    return signed(csa, CsaStatus.AGENT_SIGNED, EventType.AGENT_SIGNED, viewer, now)
+    _own_agent(csa, command, viewer)
+    return signed(csa, MACHINE.step(csa.status, SignCsa), viewer, now)
 
 
-def decline(
-    csa: Csa, viewer: Viewer, expected_version: int, reason: str, now: datetime
-) -> Change[Csa]:
-    _own_agent(csa, viewer, "decline a CSA")
-    check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.DECLINED, CsaStatus.SENT)
-    return explained(csa, CsaStatus.DECLINED, EventType.DECLINED, viewer, reason, now)
+def decline(csa: Csa, command: DeclineCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    _own_agent(csa, command, viewer)
+    return explained(csa, MACHINE.step(csa.status, DeclineCsa), viewer, command.reason, now)
 
 
-def countersign(csa: Csa, viewer: Viewer, expected_version: int, now: datetime) -> Change[Csa]:
-    """The operator signs: EXECUTED, and each party gets the final copy (an event each)."""
-    require_role(viewer, Role.COMPLIANCE, action="countersign a CSA")
-    check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.EXECUTED, CsaStatus.AGENT_SIGNED)
-    executed = signed(csa, CsaStatus.EXECUTED, EventType.COUNTERSIGNED, viewer, now)
-    copies = tuple(
-        lifecycle.event(
-            executed.after,
-            EventType.FINAL_COPY_DELIVERED,
-            Actor.of(viewer),
-            now,
-            recipient=party.value,
-        )
-        for party in (SignatureParty.AGENT, SignatureParty.OPERATOR)
+def countersign(csa: Csa, command: CountersignCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    """The operator signs: EXECUTED, and the executed copy is due to the agent and the
+    operator's compliance mailbox (FINAL_COPY_DELIVERED once each is really sent)."""
+    admitted(csa, command, viewer)
+    executed = signed(csa, MACHINE.step(csa.status, CountersignCsa), viewer, now)
+    copy = copy_due(
+        EntityType.CSA, csa.id, csa.version, now, SignatureParty.AGENT, SignatureParty.OPERATOR
     )
-    return dataclasses.replace(executed, events=executed.events + copies)
+    return dataclasses.replace(executed, copies=(copy,))
 
 
-def withdraw(
-    csa: Csa, viewer: Viewer, expected_version: int, reason: str, now: datetime
-) -> Change[Csa]:
-    require_role(viewer, Role.COMPLIANCE, action="withdraw a CSA")
-    check_expected_version(expected_version, csa.version)
-    require_status(csa, CsaStatus.WITHDRAWN, CsaStatus.DRAFT, CsaStatus.SENT)
-    return explained(csa, CsaStatus.WITHDRAWN, EventType.WITHDRAWN, viewer, reason, now)
+def withdraw(csa: Csa, command: WithdrawCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    admitted(csa, command, viewer)
+    return explained(csa, MACHINE.step(csa.status, WithdrawCsa), viewer, command.reason, now)
 
 
-def _terminated(
-    csa: Csa, actor: Actor, reason: CsaTerminationReason, note: str | None, now: datetime
-) -> Change[Csa]:
-    require_status(csa, CsaStatus.TERMINATED, *TERMINABLE)
+def terminate(csa: Csa, command: TerminateCsa, viewer: Viewer, now: datetime) -> Change[Csa]:
+    admitted(csa, command, viewer)
+    step = MACHINE.step(csa.status, TerminateCsa)
+    reason, note = command.reason, command.note
     text = reason.value if note is None else f"{reason.value}: {require_reason(note, 'note')}"
-    return transition(
-        csa, CsaStatus.TERMINATED, EventType.TERMINATED, actor, now, text, termination_reason=reason
-    )
-
-
-def terminate(
-    csa: Csa,
-    viewer: Viewer,
-    expected_version: int,
-    reason: CsaTerminationReason,
-    note: str | None,
-    now: datetime,
-) -> Change[Csa]:
-    require_role(viewer, Role.COMPLIANCE, action="terminate a CSA")
-    check_expected_version(expected_version, csa.version)
-    return _terminated(csa, Actor.of(viewer), reason, note, now)
+    return transition(csa, step, Actor.of(viewer), now, text, termination_reason=reason)
 
 
 def cascade(csas: Sequence[Csa], viewer: Viewer, now: datetime) -> list[Change[Csa]]:
@@ -378,8 +393,7 @@ def cascade(csas: Sequence[Csa], viewer: Viewer, now: datetime) -> list[Change[C
     return [
         transition(
             csa,
-            CsaStatus.TERMINATED,
-            EventType.TERMINATED,
+            MACHINE.step(csa.status, TerminateSow),
             actor,
             now,
             reason=reason.value,
@@ -406,9 +420,8 @@ def renew(
     sow: Sow,
     others: Sequence[Csa],
     new: NewCsa,
+    command: RenewCsa,
     viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any] | None,
     policy: CsaPolicy,
     now: datetime,
 ) -> tuple[Change[Csa], Change[Csa]]:
@@ -418,10 +431,8 @@ def renew(
     CSA of a SOW per period. Returns the renewed CSA's change (now linked) and the new
     CSA's creation.
     """
-    require_role(viewer, Role.COMPLIANCE, action="renew a CSA")
-    check_expected_version(expected_version, csa.version)
-    if csa.status not in RENEWABLE:
-        raise InvalidTransition(csa.status, CsaStatus.DRAFT, "only EXECUTED or ACTIVE renews")
+    admitted(csa, command, viewer)
+    step = MACHINE.step(csa.status, RenewCsa, "only EXECUTED or ACTIVE renews")
     if csa.renewed_by is not None:
         raise BadUserInput("id: this CSA is already renewed", field="id")
     start = csa.terms.expiration_date + timedelta(days=1)
@@ -430,7 +441,7 @@ def renew(
         "effectiveDate": start.isoformat(),
         "expirationDate": _same_term(csa.terms, start).isoformat(),
     }
-    terms = parse_csa_terms({**shifted, **(patch or {})})
+    terms = parse_csa_terms({**shifted, **(command.patch or {})})
     check_term(terms, policy)
     if any(other.id != csa.id and overlaps(other, terms) for other in others):
         raise BadUserInput(
@@ -444,7 +455,7 @@ def renew(
         created, after=dataclasses.replace(created.after, renewal_of=csa.id)
     )
     linked = dataclasses.replace(csa, renewed_by=new.id, revision=csa.revision + 1, updated_at=now)
-    event = lifecycle.event(csa, EventType.RENEWED, actor, now, reason=new.number)
+    event = lifecycle.event(csa, step.event, actor, now, reason=new.number)
     return Change(csa, linked, (), (event,)), created
 
 
@@ -489,22 +500,19 @@ def scheduled(
 def _scheduled_on(
     csa: Csa, today: date, now: datetime, notice: timedelta, advice: str | None
 ) -> Change[Csa] | None:
-    if csa.status is CsaStatus.EXECUTED and today >= csa.terms.effective_date:
-        activated = transition(csa, CsaStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        following = _scheduled_on(activated.after, today, now, notice, advice)
-        return lifecycle.then(activated, following)
-    if csa.status is not CsaStatus.ACTIVE:
-        return None
-    if today >= csa.terms.expiration_date:
-        return transition(csa, CsaStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
-    if (
-        csa.renewed_by is None
-        and csa.renewal_due_at is None
-        and today >= csa.terms.expiration_date - notice
-    ):
-        after = dataclasses.replace(
-            csa, renewal_due_at=now, revision=csa.revision + 1, updated_at=now
-        )
-        notice_given = lifecycle.event(csa, EventType.RENEWAL_DUE, SYSTEM, now, reason=advice)
-        return Change(csa, after, (), (notice_given,))
+    for step in MACHINE.dated(csa.status):
+        assert isinstance(step.trigger, DateReached)
+        due: date = getattr(csa.terms, step.trigger.field)
+        if not step.trigger.notice:
+            if today >= due:
+                moved = transition(csa, step, SYSTEM, now)
+                following = _scheduled_on(moved.after, today, now, notice, advice)
+                return lifecycle.then(moved, following)
+        # Once, and only while it can still be renewed.
+        elif csa.renewed_by is None and csa.renewal_due_at is None and today >= due - notice:
+            after = dataclasses.replace(
+                csa, renewal_due_at=now, revision=csa.revision + 1, updated_at=now
+            )
+            notice_given = lifecycle.event(csa, step.event, SYSTEM, now, reason=advice)
+            return Change(csa, after, (), (notice_given,))
     return None

@@ -83,6 +83,15 @@ class InvalidTransition(DomainError):
         )
 
 
+class QueryTooComplex(DomainError):
+    """An operation over one of the service's limits (`limit`: "pageSize", "depth", ...)."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+    def __init__(self, message: str, limit: str, maximum: int, **extensions: object) -> None:
+        super().__init__(message, limit=limit, maximum=maximum, **extensions)
+
+
 class SubscriberTooSlow(DomainError):
     """A subscription fell a full queue behind; resubscribe with `after` = `cursor`."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.errors import BadUserInput
 from domain.party import Actor
 
 
@@ -71,3 +72,12 @@ class Event(NewEvent):
     @property
     def id(self) -> str:
         return str(self.seq)
+
+
+def parse_cursor(after: str | None) -> int | None:
+    """The seq an event cursor names (an event's `id`); None: from the start."""
+    if after is None:
+        return None
+    if not after.isdigit() or len(after) > 18:
+        raise BadUserInput("after: not an event cursor", field="after")
+    return int(after)

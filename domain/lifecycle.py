@@ -1,8 +1,8 @@
-"""The steps every versioned document (SOW, CSA) takes: guards, events, transitions, versions.
+"""The steps every versioned document (SOW, CSA) takes: checks, events, transitions, versions.
 
-Each document module keeps its own status machine and policy; what a step does to any
-document (who may act, which event it writes, how a new terms version or signature is
-recorded) is decided here once.
+Each document module keeps its own status machine (a `domain.machine` table) and policy;
+what a step does to any document (who may act, which event it writes, how a new terms
+version or signature is recorded) is decided here once.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ import dataclasses
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from domain.access import authorize
 from domain.changes import Change
-from domain.errors import BadUserInput, Forbidden, InvalidTransition
+from domain.commands import OnDocument
+from domain.errors import BadUserInput
 from domain.events import EntityType, EventType, NewEvent
-from domain.party import Actor, Role, Viewer
+from domain.machine import Transition
+from domain.party import Actor, Viewer
 from domain.values import Terms
-from domain.versioning import Signature, TermsVersion, party_of
+from domain.versioning import Signature, TermsVersion, check_expected_version, party_of
 
 MAX_REASON_LENGTH = 2000
 
@@ -47,14 +50,11 @@ class Document(Protocol):
     def signatures(self) -> tuple[Signature, ...]: ...
 
 
-def require_role(viewer: Viewer, *roles: Role, action: str) -> None:
-    if viewer.role not in roles:
-        raise Forbidden(f"a {viewer.role} may not {action}")
-
-
-def require_status(document: Document, target: str, *allowed: str) -> None:
-    if document.status not in allowed:
-        raise InvalidTransition(document.status, target)
+def admitted(document: Document, command: OnDocument[Any], viewer: Viewer) -> None:
+    """What every command on an existing document passes first: the viewer's role may run
+    it (`domain.access`), and it was decided on the version in force."""
+    authorize(viewer, type(command))
+    check_expected_version(command.expected_version, document.version)
 
 
 def require_reason(reason: str, field: str = "reason") -> str:
@@ -101,25 +101,25 @@ def created[D: Document](document: D, version: TermsVersion, actor: Actor) -> Ch
 
 def transition[D: Document](
     document: D,
-    to: str,
-    type: EventType,
+    step: Transition[Any],
     actor: Actor,
     now: datetime,
     reason: str | None = None,
     **fields: Any,
 ) -> Change[D]:
-    """A status change (with any other `fields` replaced) and its one event."""
+    """The status change of `step` (with any other `fields` replaced) and its one event."""
     after = dataclasses.replace(
-        document, status=to, revision=document.revision + 1, updated_at=now, **fields
+        document, status=step.target, revision=document.revision + 1, updated_at=now, **fields
     )
-    return Change(document, after, (), (event(document, type, actor, now, to, reason),))
+    moved = event(document, step.event, actor, now, step.target, reason)
+    return Change(document, after, (), (moved,))
 
 
 def explained[D: Document](
-    document: D, to: str, type: EventType, viewer: Viewer, reason: str, now: datetime, **fields: Any
+    document: D, step: Transition[Any], viewer: Viewer, reason: str, now: datetime, **fields: Any
 ) -> Change[D]:
     """A transition the viewer must give a reason for; the event records it."""
-    return transition(document, to, type, Actor.of(viewer), now, require_reason(reason), **fields)
+    return transition(document, step, Actor.of(viewer), now, require_reason(reason), **fields)
 
 
 def touch[D: Document](document: D) -> Change[D]:
@@ -138,6 +138,7 @@ def then[D: Document](first: Change[D], following: Change[D] | None) -> Change[D
         following.after,
         first.versions + following.versions,
         first.events + following.events,
+        first.copies + following.copies,
     )
 
 
@@ -163,9 +164,9 @@ def revised[D: Document](
 
 
 def signed[D: Document](
-    document: D, to: str, type: EventType, viewer: Viewer, now: datetime
+    document: D, step: Transition[Any], viewer: Viewer, now: datetime
 ) -> Change[D]:
     """A transition that records the viewer's signature of the exact version in force."""
     actor = Actor.of(viewer)
     mark = Signature(party_of(viewer.role), actor, document.version, document.terms_hash, now)
-    return transition(document, to, type, actor, now, signatures=(*document.signatures, mark))
+    return transition(document, step, actor, now, signatures=(*document.signatures, mark))

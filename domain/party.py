@@ -55,6 +55,8 @@ class Client:
     id: str
     name: str
     created_at: datetime
+    # Where the SOWs' signed copies are e-mailed; None: the client gets none by e-mail.
+    notification_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,3 +25,6 @@ RENEWAL_NOTICE_DAYS = 30
 # Days after a month ends before the scheduler closes its SLA period: time for late and
 # corrected interval data (DESIGN.md's SLA_CLOSE_AFTER_DAYS).
 SLA_CLOSE_AFTER_DAYS = 5
+# Answered contacts below which an agent's performance is INSUFFICIENT_DATA: too few to
+# advise on a renewal.
+MIN_ANSWERED_FOR_RENEWAL = 100

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from domain.csa import Csa, CsaStatus
 from domain.errors import BadUserInput, PeriodClosed
+from domain.policy import MIN_ANSWERED_FOR_RENEWAL
 from domain.sow import Sow, SowStatus, SowTerms
 from domain.values import (
     PERCENT_METRICS,
@@ -480,7 +481,6 @@ class RenewalRecommendation(StrEnum):
     INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
 
 
-MIN_ANSWERED_FOR_RENEWAL: Final = 100
 REVIEW_TOLERANCE: Final = Fraction(1, 10)
 """How far past its target, relative to the target, a missed expectation still means REVIEW."""
 

@@ -12,18 +12,26 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import AfterValidator, Field, model_validator
 
 from domain import lifecycle
+from domain.access import authorize
 from domain.changes import Change
-from domain.errors import BadUserInput, Forbidden, InvalidTransition
-from domain.events import EntityType, EventType
-from domain.lifecycle import (
-    explained,
-    require_reason,
-    require_role,
-    require_status,
-    signed,
-    transition,
+from domain.commands import (
+    AcceptSowAmendment,
+    CreateSow,
+    ProposeSowAmendment,
+    RejectSowAmendment,
+    RequestSowChanges,
+    SignSow,
+    StartSowReview,
+    SubmitSow,
+    TerminateSow,
+    UpdateSow,
 )
-from domain.party import SYSTEM, Actor, Role, Viewer
+from domain.document import copy_due
+from domain.errors import BadUserInput, Forbidden
+from domain.events import EntityType, EventType
+from domain.lifecycle import admitted, explained, require_reason, signed, transition
+from domain.machine import DateReached, Machine, in_place, moves
+from domain.party import SYSTEM, Actor, Viewer
 from domain.schedule import local_date
 from domain.values import (
     Channel,
@@ -45,6 +53,7 @@ from domain.values import (
 )
 from domain.versioning import (
     Signature,
+    SignatureParty,
     TermsVersion,
     VersionState,
     check_expected_version,
@@ -75,8 +84,42 @@ class SowStatus(StrEnum):
     TERMINATED = "TERMINATED"
 
 
-EDITABLE = frozenset({SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED})
+# Terms change in place; submitting signs them.
+EDITABLE = (SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED)
+# Signed by both parties and not ended: amended, terminated, staffed with CSAs.
 IN_FORCE = frozenset({SowStatus.SIGNED, SowStatus.ACTIVE})
+
+MACHINE: Machine[SowStatus] = Machine(
+    "SOW",
+    [
+        *moves([None], SowStatus.DRAFT, CreateSow, EventType.CREATED),
+        *in_place(EDITABLE, UpdateSow, EventType.TERMS_UPDATED),
+        *moves(EDITABLE, SowStatus.SUBMITTED, SubmitSow, EventType.SUBMITTED),
+        *moves(
+            [SowStatus.SUBMITTED], SowStatus.UNDER_REVIEW, StartSowReview, EventType.REVIEW_STARTED
+        ),
+        *moves(
+            [SowStatus.UNDER_REVIEW],
+            SowStatus.CHANGES_REQUESTED,
+            RequestSowChanges,
+            EventType.CHANGES_REQUESTED,
+        ),
+        *moves([SowStatus.UNDER_REVIEW], SowStatus.SIGNED, SignSow, EventType.SIGNED),
+        *in_place(
+            (SowStatus.SIGNED, SowStatus.ACTIVE), ProposeSowAmendment, EventType.AMENDMENT_PROPOSED
+        ),
+        *moves(
+            [SowStatus.SIGNED], SowStatus.ACTIVE, DateReached("go_live_date"), EventType.ACTIVATED
+        ),
+        *moves([SowStatus.ACTIVE], SowStatus.EXPIRED, DateReached("end_date"), EventType.EXPIRED),
+        *moves(
+            (SowStatus.SIGNED, SowStatus.ACTIVE),
+            SowStatus.TERMINATED,
+            TerminateSow,
+            EventType.TERMINATED,
+        ),
+    ],
+)
 
 
 class Pricing(Terms):
@@ -184,14 +227,14 @@ def create(
     now: datetime,
     change_summary: str | None = None,
 ) -> Change[Sow]:
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="create a SOW")
+    authorize(viewer, CreateSow)
     actor = Actor.of(viewer)
     version = TermsVersion.of(1, terms.canonical(), actor, now, change_summary or "created")
     sow = Sow(
         id=id,
         number=number,
         client_id=client_id,
-        status=SowStatus.DRAFT,
+        status=MACHINE.created(CreateSow).target,
         version=1,
         latest_version=1,
         revision=1,
@@ -206,70 +249,52 @@ def create(
     return lifecycle.created(sow, version, actor)
 
 
-def update(
-    sow: Sow,
-    viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str | None,
-    now: datetime,
-) -> Change[Sow]:
+def update(sow: Sow, command: UpdateSow, viewer: Viewer, now: datetime) -> Change[Sow]:
     """A new version of the terms of a draft, or of a SOW sent back for changes."""
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="edit a SOW")
-    check_expected_version(expected_version, sow.version)
-    if sow.status not in EDITABLE:
-        raise InvalidTransition(
-            sow.status, sow.status, "terms change in place only in DRAFT or CHANGES_REQUESTED"
-        )
-    terms = patch_sow_terms(sow.terms, patch)
-    summary = None if change_summary is None else require_reason(change_summary, "changeSummary")
+    admitted(sow, command, viewer)
+    MACHINE.step(sow.status, UpdateSow, "terms change in place only in DRAFT or CHANGES_REQUESTED")
+    terms = patch_sow_terms(sow.terms, command.patch)
+    summary = command.change_summary
+    if summary is not None:
+        summary = require_reason(summary, "changeSummary")
     return lifecycle.revised(sow, terms, viewer, summary, now)
 
 
-def submit(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+def submit(sow: Sow, command: SubmitSow, viewer: Viewer, now: datetime) -> Change[Sow]:
     """The client submits, signing the exact version submitted."""
-    require_role(viewer, Role.CLIENT, action="submit a SOW: submitting is the client's signature")
-    check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.SUBMITTED, SowStatus.DRAFT, SowStatus.CHANGES_REQUESTED)
-    return signed(sow, SowStatus.SUBMITTED, EventType.SUBMITTED, viewer, now)
+    admitted(sow, command, viewer)
+    return signed(sow, MACHINE.step(sow.status, SubmitSow), viewer, now)
 
 
-def start_review(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
-    require_role(viewer, Role.COMPLIANCE, action="review a SOW")
-    check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.UNDER_REVIEW, SowStatus.SUBMITTED)
-    return transition(sow, SowStatus.UNDER_REVIEW, EventType.REVIEW_STARTED, Actor.of(viewer), now)
+def start_review(sow: Sow, command: StartSowReview, viewer: Viewer, now: datetime) -> Change[Sow]:
+    admitted(sow, command, viewer)
+    return transition(sow, MACHINE.step(sow.status, StartSowReview), Actor.of(viewer), now)
 
 
 def request_changes(
-    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
+    sow: Sow, command: RequestSowChanges, viewer: Viewer, now: datetime
 ) -> Change[Sow]:
-    require_role(viewer, Role.COMPLIANCE, action="request changes to a SOW")
-    check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.CHANGES_REQUESTED, SowStatus.UNDER_REVIEW)
-    return explained(
-        sow, SowStatus.CHANGES_REQUESTED, EventType.CHANGES_REQUESTED, viewer, reason, now
+    admitted(sow, command, viewer)
+    step = MACHINE.step(sow.status, RequestSowChanges)
+    return explained(sow, step, viewer, command.reason, now)
+
+
+def sign(sow: Sow, command: SignSow, viewer: Viewer, now: datetime) -> Change[Sow]:
+    """The operator signs the version the client submitted; `expectedVersion` names it. The
+    signed copy is due to the client's notification address and to compliance."""
+    admitted(sow, command, viewer)
+    change = signed(sow, MACHINE.step(sow.status, SignSow), viewer, now)
+    copy = copy_due(
+        EntityType.SOW, sow.id, sow.version, now, SignatureParty.CLIENT, SignatureParty.OPERATOR
     )
+    return dataclasses.replace(change, copies=(copy,))
 
 
-def sign(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
-    """The operator signs the version the client submitted; `expectedVersion` names it."""
-    require_role(viewer, Role.COMPLIANCE, action="sign a SOW")
-    check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.SIGNED, SowStatus.UNDER_REVIEW)
-    return signed(sow, SowStatus.SIGNED, EventType.SIGNED, viewer, now)
-
-
-def terminate(
-    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
-) -> Change[Sow]:
+def terminate(sow: Sow, command: TerminateSow, viewer: Viewer, now: datetime) -> Change[Sow]:
     """Ends the SOW; the caller terminates its CSAs in the same write (see `domain.csa`)."""
-    require_role(viewer, Role.COMPLIANCE, action="terminate a SOW")
-    check_expected_version(expected_version, sow.version)
-    require_status(sow, SowStatus.TERMINATED, *IN_FORCE)
-    change = explained(
-        sow, SowStatus.TERMINATED, EventType.TERMINATED, viewer, reason, now, pending_amendment=None
-    )
+    admitted(sow, command, viewer)
+    step = MACHINE.step(sow.status, TerminateSow)
+    change = explained(sow, step, viewer, command.reason, now, pending_amendment=None)
     if sow.pending_amendment is None:
         return change
     # A proposal the termination leaves unanswered can never take effect.
@@ -278,21 +303,14 @@ def terminate(
 
 
 def propose_amendment(
-    sow: Sow,
-    viewer: Viewer,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str,
-    now: datetime,
+    sow: Sow, command: ProposeSowAmendment, viewer: Viewer, now: datetime
 ) -> Change[Sow]:
     """Either party proposes new terms for a SOW in force; they apply once accepted."""
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action="amend a SOW")
-    check_expected_version(expected_version, sow.version)
-    if sow.status not in IN_FORCE:
-        raise InvalidTransition(sow.status, sow.status, "only a SIGNED or ACTIVE SOW is amended")
+    admitted(sow, command, viewer)
+    step = MACHINE.step(sow.status, ProposeSowAmendment, "only a SIGNED or ACTIVE SOW is amended")
     if sow.pending_amendment is not None:
         raise BadUserInput("an amendment is already pending: accept or reject it first", field="id")
-    terms = patch_sow_terms(sow.terms, patch)
+    terms = patch_sow_terms(sow.terms, command.patch)
     if content_hash(terms.canonical()) == sow.terms_hash:
         raise BadUserInput("the amendment changes nothing", field="terms")
     actor = Actor.of(viewer)
@@ -301,7 +319,7 @@ def propose_amendment(
         terms.canonical(),
         actor,
         now,
-        require_reason(change_summary, "changeSummary"),
+        require_reason(command.change_summary or "", "changeSummary"),
         VersionState.PROPOSED,
     )
     after = dataclasses.replace(
@@ -313,10 +331,10 @@ def propose_amendment(
     )
     event = lifecycle.event(
         sow,
-        EventType.AMENDMENT_PROPOSED,
+        step.event,
         actor,
         now,
-        reason=change_summary,
+        reason=command.change_summary,
         version=proposal.number,
     )
     return Change(sow, after, (proposal,), (event,))
@@ -327,8 +345,12 @@ def _next_number(sow: Sow) -> int:
     return sow.latest_version + 1
 
 
-def _pending(sow: Sow, viewer: Viewer, action: str) -> Amendment:
-    require_role(viewer, Role.CLIENT, Role.COMPLIANCE, action=action)
+def _pending(
+    sow: Sow, command: AcceptSowAmendment | RejectSowAmendment, viewer: Viewer
+) -> Amendment:
+    """The amendment the other party answers; the version is checked after (a stale answer
+    to no proposal is told there is none)."""
+    authorize(viewer, type(command))
     amendment = sow.pending_amendment
     if amendment is None:
         raise BadUserInput("no amendment is pending", field="id")
@@ -337,10 +359,12 @@ def _pending(sow: Sow, viewer: Viewer, action: str) -> Amendment:
     return amendment
 
 
-def accept_amendment(sow: Sow, viewer: Viewer, expected_version: int, now: datetime) -> Change[Sow]:
+def accept_amendment(
+    sow: Sow, command: AcceptSowAmendment, viewer: Viewer, now: datetime
+) -> Change[Sow]:
     """The other party accepts: the proposal becomes the effective version, signed by both."""
-    amendment = _pending(sow, viewer, "accept an amendment")
-    check_expected_version(expected_version, sow.version)
+    amendment = _pending(sow, command, viewer)
+    check_expected_version(command.expected_version, sow.version)
     proposal = amendment.version
     effective = dataclasses.replace(proposal, state=VersionState.EFFECTIVE)
     proposer = Signature(
@@ -370,10 +394,10 @@ def accept_amendment(sow: Sow, viewer: Viewer, expected_version: int, now: datet
 
 
 def reject_amendment(
-    sow: Sow, viewer: Viewer, expected_version: int, reason: str, now: datetime
+    sow: Sow, command: RejectSowAmendment, viewer: Viewer, now: datetime
 ) -> Change[Sow]:
-    amendment = _pending(sow, viewer, "reject an amendment")
-    check_expected_version(expected_version, sow.version)
+    amendment = _pending(sow, command, viewer)
+    check_expected_version(command.expected_version, sow.version)
     rejected = dataclasses.replace(amendment.version, state=VersionState.REJECTED)
     after = dataclasses.replace(
         sow, pending_amendment=None, revision=sow.revision + 1, updated_at=now
@@ -383,7 +407,7 @@ def reject_amendment(
         EventType.AMENDMENT_REJECTED,
         Actor.of(viewer),
         now,
-        reason=require_reason(reason),
+        reason=require_reason(command.reason),
         version=rejected.number,
     )
     return Change(sow, after, (rejected,), (event,))
@@ -401,9 +425,9 @@ def scheduled(sow: Sow, now: datetime) -> Change[Sow] | None:
 
 
 def _scheduled_on(sow: Sow, today: date, now: datetime) -> Change[Sow] | None:
-    if sow.status is SowStatus.SIGNED and today >= sow.terms.go_live_date:
-        activated = transition(sow, SowStatus.ACTIVE, EventType.ACTIVATED, SYSTEM, now)
-        return lifecycle.then(activated, _scheduled_on(activated.after, today, now))
-    if sow.status is SowStatus.ACTIVE and today >= sow.terms.end_date:
-        return transition(sow, SowStatus.EXPIRED, EventType.EXPIRED, SYSTEM, now)
+    for step in MACHINE.dated(sow.status):
+        assert isinstance(step.trigger, DateReached)
+        if today >= getattr(sow.terms, step.trigger.field):
+            moved = transition(sow, step, SYSTEM, now)
+            return lifecycle.then(moved, _scheduled_on(moved.after, today, now))
     return None

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from domain.errors import Unauthenticated
 from domain.party import Viewer
 from domain.policy import CsaPolicy
-from domain.sla import MIN_ANSWERED_FOR_RENEWAL
+from live import Live
+from live.delivery import LiveOperation
 from resolvers.loaders import Loaders
-from storage.event_hub import EventHub
 from storage.store import Store
 
 
@@ -23,12 +23,14 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What the settings decide for the resolvers: the largest page, the CSA policy, and
-    the answered contacts below which an agent's performance advises nothing."""
+    """What the settings decide for the resolvers: the largest page, the CSA policy, the
+    largest upload, and the answered contacts below which an agent's performance advises
+    nothing."""
 
     max_page_size: int
     csa_policy: CsaPolicy
-    renewal_min_answered: int = MIN_ANSWERED_FOR_RENEWAL
+    max_upload_bytes: int
+    renewal_min_answered: int
 
 
 @dataclass
@@ -39,8 +41,10 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     request_id: str | None = None
     auth_error: Unauthenticated | None = None
-    # The process's event fan-out; subscriptions need it, queries do not.
-    hub: EventHub | None = None
+    # The process's live events; subscriptions need them, queries do not.
+    live: Live | None = None
+    # The WebSocket operation being run, as live events reach it (None over HTTP).
+    operation: LiveOperation | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

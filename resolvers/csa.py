@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
+from functools import partial
 from typing import Any
 
-from domain import access, lifecycle
 from domain import csa as rules
+from domain import lifecycle
 from domain.changes import Change
-from domain.csa import Csa, CsaFlag, CsaTerminationReason, NewCsa
+from domain.commands import ProduceCsas, RenewCsa, UpdateCsaDraft
+from domain.csa import Csa, CsaFlag, NewCsa
 from domain.errors import BadUserInput, NotFound
 from domain.party import Agent, Viewer
 from domain.policy import CsaPolicy
+from domain.scope import EVERYTHING, Scope
 from domain.sow import Sow
-from resolvers.changing import change_one
+from resolvers.changing import ChangeOne
 from resolvers.context import Context
 from resolvers.paging import page_size
-from storage.csas import CsaQuery, CsaScope
+from storage.csas import CsaQuery
 from storage.pages import Page
-from storage.sows import SowScope
 
 MAX_AGENTS_PER_PRODUCTION = 500
-
-
-def _scope(viewer: Viewer) -> CsaScope:
-    return CsaScope(agent_id=access.csa_agent_scope(viewer))
 
 
 def policy(ctx: Context) -> CsaPolicy:
@@ -32,7 +30,7 @@ def policy(ctx: Context) -> CsaPolicy:
 
 
 async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
-    found = await ctx.store.csas.get(id, _scope(viewer))
+    found = await ctx.store.csas.get(id, Scope.of(viewer))
     if found is None:
         raise NotFound("Csa", id)
     return found
@@ -41,7 +39,7 @@ async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
 async def csas(
     ctx: Context, viewer: Viewer, where: CsaQuery, first: int | None, after: str | None
 ) -> Page[Csa]:
-    return await ctx.store.csas.page(_scope(viewer), where, page_size(ctx, first), after)
+    return await ctx.store.csas.page(Scope.of(viewer), where, page_size(ctx, first), after)
 
 
 async def prefetch(ctx: Context, csas: list[Csa], fields: Collection[str]) -> None:
@@ -52,20 +50,19 @@ async def prefetch(ctx: Context, csas: list[Csa], fields: Collection[str]) -> No
 
 
 async def count_csas(ctx: Context, viewer: Viewer, where: CsaQuery) -> int:
-    return await ctx.store.csas.count(_scope(viewer), where)
+    return await ctx.store.csas.count(Scope.of(viewer), where)
 
 
 async def _sow_of(ctx: Context, sow_id: str) -> Sow:
-    found = await ctx.store.sows.get(sow_id, SowScope())
+    found = await ctx.store.sows.get(sow_id, EVERYTHING)
     if found is None:
         raise BadUserInput("sowId: no such SOW", field="sowId")
     return found
 
 
-async def produce_csas(
-    ctx: Context, viewer: Viewer, sow_id: str, agent_ids: list[str], terms: Mapping[str, Any]
-) -> list[Csa]:
-    parsed = rules.parse_csa_terms(terms)
+async def produce_csas(ctx: Context, viewer: Viewer, command: ProduceCsas) -> list[Csa]:
+    parsed = rules.parse_csa_terms(command.terms)
+    agent_ids = list(command.agent_ids)
     if len(agent_ids) > MAX_AGENTS_PER_PRODUCTION:
         raise BadUserInput(f"agentIds: at most {MAX_AGENTS_PER_PRODUCTION}", field="agentIds")
     now = ctx.clock()
@@ -76,7 +73,7 @@ async def produce_csas(
     ]
 
     async def load() -> tuple[Sow, dict[str, Agent], list[Csa]]:
-        sow = await _sow_of(ctx, sow_id)
+        sow = await _sow_of(ctx, command.sow_id)
         agents = await ctx.store.parties.agents(agent_ids)
         existing = await ctx.store.csas.of_sow_and_agents(sow.id, list(agents))
         return sow, agents, existing
@@ -90,107 +87,28 @@ async def produce_csas(
     return [change.after for change in changes[1:]]
 
 
-async def _change_csa(
-    ctx: Context, viewer: Viewer, id: str, decide: Callable[[Csa], Change[Csa]]
-) -> Csa:
-    """One decision on one CSA in the viewer's scope, committed with its events."""
-    return await change_one(ctx, lambda: csa(ctx, viewer, id), decide)
+async def update_csa_draft(ctx: Context, viewer: Viewer, command: UpdateCsaDraft) -> Csa:
+    """`domain.csa.update_draft` under the configured policy."""
+    rule = partial(rules.update_draft, policy=policy(ctx))
+    change: ChangeOne[Csa, UpdateCsaDraft] = ChangeOne(csa, rule)
+    return await change(ctx, viewer, command)
 
 
-async def update_csa_draft(
-    ctx: Context,
-    viewer: Viewer,
-    id: str,
-    expected_version: int,
-    patch: Mapping[str, Any],
-    change_summary: str | None,
-) -> Csa:
-    return await _change_csa(
-        ctx,
-        viewer,
-        id,
-        lambda c: rules.update_draft(
-            c, viewer, expected_version, patch, change_summary, policy(ctx), ctx.clock()
-        ),
-    )
-
-
-async def send_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
-    return await _change_csa(
-        ctx, viewer, id, lambda c: rules.send(c, viewer, expected_version, ctx.clock())
-    )
-
-
-async def sign_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
-    return await _change_csa(
-        ctx, viewer, id, lambda c: rules.sign(c, viewer, expected_version, ctx.clock())
-    )
-
-
-async def decline_csa(
-    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
-) -> Csa:
-    return await _change_csa(
-        ctx, viewer, id, lambda c: rules.decline(c, viewer, expected_version, reason, ctx.clock())
-    )
-
-
-async def countersign_csa(ctx: Context, viewer: Viewer, id: str, expected_version: int) -> Csa:
-    return await _change_csa(
-        ctx, viewer, id, lambda c: rules.countersign(c, viewer, expected_version, ctx.clock())
-    )
-
-
-async def withdraw_csa(
-    ctx: Context, viewer: Viewer, id: str, expected_version: int, reason: str
-) -> Csa:
-    return await _change_csa(
-        ctx,
-        viewer,
-        id,
-        lambda c: rules.withdraw(c, viewer, expected_version, reason, ctx.clock()),
-    )
-
-
-async def terminate_csa(
-    ctx: Context,
-    viewer: Viewer,
-    id: str,
-    expected_version: int,
-    reason: CsaTerminationReason,
-    note: str | None,
-) -> Csa:
-    return await _change_csa(
-        ctx,
-        viewer,
-        id,
-        lambda c: rules.terminate(c, viewer, expected_version, reason, note, ctx.clock()),
-    )
-
-
-async def renew_csa(
-    ctx: Context,
-    viewer: Viewer,
-    id: str,
-    expected_version: int,
-    patch: Mapping[str, Any] | None,
-) -> Csa:
+async def renew_csa(ctx: Context, viewer: Viewer, command: RenewCsa) -> Csa:
     """The new DRAFT, linked both ways with the CSA it renews."""
     now = ctx.clock()
     (number,) = await ctx.store.csas.next_numbers(now, 1)
     new_id = ctx.store.new_id()
 
     async def load() -> tuple[Csa, Sow, list[Csa]]:
-        current = await csa(ctx, viewer, id)
+        current = await csa(ctx, viewer, command.id)
         sow = await _sow_of(ctx, current.sow_id)
         return current, sow, await ctx.store.csas.of_sow_and_agents(sow.id, [current.agent_id])
 
     def decide(state: tuple[Csa, Sow, list[Csa]]) -> Sequence[Change[Any]]:
         current, sow, others = state
         new = NewCsa(new_id, number, current.agent_id)
-        linked, created = rules.renew(
-            current, sow, others, new, viewer, expected_version, patch, policy(ctx), now
-        )
+        linked, created = rules.renew(current, sow, others, new, command, viewer, policy(ctx), now)
         return [lifecycle.touch(sow), linked, created]
 
     changes = await ctx.store.writer.read_decide_commit(load, decide)

@@ -8,12 +8,12 @@ from typing import cast
 
 from strawberry.dataloader import DataLoader
 
-from domain.csa import Csa
+from domain.csa import Csa, Staffing
+from domain.document import Document
 from domain.party import Agent, Client
 from domain.sla import IntervalCounts
 from domain.sow import SowTerms
 from domain.statement import SlaPeriod
-from storage.csas import Staffing
 from storage.sla import AgentRows
 from storage.store import Store
 
@@ -42,6 +42,19 @@ def at_once[K, T](loader: DataLoader[K, T], key: K) -> Soon[T]:
     return future.result() if future.done() else future
 
 
+def then[T, U](soon: Soon[T | None], convert: Callable[[T], U]) -> Soon[U | None]:
+    """`convert` applied to what `soon` holds or will hold (None stays None), keeping a
+    value that is there already a value (see `at_once`)."""
+    if isinstance(soon, Awaitable):
+        return _converted(soon, convert)
+    return None if soon is None else convert(soon)
+
+
+async def _converted[T, U](soon: Awaitable[T | None], convert: Callable[[T], U]) -> U | None:
+    value = await soon
+    return None if value is None else convert(value)
+
+
 class Loaders:
     def __init__(self, store: Store) -> None:
         self.client: DataLoader[str, Client | None] = DataLoader(_batch(store.parties.clients))
@@ -60,4 +73,11 @@ class Loaders:
         )
         self.agent_rows: DataLoader[AgentRows, IntervalCounts | None] = DataLoader(
             _batch(store.sla.agent_sums)
+        )
+        # A SOW's or CSA's copies, an agent's folder: for documents already in scope.
+        self.documents: DataLoader[str, list[Document] | None] = DataLoader(
+            _batch(store.documents.of_entities)
+        )
+        self.folder: DataLoader[str, list[Document] | None] = DataLoader(
+            _batch(store.documents.folders)
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from domain.commands import CreateAgent, CreateClient
 from domain.errors import BadUserInput
-from domain.party import Agent, AgentStatus, Client
+from domain.party import Agent, AgentStatus, Client, Viewer
 from resolvers.context import Context
 from resolvers.paging import page_size
 from storage.pages import Page
@@ -20,20 +21,32 @@ def _name(name: str) -> str:
     return text
 
 
-async def create_client(ctx: Context, name: str) -> Client:
-    client = Client(id=ctx.store.new_id(), name=_name(name), created_at=ctx.clock())
+def _email(email: str, field: str) -> str:
+    address = email.strip().lower()
+    if not _EMAIL.match(address):
+        raise BadUserInput(f"{field}: not an email address", field=field)
+    return address
+
+
+async def create_client(ctx: Context, viewer: Viewer, command: CreateClient) -> Client:
+    notification_email = command.notification_email
+    client = Client(
+        id=ctx.store.new_id(),
+        name=_name(command.name),
+        created_at=ctx.clock(),
+        notification_email=(
+            None if notification_email is None else _email(notification_email, "notificationEmail")
+        ),
+    )
     await ctx.store.parties.add_client(client)
     return client
 
 
-async def create_agent(ctx: Context, name: str, email: str) -> Agent:
-    address = email.strip().lower()
-    if not _EMAIL.match(address):
-        raise BadUserInput("email: not an email address", field="email")
+async def create_agent(ctx: Context, viewer: Viewer, command: CreateAgent) -> Agent:
     agent = Agent(
         id=ctx.store.new_id(),
-        name=_name(name),
-        email=address,
+        name=_name(command.name),
+        email=_email(command.email, "email"),
         status=AgentStatus.ACTIVE,
         created_at=ctx.clock(),
     )

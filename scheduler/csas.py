@@ -14,8 +14,8 @@ from domain.changes import Change
 from domain.csa import Csa
 from domain.events import EventType
 from domain.schedule import latest_local_date
+from domain.scope import EVERYTHING
 from scheduler.job import Job, Options
-from storage.csas import CsaScope
 from storage.sla import AgentRows
 from storage.store import Store
 
@@ -73,7 +73,7 @@ async def _due(
 
 
 async def _reload(store: Store, id: str, now: datetime, options: Options) -> Scheduled | None:
-    csa = await store.csas.get(id, CsaScope())
+    csa = await store.csas.get(id, EVERYTHING)
     return None if csa is None else (await _advised(store, [csa], now, options))[0]
 
 

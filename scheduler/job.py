@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.changes import Change
-from domain.policy import SLA_CLOSE_AFTER_DAYS
-from domain.sla import MIN_ANSWERED_FOR_RENEWAL
+from domain.policy import MIN_ANSWERED_FOR_RENEWAL, SLA_CLOSE_AFTER_DAYS
 from storage.store import Store
 from storage.writes import Revisioned
 

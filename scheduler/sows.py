@@ -8,9 +8,9 @@ from datetime import datetime
 from domain import sow as rules
 from domain.changes import Change
 from domain.schedule import latest_local_date
+from domain.scope import EVERYTHING
 from domain.sow import Sow
 from scheduler.job import Job, Options
-from storage.sows import SowScope
 from storage.store import Store
 
 
@@ -19,7 +19,7 @@ async def _due(store: Store, now: datetime, options: Options, after: str | None)
 
 
 async def _reload(store: Store, id: str, now: datetime, options: Options) -> Sow | None:
-    return await store.sows.get(id, SowScope())
+    return await store.sows.get(id, EVERYTHING)
 
 
 def _decide(sow: Sow, now: datetime, options: Options) -> Change[Sow] | None:

@@ -40,10 +40,14 @@ class Connection(Generic[T]):  # noqa: UP046
         return await self.count()
 
     @staticmethod
-    def of[N](
-        items: list[tuple[str, N]], has_next_page: bool, count: Callable[[], Awaitable[int]]
+    def of[D, N](
+        items: list[tuple[str, D]],
+        has_next_page: bool,
+        count: Callable[[], Awaitable[int]],
+        node: Callable[[D], N],
     ) -> Connection[N]:
-        edges = [Edge(cursor=cursor, node=node) for cursor, node in items]
+        """The connection of a page of domain objects, each made a GraphQL `node`."""
+        edges = [Edge(cursor=cursor, node=node(item)) for cursor, item in items]
         end = edges[-1].cursor if edges else None
         return Connection(
             edges=edges,
@@ -55,12 +59,16 @@ class Connection(Generic[T]):  # noqa: UP046
 type Prefetch[N] = Callable[[list[N], frozenset[str]], Awaitable[None]]
 
 
-async def page_connection[N](
-    info: Info[Any, Any], page: Page[N], prefetch: Prefetch[N], count: Callable[[], Awaitable[int]]
+async def page_connection[D, N](
+    info: Info[Any, Any],
+    page: Page[D],
+    prefetch: Prefetch[D],
+    count: Callable[[], Awaitable[int]],
+    node: Callable[[D], N],
 ) -> Connection[N]:
     """The connection of `page`, once `prefetch` has loaded what its nodes select."""
-    await prefetch([node for _, node in page.items], node_fields(info))
-    return Connection.of(page.items, page.has_next_page, count)
+    await prefetch([item for _, item in page.items], node_fields(info))
+    return Connection.of(page.items, page.has_next_page, count, node)
 
 
 def node_fields(info: Info[Any, Any]) -> frozenset[str]:

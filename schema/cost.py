@@ -27,6 +27,8 @@ from graphql import (
     get_named_type,
 )
 
+from schema.limits import too_complex
+
 PAGE_ARGUMENT = "first"
 
 
@@ -45,7 +47,11 @@ def query_cost_rule(max_cost: int, max_page_size: int, default_page_size: int) -
             cost = self._cost(node.selection_set, root, 1, frozenset())
             if cost > max_cost:
                 self.report_error(
-                    GraphQLError(f"query cost {cost} exceeds the limit of {max_cost}", node)
+                    GraphQLError(
+                        f"query cost {cost} exceeds the limit of {max_cost}",
+                        node,
+                        extensions=too_complex("cost", max_cost, cost=cost),
+                    )
                 )
 
         def _cost(

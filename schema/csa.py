@@ -5,21 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from domain import commands
 from domain import csa as domain
-from domain import party
+from domain.access import Read
 from resolvers import csa as resolve
 from resolvers.context import Context
-from resolvers.loaders import Soon, at_once
+from resolvers.loaders import Soon, at_once, then
 from schema import sla
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
+from schema.commands import revision, run
 from schema.connection import Connection, PageSize, page_connection
+from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
+from schema.mapping import from_fields
 from schema.party import Agent
 from schema.terms import (
     ServiceHours,
@@ -28,7 +32,13 @@ from schema.terms import (
     SlaTarget,
     SlaTargetInput,
 )
-from schema.versioned import diff_field, events_field, terms_version_field, versions_field
+from schema.versioned import (
+    diff_field,
+    document_fields,
+    events_field,
+    terms_version_field,
+    versions_field,
+)
 from storage.csas import CsaQuery
 
 
@@ -37,6 +47,10 @@ class PayRate:
     amount: Decimal
     currency: str = strawberry.field(description="ISO 4217 code.")
     unit: PricingUnit
+
+    @staticmethod
+    def from_domain(rate: domain.PayRate) -> PayRate:
+        return from_fields(PayRate, rate)
 
 
 @strawberry.type
@@ -47,10 +61,22 @@ class CsaTerms:
     pay_rate: PayRate
     effective_date: date
     expiration_date: date
+    service_level_metrics: list[SlaMetric] = strawberry.field(
+        description="The metrics of performanceExpectations."
+    )
 
-    @strawberry.field(description="The metrics of performanceExpectations.")
-    def service_level_metrics(self, parent: strawberry.Parent[domain.CsaTerms]) -> list[SlaMetric]:
-        return [target.metric for target in parent.performance_expectations]
+    @staticmethod
+    def from_domain(terms: domain.CsaTerms) -> CsaTerms:
+        expected = terms.performance_expectations
+        return from_fields(
+            CsaTerms,
+            terms,
+            obligations=list(terms.obligations),
+            performance_expectations=SlaTarget.all_from_domain(expected),
+            hours_of_service=ServiceHours.from_domain(terms.hours_of_service),
+            pay_rate=PayRate.from_domain(terms.pay_rate),
+            service_level_metrics=[target.metric for target in expected],
+        )
 
 
 @strawberry.input
@@ -109,34 +135,28 @@ class Csa:
     signatures: list[Signature]
     created_at: datetime
     updated_at: datetime
+    source: strawberry.Private[domain.Csa]
+    latest_version: strawberry.Private[int]
+
+    @staticmethod
+    def from_domain(csa: domain.Csa) -> Csa:
+        return from_fields(Csa, csa, terms=CsaTerms.from_domain(csa.terms), **document_fields(csa))
 
     @strawberry.field(graphql_type=Agent)
-    def agent(
-        self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any]
-    ) -> Soon[party.Agent | None]:
-        return at_once(info.context.loaders.agent, parent.agent_id)
+    def agent(self, info: Info[Context, Any]) -> Soon[Agent | None]:
+        return then(at_once(info.context.loaders.agent, self.source.agent_id), Agent.from_domain)
 
     @strawberry.field(description="Timeline checks: delivery and production lead times.")
-    def flags(
-        self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any]
-    ) -> list[CsaFlag]:
-        return resolve.flags(info.context, parent)
+    def flags(self, info: Info[Context, Any]) -> list[CsaFlag]:
+        return resolve.flags(info.context, self.source)
 
     @strawberry.field(description="The CSA this one renews.")
-    async def renewal_of(
-        self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any]
-    ) -> Csa | None:
-        if parent.renewal_of is None:
-            return None
-        return cast(Csa | None, await info.context.loaders.csa.load(parent.renewal_of))
+    async def renewal_of(self, info: Info[Context, Any]) -> Csa | None:
+        return await _linked(info, self.source.renewal_of)
 
     @strawberry.field(description="The CSA renewing this one.")
-    async def renewed_by(
-        self, parent: strawberry.Parent[domain.Csa], info: Info[Context, Any]
-    ) -> Csa | None:
-        if parent.renewed_by is None:
-            return None
-        return cast(Csa | None, await info.context.loaders.csa.load(parent.renewed_by))
+    async def renewed_by(self, info: Info[Context, Any]) -> Csa | None:
+        return await _linked(info, self.source.renewed_by)
 
     versions = versions_field("Every version, oldest first.")
 
@@ -148,18 +168,24 @@ class Csa:
 
     performance = sla.performance_field()
 
+    documents = copies_field(Read.CSA_DOCUMENTS, "Executed copies, newest first.")
 
-def _csa(value: domain.Csa) -> Csa:
-    return cast(Csa, value)
+
+async def _linked(info: Info[Context, Any], id: str | None) -> Csa | None:
+    """A CSA linked from one the viewer sees (a renewal), by id."""
+    found = None if id is None else await info.context.loaders.csa.load(id)
+    return None if found is None else Csa.from_domain(found)
 
 
 @strawberry.type
 class CsaQueries:
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.CSA))
     async def csa(self, info: Info[Context, Any], id: strawberry.ID) -> Csa:
-        return _csa(await resolve.csa(info.context, viewer_of(info), id))
+        return Csa.from_domain(await resolve.csa(info.context, viewer_of(info), id))
 
-    @strawberry.field(permission_classes=GUARDED, description="Newest first; an agent's own.")
+    @strawberry.field(
+        permission_classes=allowed(Read.CSAS), description="Newest first; an agent's own."
+    )
     async def csas(
         self,
         info: Info[Context, Any],
@@ -174,13 +200,16 @@ class CsaQueries:
         async def count() -> int:
             return await resolve.count_csas(ctx, viewer, where)
 
-        connection = await page_connection(info, page, partial(resolve.prefetch, ctx), count)
-        return cast(Connection[Csa], connection)
+        prefetch = partial(resolve.prefetch, ctx)
+        return await page_connection(info, page, prefetch, count, Csa.from_domain)
 
 
 @strawberry.type
 class CsaMutations:
-    @strawberry.mutation(permission_classes=GUARDED, description="One DRAFT per agent, or none.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.ProduceCsas),
+        description="One DRAFT per agent, or none.",
+    )
     async def produce_csas(
         self,
         info: Info[Context, Any],
@@ -188,12 +217,12 @@ class CsaMutations:
         agent_ids: list[strawberry.ID],
         terms: CsaTermsInput,
     ) -> list[Csa]:
-        produced = await resolve.produce_csas(
-            info.context, viewer_of(info), sow_id, list(agent_ids), input_to_dict(terms)
+        command = commands.ProduceCsas(
+            sow_id=sow_id, agent_ids=tuple(agent_ids), terms=input_to_dict(terms)
         )
-        return cast(list[Csa], produced)
+        return [Csa.from_domain(csa) for csa in await run(info, command)]
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.UpdateCsaDraft))
     async def update_csa_draft(
         self,
         info: Info[Context, Any],
@@ -202,56 +231,54 @@ class CsaMutations:
         terms: CsaTermsPatch,
         change_summary: str | None = None,
     ) -> Csa:
-        return _csa(
-            await resolve.update_csa_draft(
-                info.context,
-                viewer_of(info),
-                id,
-                expected_version,
-                input_to_dict(terms),
-                change_summary,
-            )
-        )
+        update = revision(commands.UpdateCsaDraft, id, expected_version, terms, change_summary)
+        return Csa.from_domain(await run(info, update))
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.SendCsa))
     async def send_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Csa:
-        return _csa(await resolve.send_csa(info.context, viewer_of(info), id, expected_version))
-
-    @strawberry.mutation(permission_classes=GUARDED, description="The agent's signature.")
-    async def sign_csa(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
-    ) -> Csa:
-        return _csa(await resolve.sign_csa(info.context, viewer_of(info), id, expected_version))
-
-    @strawberry.mutation(permission_classes=GUARDED)
-    async def decline_csa(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
-    ) -> Csa:
-        return _csa(
-            await resolve.decline_csa(info.context, viewer_of(info), id, expected_version, reason)
+        return Csa.from_domain(
+            await run(info, commands.SendCsa(id=id, expected_version=expected_version))
         )
 
     @strawberry.mutation(
-        permission_classes=GUARDED, description="The operator's signature: EXECUTED."
+        permission_classes=allowed(commands.SignCsa), description="The agent's signature."
+    )
+    async def sign_csa(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+    ) -> Csa:
+        return Csa.from_domain(
+            await run(info, commands.SignCsa(id=id, expected_version=expected_version))
+        )
+
+    @strawberry.mutation(permission_classes=allowed(commands.DeclineCsa))
+    async def decline_csa(
+        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
+    ) -> Csa:
+        command = commands.DeclineCsa(id=id, expected_version=expected_version, reason=reason)
+        return Csa.from_domain(await run(info, command))
+
+    @strawberry.mutation(
+        permission_classes=allowed(commands.CountersignCsa),
+        description="The operator's signature: EXECUTED.",
     )
     async def countersign_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Csa:
-        return _csa(
-            await resolve.countersign_csa(info.context, viewer_of(info), id, expected_version)
-        )
+        command = commands.CountersignCsa(id=id, expected_version=expected_version)
+        return Csa.from_domain(await run(info, command))
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.WithdrawCsa))
     async def withdraw_csa(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Csa:
-        return _csa(
-            await resolve.withdraw_csa(info.context, viewer_of(info), id, expected_version, reason)
-        )
+        command = commands.WithdrawCsa(id=id, expected_version=expected_version, reason=reason)
+        return Csa.from_domain(await run(info, command))
 
-    @strawberry.mutation(permission_classes=GUARDED, description="Returns the new CSA.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.RenewCsa), description="Returns the new CSA."
+    )
     async def renew_csa(
         self,
         info: Info[Context, Any],
@@ -260,11 +287,10 @@ class CsaMutations:
         terms: CsaTermsPatch | None = None,
     ) -> Csa:
         patch = None if terms is None else input_to_dict(terms)
-        return _csa(
-            await resolve.renew_csa(info.context, viewer_of(info), id, expected_version, patch)
-        )
+        command = commands.RenewCsa(id=id, expected_version=expected_version, patch=patch)
+        return Csa.from_domain(await run(info, command))
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.TerminateCsa))
     async def terminate_csa(
         self,
         info: Info[Context, Any],
@@ -273,8 +299,7 @@ class CsaMutations:
         reason: CsaTerminationReason,
         note: str | None = None,
     ) -> Csa:
-        return _csa(
-            await resolve.terminate_csa(
-                info.context, viewer_of(info), id, expected_version, reason, note
-            )
+        command = commands.TerminateCsa(
+            id=id, expected_version=expected_version, reason=reason, note=note
         )
+        return Csa.from_domain(await run(info, command))

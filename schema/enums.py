@@ -9,6 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.csa import CsaFlag, CsaStatus, CsaTerminationReason
+from domain.document import DocumentKind
 from domain.events import EntityType, EventType
 from domain.party import AgentStatus, Role
 from domain.sla import RenewalRecommendation
@@ -34,6 +35,7 @@ for enum in (
     SignatureParty,
     VersionState,
     RenewalRecommendation,
+    DocumentKind,
 ):
     strawberry.enum(enum)
 strawberry.enum(EventType, name="ContractEventType")
@@ -46,6 +48,7 @@ __all__ = [
     "CsaStatus",
     "CsaTerminationReason",
     "DisputeResolution",
+    "DocumentKind",
     "EntityType",
     "EventType",
     "PricingUnit",

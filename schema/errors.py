@@ -1,52 +1,95 @@
-"""Every GraphQL error leaves with one of DESIGN.md's `extensions.code` values.
+"""Every GraphQL error leaves with one of the `ErrorCode` values (docs/errors.md).
 
-Domain refusals keep their message and details; errors in the document itself (syntax,
-validation, variable coercion: the errors without a field path) are `BAD_USER_INPUT`;
-anything else is logged with its traceback and answered `INTERNAL_SERVER_ERROR` with no detail.
+Domain refusals keep their message and details. Errors of the document itself have Apollo's
+codes: `GRAPHQL_PARSE_FAILED` for its syntax, `GRAPHQL_VALIDATION_FAILED` when it does not
+validate, `QUERY_TOO_COMPLEX` over a limit; a value its type refuses (a literal or a
+variable) is `BAD_USER_INPUT` with the `field` it is for. Anything else is logged with its
+traceback and answered `INTERNAL_SERVER_ERROR` with no detail.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
+from schema.error_codes import ErrorCode
 from schema.input_errors import input_field
 
 log = logging.getLogger("contracts.graphql")
 
+# graphql-core's parser stops at the token limit with a syntax error of its own.
+_TOO_MANY_TOKENS = re.compile(r"Document contains more than (\d+) tokens")
 
-def code(error: GraphQLError, document: DocumentNode | None = None) -> None:
-    """Give `error` its code, in place: the same objects reach HTTP and WebSocket replies."""
+
+def code(
+    error: GraphQLError,
+    document: DocumentNode | None = None,
+    *,
+    validation: bool = False,
+    schema: GraphQLSchema | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> None:
+    """Give `error` its code, in place: the same objects reach HTTP and WebSocket replies.
+
+    `validation`: `error` is one of the document's validation errors. `schema` and
+    `variables` tell where in a variable's value a refused value is."""
     if error.extensions and "code" in error.extensions:
         return
     original = error.original_error
     if isinstance(original, DomainError):
         error.extensions = {"code": original.code, **original.extensions}
         error.message = original.message
+    elif isinstance(error, GraphQLSyntaxError):
+        if limit := _TOO_MANY_TOKENS.search(error.message):
+            error.extensions = {
+                "code": ErrorCode.QUERY_TOO_COMPLEX.value,
+                "limit": "tokens",
+                "maximum": int(limit[1]),
+            }
+        else:
+            error.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
     elif original is None or error.path is None:
-        # No field path: the error is about the document or its variables (syntax,
-        # validation, a value a scalar cannot parse), never about running a resolver.
-        field = input_field(error, document)
-        error.extensions = {"code": "BAD_USER_INPUT", **({"field": field} if field else {})}
+        # No field path: the error is about the document or its variables (validation, a
+        # value a scalar cannot parse), never about running a resolver. A value refused by
+        # its type, a literal one included, is bad input with the field it is for.
+        field = input_field(error, document, schema, variables)
+        if validation and field is None:
+            error.extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
+        else:
+            error.extensions = {
+                "code": ErrorCode.BAD_USER_INPUT.value,
+                **({"field": field} if field else {}),
+            }
     else:
         log.error(
             "internal error in %s",
             ".".join(str(p) for p in error.path or ()) or "operation",
             exc_info=(type(original), original, original.__traceback__),
         )
-        error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        error.extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR.value}
         error.message = "Internal server error"
     error.original_error = None
 
 
 class ErrorCodes(SchemaExtension):
+    def on_validate(self) -> Iterator[None]:
+        yield
+        # Coded here, before `ContractSchema.process_errors` sees them: by then nothing
+        # tells a validation error from a variable's coercion error.
+        context = self.execution_context
+        for error in context.pre_execution_errors or ():
+            code(error, context.graphql_document, validation=True)
+
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context
+        schema, variables = context.schema._schema, context.variables
         for errors in (context.pre_execution_errors, getattr(context.result, "errors", None)):
             for error in errors or ():
-                code(error, context.graphql_document)
+                code(error, context.graphql_document, schema=schema, variables=variables)

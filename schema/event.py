@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from domain.access import Read
+from domain.events import Event
 from resolvers import event as resolve
 from resolvers.context import Context
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
 from schema.connection import Connection, PageSize
 from schema.enums import EntityType, EventType
-from schema.shared_events import direct_delivery
+from schema.mapping import from_fields
 from schema.terms import Actor
 
 
@@ -35,6 +37,10 @@ class ContractEvent:
         description="FINAL_COPY_DELIVERED: the party the final copy went to."
     )
 
+    @staticmethod
+    def from_domain(event: Event) -> ContractEvent:
+        return from_fields(ContractEvent, event, actor=Actor.from_domain(event.actor))
+
 
 async def event_connection(
     info: Info[Context, Any], entity_id: str | None, after: str | None, first: int | None
@@ -46,12 +52,14 @@ async def event_connection(
         return await resolve.count_events(ctx, viewer, entity_id)
 
     items = [(event.id, event) for event in found]
-    return cast(Connection[ContractEvent], Connection.of(items, more, count))
+    return Connection.of(items, more, count, ContractEvent.from_domain)
 
 
 @strawberry.type
 class EventQueries:
-    @strawberry.field(permission_classes=GUARDED, description="Oldest first, after a cursor.")
+    @strawberry.field(
+        permission_classes=allowed(Read.EVENTS), description="Oldest first, after a cursor."
+    )
     async def events(
         self,
         info: Info[Context, Any],
@@ -65,7 +73,7 @@ class EventQueries:
 @strawberry.type(name="Subscription")
 class EventSubscription:
     @strawberry.subscription(
-        permission_classes=GUARDED,
+        permission_classes=allowed(Read.LIVE_EVENTS),
         description=(
             "The events the viewer may see, live. With `after` (an event cursor), first "
             "those since it, then live: none twice, none lost."
@@ -77,10 +85,8 @@ class EventSubscription:
         entity_id: strawberry.ID | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[ContractEvent]:
-        stream = resolve.contract_events(
-            info.context, viewer_of(info), entity_id, after, direct_delivery()
-        )
+        stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
         # Closing this stream (the client completed, or disconnected) closes the resolver's.
         async with aclosing(stream):
             async for event in stream:
-                yield cast(ContractEvent, event)
+                yield ContractEvent.from_domain(event)

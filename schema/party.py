@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from domain import party
+from domain import commands, party
+from domain.access import Read
+from resolvers import document as documents
 from resolvers import party as resolve
 from resolvers.context import Context
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
+from schema.commands import run
 from schema.connection import Connection, PageSize
+from schema.document import Document
 from schema.enums import AgentStatus, Role
+from schema.mapping import from_fields
 
 
 @strawberry.type(description="A client company.")
@@ -21,6 +26,13 @@ class Client:
     id: strawberry.ID
     name: str
     created_at: datetime
+    notification_email: str | None = strawberry.field(
+        description="Where the SOWs' signed copies are e-mailed; null: not e-mailed."
+    )
+
+    @staticmethod
+    def from_domain(client: party.Client) -> Client:
+        return from_fields(Client, client)
 
 
 @strawberry.type(description="A work-at-home agent.")
@@ -29,10 +41,22 @@ class Agent:
     name: str
     status: AgentStatus
     created_at: datetime
+    email: str = strawberry.field(
+        permission_classes=allowed(Read.AGENT_EMAIL), description="Compliance and the agent."
+    )
 
-    @strawberry.field(permission_classes=GUARDED, description="Compliance and the agent.")
-    def email(self, parent: strawberry.Parent[party.Agent], info: Info[Context, Any]) -> str:
-        return parent.email
+    @staticmethod
+    def from_domain(agent: party.Agent) -> Agent:
+        return from_fields(Agent, agent)
+
+    @strawberry.field(
+        permission_classes=allowed(Read.AGENT_FOLDER),
+        description="The agent folder: executed CSA copies and administrative documents, "
+        "newest first. An agent sees their own only.",
+    )
+    async def folder(self, info: Info[Context, Any]) -> list[Document]:
+        found = await documents.folder_of(info.context, viewer_of(info), self.id)
+        return Document.all_from_domain(found)
 
 
 @strawberry.type(description="The caller, as its token describes it.")
@@ -46,56 +70,56 @@ class Viewer:
     async def client(self, info: Info[Context, Any]) -> Client | None:
         if self.client_id is None:
             return None
-        return cast(Client | None, await info.context.loaders.client.load(self.client_id))
+        found = await info.context.loaders.client.load(self.client_id)
+        return None if found is None else Client.from_domain(found)
 
     @strawberry.field
     async def agent(self, info: Info[Context, Any]) -> Agent | None:
         if self.agent_id is None:
             return None
-        return cast(Agent | None, await info.context.loaders.agent.load(self.agent_id))
+        found = await info.context.loaders.agent.load(self.agent_id)
+        return None if found is None else Agent.from_domain(found)
+
+    @staticmethod
+    def from_domain(viewer: party.Viewer) -> Viewer:
+        # A token's subject is the viewer's id.
+        return from_fields(Viewer, viewer, id=strawberry.ID(viewer.subject))
 
 
 @strawberry.type
 class PartyQuery:
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.VIEWER))
     def viewer(self, info: Info[Context, Any]) -> Viewer:
-        viewer = viewer_of(info)
-        return Viewer(
-            id=strawberry.ID(viewer.subject),
-            role=viewer.role,
-            client_id=strawberry.ID(viewer.client_id) if viewer.client_id else None,
-            agent_id=strawberry.ID(viewer.agent_id) if viewer.agent_id else None,
-        )
+        return Viewer.from_domain(viewer_of(info))
 
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.CLIENTS))
     async def clients(
         self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
     ) -> Connection[Client]:
         ctx = info.context
         page = await resolve.clients(ctx, first, after)
-        return cast(
-            Connection[Client],
-            Connection.of(page.items, page.has_next_page, ctx.store.parties.count_clients),
-        )
+        count = ctx.store.parties.count_clients
+        return Connection.of(page.items, page.has_next_page, count, Client.from_domain)
 
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.AGENTS))
     async def agents(
         self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
     ) -> Connection[Agent]:
         ctx = info.context
         page = await resolve.agents(ctx, first, after)
-        return cast(
-            Connection[Agent],
-            Connection.of(page.items, page.has_next_page, ctx.store.parties.count_agents),
-        )
+        count = ctx.store.parties.count_agents
+        return Connection.of(page.items, page.has_next_page, count, Agent.from_domain)
 
 
 @strawberry.type
 class PartyMutation:
-    @strawberry.mutation(permission_classes=GUARDED)
-    async def create_client(self, info: Info[Context, Any], name: str) -> Client:
-        return cast(Client, await resolve.create_client(info.context, name))
+    @strawberry.mutation(permission_classes=allowed(commands.CreateClient))
+    async def create_client(
+        self, info: Info[Context, Any], name: str, notification_email: str | None = None
+    ) -> Client:
+        command = commands.CreateClient(name=name, notification_email=notification_email)
+        return Client.from_domain(await run(info, command))
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.CreateAgent))
     async def create_agent(self, info: Info[Context, Any], name: str, email: str) -> Agent:
-        return cast(Agent, await resolve.create_agent(info.context, name, email))
+        return Agent.from_domain(await run(info, commands.CreateAgent(name=name, email=email)))

@@ -22,16 +22,21 @@ from strawberry.tools import merge_types
 from resolvers.paging import DEFAULT_PAGE_SIZE
 from schema.cost import query_cost_rule
 from schema.csa import CsaMutations, CsaQueries
+from schema.document import DocumentMutations, DocumentQueries
+from schema.error_codes import ErrorCode
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries, EventSubscription
+from schema.limits import limit_rule
 from schema.party import PartyMutation, PartyQuery
 from schema.scalars import SCALAR_MAP
 from schema.shared_events import SharedEventExecution
 from schema.sla import SlaMutations
 from schema.sow import SowMutations, SowQueries
 
-Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries))
-Mutation = merge_types("Mutation", (PartyMutation, SowMutations, CsaMutations, SlaMutations))
+Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries, DocumentQueries))
+Mutation = merge_types(
+    "Mutation", (PartyMutation, SowMutations, CsaMutations, DocumentMutations, SlaMutations)
+)
 
 PARSER_CACHE_SIZE = 1024
 VALIDATION_CACHE_SIZE = 1024
@@ -56,16 +61,23 @@ class ContractSchema(strawberry.Schema):
         # Instead of Strawberry's default (log every error): refusals are not server
         # errors; `code` logs internal ones.
         document = getattr(execution_context, "graphql_document", None)
+        variables = getattr(execution_context, "variables", None)
         for error in errors:
-            code(error, document)
+            code(error, document, schema=self._schema, variables=variables)
 
 
 def build_schema(limits: SchemaLimits) -> strawberry.Schema:
     # The rule classes are built once: the validation cache is keyed by the rules too, and
     # the limiters build a new class per instance, so per-request limiters never hit it.
     rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        *(
+            limit_rule(rule, "depth", limits.max_depth)
+            for rule in QueryDepthLimiter(max_depth=limits.max_depth).validation_rules
+        ),
+        *(
+            limit_rule(rule, "aliases", limits.max_aliases)
+            for rule in MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules
+        ),
         query_cost_rule(limits.max_cost, limits.max_page_size, DEFAULT_PAGE_SIZE),
     ]
     # Factories: a fresh extension per request; the caches themselves live at module level.
@@ -82,6 +94,8 @@ def build_schema(limits: SchemaLimits) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=EventSubscription,
+        # Returned by no field: listed so that the schema (and codegen) publishes it.
+        types=[ErrorCode],
         extensions=extensions,
         execution_context_class=SharedEventExecution,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

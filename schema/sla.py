@@ -7,23 +7,29 @@ Results are exact fractions in the domain; the wire shows them as floats, money 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
+from domain import commands
 from domain import csa as csa_domain
 from domain import sla as domain
 from domain import sow as sow_domain
+from domain import statement as statement_domain
+from domain.access import Read
 from domain.sla import MAX_BATCH_ROWS, RenewalRecommendation
 from domain.statement import PeriodFigures
 from resolvers import sla as resolve
 from resolvers.context import Context
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed
+from schema.commands import run
 from schema.enums import Channel, PricingUnit, SlaMetric
+from schema.mapping import from_fields
 
 
 @strawberry.input(
@@ -85,6 +91,19 @@ class SlaResult:
     actual: float | None
     met: bool | None
 
+    @staticmethod
+    def from_domain(result: domain.SlaResult) -> SlaResult:
+        return from_fields(
+            SlaResult,
+            result,
+            target=None if result.target is None else float(result.target),
+            actual=None if result.actual is None else float(result.actual),
+        )
+
+    @staticmethod
+    def all_from_domain(results: Iterable[domain.SlaResult]) -> list[SlaResult]:
+        return [SlaResult.from_domain(result) for result in results]
+
 
 @strawberry.type(
     description="A SOW's results for one month in its time zone, over the queue rows; "
@@ -101,6 +120,18 @@ class SlaScorecard:
     abandoned: int
     results: list[SlaResult]
 
+    @staticmethod
+    def from_domain(card: domain.Scorecard) -> SlaScorecard:
+        return SlaScorecard(
+            period=str(card.period),
+            closed=card.closed,
+            terms_version=card.terms_version,
+            offered=card.counts.offered,
+            answered=card.counts.answered,
+            abandoned=card.counts.abandoned,
+            results=SlaResult.all_from_domain(card.results),
+        )
+
 
 @strawberry.type(description="The credit owed for one missed metric of a statement.")
 class ServiceCredit:
@@ -112,6 +143,10 @@ class ServiceCredit:
         description="Percent of the period's fees: percentOfFees times the misses, up to the cap."
     )
     amount: Decimal
+
+    @staticmethod
+    def from_domain(credit: statement_domain.Credit) -> ServiceCredit:
+        return from_fields(ServiceCredit, credit, percent=float(credit.percent))
 
 
 @strawberry.type(
@@ -133,6 +168,19 @@ class SlaStatement:
     amount_due: Decimal = strawberry.field(description="Fees less credits, never below zero.")
     closed_at: datetime | None
 
+    @staticmethod
+    def from_domain(figures: PeriodFigures) -> SlaStatement:
+        owed = figures.statement
+        return from_fields(
+            SlaStatement,
+            owed,
+            period=str(figures.period),
+            closed=figures.scorecard.closed,
+            terms_version=figures.scorecard.terms_version,
+            credits=[ServiceCredit.from_domain(credit) for credit in owed.credits],
+            closed_at=figures.closed_at,
+        )
+
 
 @strawberry.type(
     description="An agent's results over a CSA's term so far, against its "
@@ -146,103 +194,73 @@ class AgentScorecard:
     results: list[SlaResult]
     recommendation: RenewalRecommendation
 
-
-def _results(results: tuple[domain.SlaResult, ...]) -> list[SlaResult]:
-    return [
-        SlaResult(
-            metric=result.metric,
-            target=None if result.target is None else float(result.target),
-            actual=None if result.actual is None else float(result.actual),
-            met=result.met,
+    @staticmethod
+    def from_domain(found: domain.AgentPerformance) -> AgentScorecard:
+        return AgentScorecard(
+            from_=found.first,
+            to=found.last,
+            answered=found.counts.answered,
+            results=SlaResult.all_from_domain(found.results),
+            recommendation=found.recommendation,
         )
-        for result in results
-    ]
 
 
-def _scorecard(card: domain.Scorecard) -> SlaScorecard:
-    return SlaScorecard(
-        period=str(card.period),
-        closed=card.closed,
-        terms_version=card.terms_version,
-        offered=card.counts.offered,
-        answered=card.counts.answered,
-        abandoned=card.counts.abandoned,
-        results=_results(card.results),
-    )
+class _OfSow(Protocol):
+    @property
+    def source(self) -> sow_domain.Sow: ...
 
 
-def _statement(figures: PeriodFigures) -> SlaStatement:
-    owed = figures.statement
-    return SlaStatement(
-        period=str(figures.period),
-        closed=figures.scorecard.closed,
-        terms_version=figures.scorecard.terms_version,
-        currency=owed.currency,
-        unit=owed.unit,
-        quantity=owed.quantity,
-        fees=owed.fees,
-        credits=[
-            ServiceCredit(
-                metric=credit.metric,
-                consecutive_misses=credit.consecutive_misses,
-                percent=float(credit.percent),
-                amount=credit.amount,
-            )
-            for credit in owed.credits
-        ],
-        total_credits=owed.total_credits,
-        amount_due=owed.amount_due,
-        closed_at=figures.closed_at,
-    )
+class _OfCsa(Protocol):
+    @property
+    def source(self) -> csa_domain.Csa: ...
 
 
 async def _sow_scorecard(
-    parent: strawberry.Parent[sow_domain.Sow], info: Info[Context, Any], period: str
+    parent: strawberry.Parent[_OfSow], info: Info[Context, Any], period: str
 ) -> SlaScorecard:
-    return _scorecard(await resolve.scorecard(info.context, parent, period))
+    return SlaScorecard.from_domain(await resolve.scorecard(info.context, parent.source, period))
 
 
 async def _sow_scorecards(
-    parent: strawberry.Parent[sow_domain.Sow],
+    parent: strawberry.Parent[_OfSow],
     info: Info[Context, Any],
     from_: Annotated[str | None, strawberry.argument(name="from")] = None,
     to: str | None = None,
 ) -> list[SlaScorecard]:
-    cards = await resolve.scorecards(info.context, parent, from_, to)
-    return [_scorecard(card) for card in cards]
+    cards = await resolve.scorecards(info.context, parent.source, from_, to)
+    return [SlaScorecard.from_domain(card) for card in cards]
 
 
 async def _sow_statement(
-    parent: strawberry.Parent[sow_domain.Sow], info: Info[Context, Any], period: str
+    parent: strawberry.Parent[_OfSow], info: Info[Context, Any], period: str
 ) -> SlaStatement:
-    return _statement(await resolve.statement(info.context, parent, period))
+    return SlaStatement.from_domain(await resolve.statement(info.context, parent.source, period))
 
 
 async def _csa_performance(
-    parent: strawberry.Parent[csa_domain.Csa], info: Info[Context, Any]
+    parent: strawberry.Parent[_OfCsa], info: Info[Context, Any]
 ) -> AgentScorecard:
-    found = await resolve.performance(info.context, parent)
-    return AgentScorecard(
-        from_=found.first,
-        to=found.last,
-        answered=found.counts.answered,
-        results=_results(found.results),
-        recommendation=found.recommendation,
+    return AgentScorecard.from_domain(await resolve.performance(info.context, parent.source))
+
+
+def _guarded(resolver: Any, operation: Read, description: str) -> Any:
+    return strawberry.field(
+        resolver=resolver, permission_classes=allowed(operation), description=description
     )
 
 
-def _guarded(resolver: Any, description: str) -> Any:
-    # The rule of each field is in domain.access.RULES (Sow.scorecard, Csa.performance, ...).
-    return strawberry.field(resolver=resolver, permission_classes=GUARDED, description=description)
-
-
 def scorecard_field() -> Any:
-    return _guarded(_sow_scorecard, "The scorecard of one month (YYYY-MM) of the SOW's term.")
+    return _guarded(
+        _sow_scorecard,
+        Read.SOW_SCORECARD,
+        "The scorecard of one month (YYYY-MM) of the SOW's term.",
+    )
 
 
 def scorecards_field() -> Any:
     return _guarded(
         _sow_scorecards,
+        Read.SOW_SCORECARDS,
         "Each month from `from` (default: the go-live month) to `to` (default and at the "
         "latest: this month), within the SOW's term, oldest first.",
     )
@@ -250,13 +268,16 @@ def scorecards_field() -> Any:
 
 def statement_field() -> Any:
     return _guarded(
-        _sow_statement, "Fees, service credits and the amount due of one month (YYYY-MM)."
+        _sow_statement,
+        Read.SOW_STATEMENT,
+        "Fees, service credits and the amount due of one month (YYYY-MM).",
     )
 
 
 def performance_field() -> Any:
     return _guarded(
         _csa_performance,
+        Read.CSA_PERFORMANCE,
         "The agent's scorecard over the term so far, with a renewal recommendation. The "
         "agent's own, and compliance.",
     )
@@ -265,7 +286,7 @@ def performance_field() -> Any:
 @strawberry.type
 class SlaMutations:
     @strawberry.mutation(
-        permission_classes=GUARDED,
+        permission_classes=allowed(commands.RecordSlaIntervals),
         description=(
             f"Compliance: store a batch of at most {MAX_BATCH_ROWS:,} interval rows of one "
             "SOW (larger batches are refused with BAD_USER_INPUT: send several), all or "
@@ -277,20 +298,19 @@ class SlaMutations:
     async def record_sla_intervals(
         self, info: Info[Context, Any], sow_id: strawberry.ID, intervals: list[SlaIntervalInput]
     ) -> SlaIngestResult:
-        merged = await resolve.record_intervals(
-            info.context, viewer_of(info), sow_id, [_row(item) for item in intervals]
-        )
+        rows = tuple(_row(item) for item in intervals)
+        merged = await run(info, commands.RecordSlaIntervals(sow_id=sow_id, intervals=rows))
         return SlaIngestResult(
             inserted=len(merged.inserts), updated=len(merged.updates), unchanged=merged.unchanged
         )
 
     @strawberry.mutation(
-        permission_classes=GUARDED,
+        permission_classes=allowed(commands.CloseSlaPeriod),
         description="Compliance: freeze the statement of a month (YYYY-MM) that has ended, "
         "with SLA_PERIOD_CLOSED and one SLA_BREACHED per missed metric; CONFLICT if closed.",
     )
     async def close_sla_period(
         self, info: Info[Context, Any], sow_id: strawberry.ID, period: str
     ) -> SlaStatement:
-        figures = await resolve.close_period(info.context, viewer_of(info), sow_id, period)
-        return _statement(figures)
+        closed = await run(info, commands.CloseSlaPeriod(sow_id=sow_id, period=period))
+        return SlaStatement.from_domain(closed)

@@ -5,22 +5,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from domain import party
+from domain import commands
+from domain import csa as csa_domain
 from domain import sow as domain
+from domain.access import Read
 from resolvers import sow as resolve
 from resolvers.context import Context
-from resolvers.loaders import Soon, at_once
+from resolvers.loaders import Soon, at_once, then
 from schema import sla
-from schema.access import GUARDED, viewer_of
+from schema.access import allowed, viewer_of
+from schema.commands import revision, run
 from schema.connection import Connection, PageSize, page_connection
 from schema.csa import Csa
+from schema.document import copies_field
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.inputs import input_to_dict
+from schema.mapping import from_fields
 from schema.party import Client
 from schema.terms import (
     ServiceHours,
@@ -30,8 +35,13 @@ from schema.terms import (
     SlaTargetInput,
     TermsVersion,
 )
-from schema.versioned import diff_field, events_field, terms_version_field, versions_field
-from storage.csas import Staffing as StaffingCounts
+from schema.versioned import (
+    diff_field,
+    document_fields,
+    events_field,
+    terms_version_field,
+    versions_field,
+)
 from storage.sows import SowQuery
 
 
@@ -40,6 +50,10 @@ class Pricing:
     rate: Decimal
     unit: PricingUnit
     currency: str = strawberry.field(description="ISO 4217 code.")
+
+    @staticmethod
+    def from_domain(pricing: domain.Pricing) -> Pricing:
+        return from_fields(Pricing, pricing)
 
 
 @strawberry.type(
@@ -50,6 +64,10 @@ class ServiceCreditTerm:
     metric: SlaMetric
     percent_of_fees: float = strawberry.field(description="Percent of the period's fees.")
     cap_percent: float
+
+    @staticmethod
+    def from_domain(credit: domain.ServiceCredit) -> ServiceCreditTerm:
+        return from_fields(ServiceCreditTerm, credit)
 
 
 @strawberry.type
@@ -70,6 +88,19 @@ class SowTerms:
     confidentiality: str | None
     termination_clause: str | None
     dispute_resolution: DisputeResolution
+
+    @staticmethod
+    def from_domain(terms: domain.SowTerms) -> SowTerms:
+        return from_fields(
+            SowTerms,
+            terms,
+            scope=list(terms.scope),
+            languages=list(terms.languages),
+            service_hours=ServiceHours.from_domain(terms.service_hours),
+            pricing=Pricing.from_domain(terms.pricing),
+            sla_targets=SlaTarget.all_from_domain(terms.sla_targets),
+            service_credits=[ServiceCreditTerm.from_domain(c) for c in terms.service_credits],
+        )
 
 
 @strawberry.input
@@ -128,13 +159,17 @@ class SowTermsPatch:
 
 @strawberry.type(description="A proposed amendment, not in force until the other party accepts.")
 class SowAmendment:
-    @strawberry.field
-    def version(self, parent: strawberry.Parent[domain.Amendment]) -> TermsVersion:
-        return cast(TermsVersion, parent.version)
+    version: TermsVersion
+    terms: SowTerms
 
-    @strawberry.field
-    def terms(self, parent: strawberry.Parent[domain.Amendment]) -> SowTerms:
-        return cast(SowTerms, parent.terms)
+    @staticmethod
+    def from_domain(amendment: domain.Amendment | None) -> SowAmendment | None:
+        if amendment is None:
+            return None
+        return SowAmendment(
+            version=TermsVersion.from_domain(amendment.version),
+            terms=SowTerms.from_domain(amendment.terms),
+        )
 
 
 @strawberry.input
@@ -157,6 +192,10 @@ class Staffing:
     contracted: int
     active: int
 
+    @staticmethod
+    def from_domain(counts: csa_domain.Staffing) -> Staffing:
+        return from_fields(Staffing, counts)
+
 
 @strawberry.type(description="A Statement of Work between a client and the operator.")
 class Sow:
@@ -171,12 +210,22 @@ class Sow:
     signatures: list[Signature]
     created_at: datetime
     updated_at: datetime
+    source: strawberry.Private[domain.Sow]
+    latest_version: strawberry.Private[int]
+
+    @staticmethod
+    def from_domain(sow: domain.Sow) -> Sow:
+        return from_fields(
+            Sow,
+            sow,
+            terms=SowTerms.from_domain(sow.terms),
+            pending_amendment=SowAmendment.from_domain(sow.pending_amendment),
+            **document_fields(sow),
+        )
 
     @strawberry.field(graphql_type=Client)
-    def client(
-        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
-    ) -> Soon[party.Client | None]:
-        return at_once(info.context.loaders.client, parent.client_id)
+    def client(self, info: Info[Context, Any]) -> Soon[Client | None]:
+        return then(at_once(info.context.loaders.client, self.source.client_id), Client.from_domain)
 
     versions = versions_field("Every version, proposals included, oldest first.")
 
@@ -188,16 +237,15 @@ class Sow:
     diff = diff_field()
 
     @strawberry.field(graphql_type=Staffing, description="CSA counts; no agent data.")
-    def staffing(
-        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
-    ) -> Soon[StaffingCounts | None]:
-        return at_once(info.context.loaders.staffing, parent.id)
+    def staffing(self, info: Info[Context, Any]) -> Soon[Staffing | None]:
+        return then(at_once(info.context.loaders.staffing, self.source.id), Staffing.from_domain)
 
-    @strawberry.field(permission_classes=GUARDED, description="Compliance only; oldest first.")
-    async def csas(
-        self, parent: strawberry.Parent[domain.Sow], info: Info[Context, Any]
-    ) -> list[Csa]:
-        return cast(list[Csa], await info.context.loaders.sow_csas.load(parent.id))
+    @strawberry.field(
+        permission_classes=allowed(Read.SOW_CSAS), description="Compliance only; oldest first."
+    )
+    async def csas(self, info: Info[Context, Any]) -> list[Csa]:
+        found = await info.context.loaders.sow_csas.load(self.source.id)
+        return [Csa.from_domain(csa) for csa in found or ()]
 
     events = events_field("This SOW's events, oldest first.")
 
@@ -207,26 +255,18 @@ class Sow:
 
     statement = sla.statement_field()
 
-
-def _sow(value: domain.Sow) -> Sow:
-    return cast(Sow, value)
-
-
-async def _change(info: Info[Context, Any], id: str, expected_version: int, *arguments: Any) -> Sow:
-    """The SOW mutation being resolved (named by its GraphQL field, e.g. `submitSow`)."""
-    ctx, viewer = info.context, viewer_of(info)
-    return _sow(
-        await resolve.change_sow(ctx, viewer, info.field_name, id, expected_version, *arguments)
+    documents = copies_field(
+        Read.SOW_DOCUMENTS, "Signed copies, newest first (one per version signed)."
     )
 
 
 @strawberry.type
 class SowQueries:
-    @strawberry.field(permission_classes=GUARDED)
+    @strawberry.field(permission_classes=allowed(Read.SOW))
     async def sow(self, info: Info[Context, Any], id: strawberry.ID) -> Sow:
-        return _sow(await resolve.sow(info.context, viewer_of(info), id))
+        return Sow.from_domain(await resolve.sow(info.context, viewer_of(info), id))
 
-    @strawberry.field(permission_classes=GUARDED, description="Newest first.")
+    @strawberry.field(permission_classes=allowed(Read.SOWS), description="Newest first.")
     async def sows(
         self,
         info: Info[Context, Any],
@@ -241,21 +281,21 @@ class SowQueries:
         async def count() -> int:
             return await resolve.count_sows(ctx, viewer, where)
 
-        connection = await page_connection(info, page, partial(resolve.prefetch, ctx), count)
-        return cast(Connection[Sow], connection)
+        prefetch = partial(resolve.prefetch, ctx)
+        return await page_connection(info, page, prefetch, count, Sow.from_domain)
 
 
 @strawberry.type
 class SowMutations:
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.CreateSow))
     async def create_sow(
         self, info: Info[Context, Any], terms: SowTermsInput, client_id: strawberry.ID | None = None
     ) -> Sow:
-        return _sow(
-            await resolve.create_sow(info.context, viewer_of(info), client_id, input_to_dict(terms))
+        return Sow.from_domain(
+            await run(info, commands.CreateSow(client_id=client_id, terms=input_to_dict(terms)))
         )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.UpdateSow))
     async def update_sow(
         self,
         info: Info[Context, Any],
@@ -264,33 +304,49 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str | None = None,
     ) -> Sow:
-        return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
+        update = revision(commands.UpdateSow, id, expected_version, terms, change_summary)
+        return Sow.from_domain(await run(info, update))
 
-    @strawberry.mutation(permission_classes=GUARDED, description="The client's signature.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.SubmitSow), description="The client's signature."
+    )
     async def submit_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return Sow.from_domain(
+            await run(info, commands.SubmitSow(id=id, expected_version=expected_version))
+        )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.StartSowReview))
     async def start_sow_review(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return Sow.from_domain(
+            await run(info, commands.StartSowReview(id=id, expected_version=expected_version))
+        )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.RequestSowChanges))
     async def request_sow_changes(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return await _change(info, id, expected_version, reason)
+        return Sow.from_domain(
+            await run(
+                info,
+                commands.RequestSowChanges(id=id, expected_version=expected_version, reason=reason),
+            )
+        )
 
-    @strawberry.mutation(permission_classes=GUARDED, description="The operator's signature.")
+    @strawberry.mutation(
+        permission_classes=allowed(commands.SignSow), description="The operator's signature."
+    )
     async def sign_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return Sow.from_domain(
+            await run(info, commands.SignSow(id=id, expected_version=expected_version))
+        )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.ProposeSowAmendment))
     async def propose_sow_amendment(
         self,
         info: Info[Context, Any],
@@ -299,27 +355,38 @@ class SowMutations:
         terms: SowTermsPatch,
         change_summary: str,
     ) -> Sow:
-        return await _change(info, id, expected_version, input_to_dict(terms), change_summary)
+        proposal = revision(
+            commands.ProposeSowAmendment, id, expected_version, terms, change_summary
+        )
+        return Sow.from_domain(await run(info, proposal))
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.AcceptSowAmendment))
     async def accept_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
     ) -> Sow:
-        return await _change(info, id, expected_version)
+        return Sow.from_domain(
+            await run(info, commands.AcceptSowAmendment(id=id, expected_version=expected_version))
+        )
 
-    @strawberry.mutation(permission_classes=GUARDED)
+    @strawberry.mutation(permission_classes=allowed(commands.RejectSowAmendment))
     async def reject_sow_amendment(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return await _change(info, id, expected_version, reason)
+        return Sow.from_domain(
+            await run(
+                info,
+                commands.RejectSowAmendment(
+                    id=id, expected_version=expected_version, reason=reason
+                ),
+            )
+        )
 
     @strawberry.mutation(
-        permission_classes=GUARDED,
+        permission_classes=allowed(commands.TerminateSow),
         description="Ends the SOW and every CSA under it not yet ended, in one transaction.",
     )
     async def terminate_sow(
         self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
     ) -> Sow:
-        return _sow(
-            await resolve.terminate_sow(info.context, viewer_of(info), id, expected_version, reason)
-        )
+        command = commands.TerminateSow(id=id, expected_version=expected_version, reason=reason)
+        return Sow.from_domain(await run(info, command))

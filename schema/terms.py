@@ -1,19 +1,20 @@
 """Contract terms shared by SOWs and CSAs: service hours, SLA targets, versions, signatures.
 
-Output types read the domain's terms objects directly (plain attributes, no per-field
-resolvers); inputs are plain input types validated by the domain.
+Each output type says how it is made from its domain object (`from_domain`): plain
+attributes, no per-field resolvers. Inputs are plain input types the domain validates; a
+test checks every terms type against the domain model it mirrors (tests/test_terms_types.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
 
-from domain import versioning
+from domain import party, values, versioning
 from schema.enums import Role, SignatureParty, SlaMetric, TargetDirection, VersionState, Weekday
+from schema.mapping import from_fields
 
 
 @strawberry.type
@@ -22,6 +23,10 @@ class ServiceHours:
     days: list[Weekday]
     opens_at: str = strawberry.field(description="HH:MM, local time.")
     closes_at: str = strawberry.field(description="HH:MM; before opensAt: overnight.")
+
+    @staticmethod
+    def from_domain(hours: values.ServiceHours) -> ServiceHours:
+        return from_fields(ServiceHours, hours, days=list(hours.days))
 
 
 @strawberry.type
@@ -34,6 +39,14 @@ class SlaTarget:
     direction: TargetDirection = strawberry.field(
         description="FLOOR: at least the target; CEILING: at most. Follows from the metric."
     )
+
+    @staticmethod
+    def from_domain(target: values.SlaTarget) -> SlaTarget:
+        return from_fields(SlaTarget, target)
+
+    @staticmethod
+    def all_from_domain(targets: list[values.SlaTarget]) -> list[SlaTarget]:
+        return [SlaTarget.from_domain(target) for target in targets]
 
 
 @strawberry.input
@@ -56,6 +69,10 @@ class Actor:
     id: str
     role: Role | None
 
+    @staticmethod
+    def from_domain(actor: party.Actor) -> Actor:
+        return from_fields(Actor, actor)
+
 
 @strawberry.type(description="A signature bound to the exact version signed.")
 class Signature:
@@ -64,6 +81,14 @@ class Signature:
     version: int
     hash: str = strawberry.field(description="SHA-256 of the canonical JSON of the terms.")
     at: datetime
+
+    @staticmethod
+    def from_domain(signature: versioning.Signature) -> Signature:
+        return from_fields(Signature, signature, signer=Actor.from_domain(signature.signer))
+
+    @staticmethod
+    def all_from_domain(signatures: tuple[versioning.Signature, ...]) -> list[Signature]:
+        return [Signature.from_domain(signature) for signature in signatures]
 
 
 @strawberry.type(description="One immutable version of a document's terms.")
@@ -74,10 +99,12 @@ class TermsVersion:
     at: datetime
     change_summary: str | None
     state: VersionState
+    terms: JSON = strawberry.field(description="The terms as canonical JSON (decimals as strings).")
 
-    @strawberry.field(description="The terms as canonical JSON (decimals as strings).")
-    def terms(self, parent: strawberry.Parent[versioning.TermsVersion]) -> JSON:
-        return cast(JSON, parent.terms)
+    @staticmethod
+    def from_domain(version: versioning.TermsVersion) -> TermsVersion:
+        author = Actor.from_domain(version.author)
+        return from_fields(TermsVersion, version, author=author, terms=JSON(version.terms))
 
 
 @strawberry.type(description="One changed leaf between two versions.")
@@ -85,3 +112,9 @@ class FieldChange:
     path: str = strawberry.field(description="e.g. `pricing.rate`, `slaTargets[1].target`.")
     before: JSON | None
     after: JSON | None
+
+    @staticmethod
+    def from_domain(change: versioning.FieldChange) -> FieldChange:
+        return from_fields(
+            FieldChange, change, before=JSON(change.before), after=JSON(change.after)
+        )

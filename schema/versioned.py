@@ -1,4 +1,5 @@
-"""Fields every versioned document (Sow, Csa) has: its versions, one by number, a diff, events.
+"""Fields every versioned document (Sow, Csa) has: its versions, one by number, a diff, events,
+and what its `from_domain` takes from the domain's document (`document_fields`).
 
 Each type declares them with its own description, e.g.
 `versions = versions_field("Every version, oldest first.")`; the resolvers are shared.
@@ -6,16 +7,17 @@ Each type declares them with its own description, e.g.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import strawberry
 from strawberry.types import Info
 
+from domain import versioning
 from resolvers import versions
 from resolvers.context import Context
 from schema.connection import Connection, PageSize
 from schema.event import ContractEvent, event_connection
-from schema.terms import FieldChange, TermsVersion
+from schema.terms import FieldChange, Signature, TermsVersion
 
 
 class Versioned(Protocol):
@@ -25,16 +27,28 @@ class Versioned(Protocol):
     def latest_version(self) -> int: ...
 
 
+class Document(Versioned, Protocol):
+    @property
+    def signatures(self) -> tuple[versioning.Signature, ...]: ...
+
+
+def document_fields(document: Document) -> dict[str, object]:
+    """What a versioned document's GraphQL type converts, terms apart: its signatures, and
+    the domain document itself (`source`), which its resolvers read."""
+    return {"signatures": Signature.all_from_domain(document.signatures), "source": document}
+
+
 async def _versions(
     parent: strawberry.Parent[Versioned], info: Info[Context, Any]
 ) -> list[TermsVersion]:
-    return cast(list[TermsVersion], await versions.versions(info.context, parent.id))
+    return [TermsVersion.from_domain(v) for v in await versions.versions(info.context, parent.id)]
 
 
 async def _terms_version(
     parent: strawberry.Parent[Versioned], info: Info[Context, Any], number: int
 ) -> TermsVersion | None:
-    return cast(TermsVersion | None, await versions.version(info.context, parent.id, number))
+    found = await versions.version(info.context, parent.id, number)
+    return None if found is None else TermsVersion.from_domain(found)
 
 
 async def _diff(
@@ -46,7 +60,7 @@ async def _diff(
     changes = await versions.terms_diff(
         info.context, parent.id, parent.latest_version, from_version, to_version
     )
-    return cast(list[FieldChange], changes)
+    return [FieldChange.from_domain(change) for change in changes]
 
 
 async def _events(

@@ -18,9 +18,25 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fpdf import FPDF
+
 from domain import csa as csas
 from domain import sow as sows
 from domain.changes import Change
+from domain.commands import (
+    CountersignCsa,
+    DeclineCsa,
+    OnDocument,
+    RequestSowChanges,
+    SendCsa,
+    SignCsa,
+    SignSow,
+    StartSowReview,
+    SubmitSow,
+    TerminateCsa,
+    TerminateSow,
+    WithdrawCsa,
+)
 from domain.csa import Csa, CsaStatus, CsaTerminationReason, NewCsa
 from domain.party import Agent, AgentStatus, Client, Role, Viewer
 from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS
@@ -259,24 +275,29 @@ def sow_history(
     terms = sows.parse_sow_terms(sow_terms(n, status, today))
     history = [sows.create(id, number, client.id, terms, by_client, now)]
 
-    def step(transition: Callable[..., Change[Sow]], *args: Any) -> None:
-        current = history[-1].after
-        history.append(transition(current, *args, now))
+    def step[C: OnDocument[Sow]](
+        rule: Callable[[Sow, C, Viewer, datetime], Change[Sow]], command: C, viewer: Viewer
+    ) -> None:
+        history.append(rule(history[-1].after, command, viewer, now))
 
     if status is SowStatus.DRAFT:
         return history
-    step(sows.submit, by_client, 1)
+    step(sows.submit, SubmitSow(id=id, expected_version=1), by_client)
     if status is SowStatus.SUBMITTED:
         return history
-    step(sows.start_review, STAFF, 1)
+    step(sows.start_review, StartSowReview(id=id, expected_version=1), STAFF)
     if status is SowStatus.UNDER_REVIEW:
         return history
     if status is SowStatus.CHANGES_REQUESTED:
-        step(sows.request_changes, STAFF, 1, "Please confirm the weekend coverage.")
+        reason = "Please confirm the weekend coverage."
+        step(
+            sows.request_changes, RequestSowChanges(id=id, expected_version=1, reason=reason), STAFF
+        )
         return history
-    step(sows.sign, STAFF, 1)
+    step(sows.sign, SignSow(id=id, expected_version=1), STAFF)
     if status is SowStatus.TERMINATED:
-        step(sows.terminate, STAFF, 1, "The client closed the program.")
+        reason = "The client closed the program."
+        step(sows.terminate, TerminateSow(id=id, expected_version=1, reason=reason), STAFF)
     elif status in (SowStatus.ACTIVE, SowStatus.EXPIRED):
         due = sows.scheduled(history[-1].after, now)
         assert due is not None, (status, terms.go_live_date)
@@ -359,26 +380,33 @@ def csa_history(
     history = [produced]
     by_agent = agent_viewer(agent.id)
 
-    def step(transition: Callable[..., Change[Csa]], *args: Any) -> None:
-        history.append(transition(history[-1].after, *args, now))
+    def step[C: OnDocument[Csa]](
+        rule: Callable[[Csa, C, Viewer, datetime], Change[Csa]], command: C, viewer: Viewer
+    ) -> None:
+        history.append(rule(history[-1].after, command, viewer, now))
 
+    id = new.id
     if status is CsaStatus.DRAFT:
         return history
     if status is CsaStatus.WITHDRAWN:
-        step(csas.withdraw, STAFF, 1, "The program needs fewer agents.")
+        reason = "The program needs fewer agents."
+        step(csas.withdraw, WithdrawCsa(id=id, expected_version=1, reason=reason), STAFF)
         return history
-    step(csas.send, STAFF, 1)
+    step(csas.send, SendCsa(id=id, expected_version=1), STAFF)
     if status is CsaStatus.SENT:
         return history
     if status is CsaStatus.DECLINED:
-        step(csas.decline, by_agent, 1, "I cannot work these hours.")
+        reason = "I cannot work these hours."
+        step(csas.decline, DeclineCsa(id=id, expected_version=1, reason=reason), by_agent)
         return history
-    step(csas.sign, by_agent, 1)
+    step(csas.sign, SignCsa(id=id, expected_version=1), by_agent)
     if status is CsaStatus.AGENT_SIGNED:
         return history
-    step(csas.countersign, STAFF, 1)
+    step(csas.countersign, CountersignCsa(id=id, expected_version=1), STAFF)
     if status is CsaStatus.TERMINATED:
-        step(csas.terminate, STAFF, 1, CsaTerminationReason.BREACH, "Repeated no-shows.")
+        breach, note = CsaTerminationReason.BREACH, "Repeated no-shows."
+        terminated = TerminateCsa(id=id, expected_version=1, reason=breach, note=note)
+        step(csas.terminate, terminated, STAFF)
     while due := csas.scheduled(history[-1].after, now, RENEWAL_NOTICE_DAYS):
         history.append(due)
     return history
@@ -405,3 +433,22 @@ def csa_histories(
         agent = others[(sow_index + rank - 1) % len(others)] if rank else agents[0]
         sow = in_force[sow_index]
         yield csa_history(sow, NewCsa(new_id(), number, agent.id), agent, status, n, now)
+
+
+def onboarding_checklist(agent: Agent, now: datetime) -> bytes:
+    """A one-page PDF, the demo's administrative document (what compliance would upload)."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(now)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "Onboarding checklist", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    name = agent.name.encode("latin-1", "replace").decode("latin-1")
+    for line in (
+        f"Agent: {name}",
+        "[x] Identity checked",
+        "[x] Home-office equipment checked",
+        "[x] Confidentiality training completed",
+    ):
+        pdf.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

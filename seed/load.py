@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain import statement
 from domain.changes import Change
+from domain.document import PDF, Document, DocumentKind
 from domain.party import SYSTEM, Agent, Client
 from domain.policy import SLA_CLOSE_AFTER_DAYS
 from domain.sla import MAX_BATCH_ROWS, Period, check_batch, period_terms, row_of
@@ -36,6 +39,7 @@ class Loaded:
     # The SOW seed/sla_sample.csv is for, and the interval rows recorded for others.
     sla_sample_sow: str | None = None
     interval_rows: int = 0
+    documents: int = 0
 
 
 async def commit_histories(store: Store, histories: Iterable[Sequence[Change[Any]]]) -> int:
@@ -69,8 +73,54 @@ async def submitted_sows(store: Store, client: Client, count: int, now: datetime
     return ids
 
 
-async def load(store: Store, scale: dataset.Scale, now: datetime, force: bool = False) -> Loaded:
-    """Load a data set of `scale`; refused on a database holding data unless `force`."""
+def _copies(history: Sequence[Change[Any]], render: bool) -> list[Change[Any]]:
+    """`history` with its signed copies queued for rendering only (`render`) or not at all:
+    demo data mails nobody, and a benchmark's thousands of contracts need no PDFs."""
+    return [
+        dataclasses.replace(
+            change,
+            copies=tuple(dataclasses.replace(c, recipients=()) for c in change.copies)
+            if render
+            else (),
+        )
+        for change in history
+    ]
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def administrative_document(store: Store, agent: Agent, now: datetime) -> Document:
+    """One uploaded file in `agent`'s folder, as compliance would upload it."""
+    data = dataset.onboarding_checklist(agent, now)
+    document = Document(
+        id=store.new_id(),
+        kind=DocumentKind.ADMINISTRATIVE,
+        title="Onboarding checklist",
+        file_name="onboarding-checklist.pdf",
+        content_type=PDF,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        created_at=now,
+        agent_id=agent.id,
+    )
+    await store.documents.add(document, _one(data))
+    return document
+
+
+async def load(
+    store: Store,
+    scale: dataset.Scale,
+    now: datetime,
+    force: bool = False,
+    documents: bool = False,
+) -> Loaded:
+    """Load a data set of `scale`; refused on a database holding data unless `force`.
+
+    With `documents`, the signed copies are queued for rendering (the caller renders them,
+    `scheduler.delivery`) and the first agent's folder gets an administrative document.
+    """
     if not force and not await store.parties.is_empty():
         raise NotEmpty("the database already holds data")
     clients = dataset.clients(scale, store.new_id, now)
@@ -87,11 +137,22 @@ async def load(store: Store, scale: dataset.Scale, now: datetime, force: bool = 
     in_force = [h[-1].after for h in sow_histories if h[-1].after.status in IN_FORCE]
     csa_numbers = await store.csas.next_numbers(now, scale.csas) if in_force else []
     csa_histories = dataset.csa_histories(in_force, agents, csa_numbers, store.new_id, now)
-    written = await commit_histories(store, itertools.chain(sow_histories, csa_histories))
+    histories: Iterable[Sequence[Change[Any]]] = itertools.chain(sow_histories, csa_histories)
+    written = await commit_histories(store, (_copies(h, documents) for h in histories))
+    if documents and agents:
+        await administrative_document(store, agents[0], now)
     sows = [history[-1].after for history in sow_histories]
     rows = await record_performance(store, sows[dataset.SLA_SAMPLE_SOW + 1 :], now)
     sample = sows[dataset.SLA_SAMPLE_SOW].id if sows else None
-    return Loaded(clients, agents, scale.sows, len(csa_numbers), written, sample, rows)
+    return Loaded(
+        clients,
+        agents,
+        scale.sows,
+        len(csa_numbers),
+        written,
+        sla_sample_sow=sample,
+        interval_rows=rows,
+    )
 
 
 async def record_performance(store: Store, sows: Sequence[Sow], now: datetime) -> int:

@@ -1,1 +1,2 @@
-"""Storage: the one place that talks to MongoDB. Documents become domain objects here."""
+"""Storage: where documents meet MongoDB and become domain objects (the event log's live
+reader apart, in `live`)."""

@@ -9,9 +9,20 @@ from typing import Any
 
 from bson import ObjectId
 
-from domain.csa import CONTRACTED, ENDED, Csa, CsaStatus, CsaTerminationReason, CsaTerms
+from domain.csa import (
+    CONTRACTED,
+    ENDED,
+    MACHINE,
+    Csa,
+    CsaStatus,
+    CsaTerminationReason,
+    CsaTerms,
+    Staffing,
+)
 from domain.events import EntityType
-from storage import counters
+from domain.machine import DateReached, Transition
+from domain.scope import Scope
+from storage import counters, scopes
 from storage.codec import (
     ParsedTerms,
     day,
@@ -26,16 +37,6 @@ from storage.sows import signature_from_bson, signatures_to_bson
 from storage.writes import Mapper
 
 KIND = "CSA"
-
-
-@dataclass(frozen=True, slots=True)
-class CsaScope:
-    """The CSAs a viewer may see: one agent's, or (None) all."""
-
-    agent_id: str | None = None
-
-    def filter(self) -> Document:
-        return {} if self.agent_id is None else {"agentId": ObjectId(self.agent_id)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +57,6 @@ class CsaQuery:
         if self.expiring_before is not None:
             query["expirationDate"] = {"$lt": day(self.expiring_before)}
         return query
-
-
-@dataclass(frozen=True, slots=True)
-class Staffing:
-    """How many CSAs of a SOW are signed by both parties, and how many of those run."""
-
-    contracted: int = 0
-    active: int = 0
 
 
 def to_bson(csa: Csa) -> Document:
@@ -132,10 +125,24 @@ def from_bson(doc: Mapping[str, Any]) -> Csa:
     )
 
 
-def _match(scope: CsaScope, where: CsaQuery) -> Document:
-    """Both: a filter naming another agent narrows an agent's scope to nothing, not to theirs."""
-    limit, wanted = scope.filter(), where.filter()
-    return {"$and": [wanted, limit]} if limit and wanted else {**wanted, **limit}
+def _due(step: Transition[CsaStatus], through: date, notice_through: date) -> Document:
+    """The CSAs one dated row of `domain.csa.MACHINE` may move (each date is stored at the
+    top level); a notice only to CSAs not renewed and not given it yet."""
+    assert isinstance(step.trigger, DateReached)
+    if not step.trigger.notice:
+        return {"status": step.source, step.trigger.name: {"$lte": day(through)}}
+    # Null matches a missing field too: documents older than the notice marker.
+    return {
+        "status": step.source,
+        "renewalDueAt": None,
+        "renewedBy": None,
+        step.trigger.name: {"$lte": day(notice_through)},
+    }
+
+
+def _match(scope: Scope, where: CsaQuery) -> Document:
+    # A filter naming another agent narrows an agent's scope to nothing, not to theirs.
+    return scopes.both(where.filter(), scopes.documents(scope, EntityType.CSA))
 
 
 MAPPER: Mapper[Csa] = Mapper(EntityType.CSA, lambda db: db.db.csas, to_bson)
@@ -151,8 +158,8 @@ class CsaStore:
         first = await counters.reserve(self._db, f"csa:{now.year}", count) - count + 1
         return [f"CSA-{now.year}-{seq:04d}" for seq in range(first, first + count)]
 
-    async def get(self, id: str, scope: CsaScope) -> Csa | None:
-        query = {"_id": object_id(id, KIND), **scope.filter()}
+    async def get(self, id: str, scope: Scope) -> Csa | None:
+        query = scopes.both({"_id": object_id(id, KIND)}, scopes.documents(scope, EntityType.CSA))
         doc = await self._db.db.csas.find_one(query)
         return from_bson(doc) if doc else None
 
@@ -161,13 +168,11 @@ class CsaStore:
         query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
         return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.csas.find(query)}
 
-    async def page(
-        self, scope: CsaScope, where: CsaQuery, first: int, after: str | None
-    ) -> Page[Csa]:
+    async def page(self, scope: Scope, where: CsaQuery, first: int, after: str | None) -> Page[Csa]:
         query = _match(scope, where)
         return await fetch_page(self._db.db.csas, KIND, query, first, after, from_bson)
 
-    async def count(self, scope: CsaScope, where: CsaQuery) -> int:
+    async def count(self, scope: Scope, where: CsaQuery) -> int:
         return await self._db.db.csas.count_documents(_match(scope, where))
 
     async def of_sows(self, sow_ids: list[str]) -> dict[str, list[Csa]]:
@@ -224,19 +229,8 @@ class CsaStore:
         `notice_through` that plus the notice period: the result may hold CSAs not yet due
         in their own time zone, which the domain skips.
         """
-        active = CsaStatus.ACTIVE.value
         query: Document = {
-            "$or": [
-                {"status": CsaStatus.EXECUTED.value, "effectiveDate": {"$lte": day(through)}},
-                {"status": active, "expirationDate": {"$lte": day(through)}},
-                # Null matches a missing field too: documents older than the notice marker.
-                {
-                    "status": active,
-                    "renewalDueAt": None,
-                    "renewedBy": None,
-                    "expirationDate": {"$lte": day(notice_through)},
-                },
-            ]
+            "$or": [_due(step, through, notice_through) for step in MACHINE.scheduled]
         }
         if after is not None:
             query["_id"] = {"$gt": ObjectId(after)}

@@ -9,45 +9,18 @@ order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from domain.events import EntityType, Event, EventType, NewEvent
-from storage import counters
+from domain.scope import Scope
+from storage import counters, scopes
 from storage.codec import actor_from_bson, actor_to_bson, object_id, optional_id, optional_str
 from storage.database import Database, Document
 
 COUNTER = "events"
-
-
-@dataclass(frozen=True, slots=True)
-class EventScope:
-    """What part of the log a viewer may read; all None: everything."""
-
-    entity_type: EntityType | None = None
-    client_id: str | None = None
-    agent_id: str | None = None
-
-    def filter(self) -> Document:
-        query: Document = {}
-        if self.entity_type is not None:
-            query["entityType"] = self.entity_type.value
-        if self.client_id is not None:
-            query["clientId"] = ObjectId(self.client_id)
-        if self.agent_id is not None:
-            query["agentId"] = ObjectId(self.agent_id)
-        return query
-
-    def matches(self, event: Event) -> bool:
-        """Whether `event` is in this scope (the in-memory twin of `filter`)."""
-        return (
-            (self.entity_type is None or event.entity_type is self.entity_type)
-            and (self.client_id is None or event.client_id == self.client_id)
-            and (self.agent_id is None or event.agent_id == self.agent_id)
-        )
 
 
 def to_bson(seq: int, event: NewEvent) -> Document:
@@ -99,7 +72,7 @@ class EventStore:
         self._db = db
 
     async def page(
-        self, scope: EventScope, entity_id: str | None, after: int | None, limit: int
+        self, scope: Scope, entity_id: str | None, after: int | None, limit: int
     ) -> list[Event]:
         """Events after cursor `after`, oldest first, at most `limit`."""
         query = _query(scope, entity_id)
@@ -108,12 +81,18 @@ class EventStore:
         cursor = self._db.db.events.find(query).sort("seq", 1).limit(limit)
         return [from_bson(doc) async for doc in cursor]
 
-    async def count(self, scope: EventScope, entity_id: str | None) -> int:
+    async def count(self, scope: Scope, entity_id: str | None) -> int:
         return await self._db.db.events.count_documents(_query(scope, entity_id))
 
 
-def _query(scope: EventScope, entity_id: str | None) -> Document:
-    query = scope.filter()
+def _query(scope: Scope, entity_id: str | None) -> Document:
+    query = scopes.events(scope)
     if entity_id is not None:
         query["entityId"] = object_id(entity_id, "Event entity")
     return query
+
+
+async def last_seq(db: Database) -> int:
+    """The seq of the last event written: where the log ends now."""
+    doc = await db.db.events.find_one({}, sort=[("seq", -1)], projection={"seq": 1})
+    return int(doc["seq"]) if doc else 0

@@ -18,7 +18,12 @@ DUPLICATE_KEY = 11000
 
 
 def client_from_bson(doc: Mapping[str, Any]) -> Client:
-    return Client(id=str(doc["_id"]), name=doc["name"], created_at=doc["createdAt"])
+    return Client(
+        id=str(doc["_id"]),
+        name=doc["name"],
+        created_at=doc["createdAt"],
+        notification_email=doc.get("notificationEmail"),
+    )
 
 
 def agent_from_bson(doc: Mapping[str, Any]) -> Agent:
@@ -32,7 +37,12 @@ def agent_from_bson(doc: Mapping[str, Any]) -> Agent:
 
 
 def _client_to_bson(client: Client) -> Document:
-    return {"_id": ObjectId(client.id), "name": client.name, "createdAt": client.created_at}
+    return {
+        "_id": ObjectId(client.id),
+        "name": client.name,
+        "createdAt": client.created_at,
+        "notificationEmail": client.notification_email,
+    }
 
 
 def _agent_to_bson(agent: Agent) -> Document:

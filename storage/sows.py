@@ -11,9 +11,11 @@ from typing import Any
 from bson import ObjectId
 
 from domain.events import EntityType
-from domain.sow import Amendment, Sow, SowStatus, SowTerms
+from domain.machine import DateReached
+from domain.scope import Scope
+from domain.sow import MACHINE, Amendment, Sow, SowStatus, SowTerms
 from domain.versioning import Signature, SignatureParty
-from storage import counters, versions
+from storage import counters, scopes, versions
 from storage.codec import (
     ParsedTerms,
     actor_from_bson,
@@ -27,16 +29,6 @@ from storage.pages import Page, fetch_page
 from storage.writes import Mapper
 
 KIND = "SOW"
-
-
-@dataclass(frozen=True, slots=True)
-class SowScope:
-    """The SOWs a viewer may see: one client's, or (None) all."""
-
-    client_id: str | None = None
-
-    def filter(self) -> Document:
-        return {} if self.client_id is None else {"clientId": ObjectId(self.client_id)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,12 +138,8 @@ def from_bson(doc: Mapping[str, Any]) -> Sow:
     )
 
 
-def _match(scope: SowScope, where: SowQuery) -> Document:
-    # Both: a filter on another client must not be overridden by the viewer's own scope.
-    filters = [part for part in (where.filter(), scope.filter()) if part]
-    if len(filters) > 1:
-        return {"$and": filters}
-    return filters[0] if filters else {}
+def _match(scope: Scope, where: SowQuery) -> Document:
+    return scopes.both(where.filter(), scopes.documents(scope, EntityType.SOW))
 
 
 MAPPER: Mapper[Sow] = Mapper(EntityType.SOW, lambda db: db.db.sows, to_bson)
@@ -171,13 +159,14 @@ class SowStore:
         last = await counters.reserve(self._db, f"sow:{now.year}", count)
         return [f"SOW-{now.year}-{seq:04d}" for seq in range(last - count + 1, last + 1)]
 
-    async def get(self, id: str, scope: SowScope) -> Sow | None:
-        query = {"_id": object_id(id, KIND), **scope.filter()}
+    async def get(self, id: str, scope: Scope) -> Sow | None:
+        query = scopes.both({"_id": object_id(id, KIND)}, scopes.documents(scope, EntityType.SOW))
         doc = await self._db.db.sows.find_one(query)
         return from_bson(doc) if doc else None
 
-    async def get_many(self, ids: list[str], scope: SowScope) -> dict[str, Sow]:
-        query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}, **scope.filter()}
+    async def get_many(self, ids: list[str], scope: Scope) -> dict[str, Sow]:
+        wanted = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+        query = scopes.both(wanted, scopes.documents(scope, EntityType.SOW))
         return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.sows.find(query)}
 
     async def terms_of_versions(
@@ -197,26 +186,27 @@ class SowStore:
                 found[key] = TERMS.get(doc["hash"], doc["terms"])
         return found
 
-    async def page(
-        self, scope: SowScope, where: SowQuery, first: int, after: str | None
-    ) -> Page[Sow]:
+    async def page(self, scope: Scope, where: SowQuery, first: int, after: str | None) -> Page[Sow]:
         query = _match(scope, where)
         return await fetch_page(self._db.db.sows, KIND, query, first, after, from_bson)
 
-    async def count(self, scope: SowScope, where: SowQuery) -> int:
+    async def count(self, scope: Scope, where: SowQuery) -> int:
         return await self._db.db.sows.count_documents(_match(scope, where))
 
     async def due_for_schedule(self, through: date, after: str | None, limit: int) -> list[Sow]:
-        """SOWs the scheduler may have to move: SIGNED with go-live, or ACTIVE with end date,
-        on or before `through`, in id order after the id `after` (one batch).
+        """SOWs the scheduler may have to move, by the dated rows of `domain.sow.MACHINE`
+        (SIGNED with go-live, or ACTIVE with end date, on or before `through`), in id order
+        after the id `after` (one batch).
 
         `through` is the latest date anywhere (`domain.schedule.latest_local_date`): the
         result may hold SOWs not yet due in their own time zone, which the domain skips.
         """
+        # Each date of the status machine's scheduled rows is stored at the top level.
         query: Document = {
             "$or": [
-                {"status": SowStatus.SIGNED.value, "goLiveDate": {"$lte": day(through)}},
-                {"status": SowStatus.ACTIVE.value, "endDate": {"$lte": day(through)}},
+                {"status": step.source, step.trigger.name: {"$lte": day(through)}}
+                for step in MACHINE.scheduled
+                if isinstance(step.trigger, DateReached)
             ]
         }
         if after is not None:

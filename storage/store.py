@@ -10,7 +10,9 @@ from domain.statement import SlaPeriod
 from storage import csas, sla, sows
 from storage.csas import CsaStore
 from storage.database import Database
+from storage.documents import DocumentStore
 from storage.events import EventStore
+from storage.outbox import OutboxStore
 from storage.parties import PartyStore
 from storage.sla import SlaStore
 from storage.sows import SowStore
@@ -27,6 +29,8 @@ class Store:
         self.versions = VersionStore(db)
         self.events = EventStore(db)
         self.sla = SlaStore(db)
+        self.documents = DocumentStore(db)
+        self.outbox = OutboxStore(db)
         self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER, SlaPeriod: sla.MAPPER})
 
     @staticmethod

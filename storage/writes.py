@@ -18,9 +18,10 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from domain.changes import Change
+from domain.document import CopyDue
 from domain.events import EntityType, NewEvent
 from domain.versioning import TermsVersion
-from storage import events, versions
+from storage import events, outbox, versions
 from storage.database import Database, Document, is_write_conflict
 
 MAX_ATTEMPTS = 8
@@ -64,6 +65,7 @@ class Writer:
             for version in change.versions:
                 batch.version(mapper, change.after.id, version)
             batch.events += change.events
+            batch.copies += change.copies
         try:
             await self._db.in_transaction(batch.write)
         except PyMongoError as exc:
@@ -108,6 +110,7 @@ class Writer:
                     version,
                 )
             batch.events += change.events
+            batch.copies += change.copies
         for mapper, document in documents.values():
             batch.document(mapper, document, None)
         for mapper, entity_id, version in last_versions.values():
@@ -143,6 +146,8 @@ class _Batch:
         self._replaces: dict[str, tuple[AsyncCollection[Document], list[ReplaceOne[Any]]]] = {}
         self._versions: list[UpdateOne] = []
         self.events: list[NewEvent] = []
+        # Signed copies the changes call for: queued with them, or not at all.
+        self.copies: list[CopyDue] = []
 
     def document(self, mapper: Mapper[Any], after: Revisioned, before: Revisioned | None) -> None:
         """Insert `after`, or replace the document if it is still at `before`'s revision."""
@@ -169,3 +174,4 @@ class _Batch:
         if self._versions:
             await self._db.db.versions.bulk_write(self._versions, session=session)
         await events.append(self._db, session, tuple(self.events))
+        await outbox.add(self._db, session, self.copies)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo import monitoring
 
-from storage.event_feed import COMMENT as FEED_COMMENT
+from live.feed import COMMENT as FEED_COMMENT
 
 # Driver housekeeping, not work a request asked for.
 IGNORED = frozenset({"endSessions", "hello", "isMaster", "ismaster", "ping", "killCursors"})

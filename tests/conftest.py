@@ -23,6 +23,7 @@ from api.app import create_app
 from api.settings import Settings, load_settings
 from api.tokens import mint_token
 from domain.party import Role
+from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
 
 SECRET = "test-secret-" + "x" * 40
@@ -39,12 +40,23 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+async def target(mongo_uri: str) -> AsyncIterator[Database]:
+    """A fresh database of the session's server, for tests below the app; dropped after."""
+    db = Database(mongo_uri, f"test_{uuid.uuid4().hex[:16]}")
+    yield db
+    await db.client.drop_database(db.db.name)
+    await db.close()
+
+
+@pytest.fixture
 def settings(mongo_uri: str) -> Settings:
     return load_settings(
         mongodb_uri=mongo_uri,
         mongodb_database=f"test_{uuid.uuid4().hex[:16]}",
         jwt_secret=SECRET,
         scheduler_enabled=False,
+        # Tests that deliver run the outbox themselves (tests/delivery_helpers.py).
+        delivery_enabled=False,
         graphiql=True,
     )
 

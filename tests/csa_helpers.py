@@ -8,20 +8,7 @@ from typing import Any
 from domain.party import Role
 from tests.conftest import Api
 from tests.sow_helpers import create_client, signed_sow
-
-CSA_TERMS: dict[str, Any] = {
-    "obligations": ["Handle inbound calls per the program script"],
-    "performanceExpectations": [{"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20}],
-    "hoursOfService": {
-        "timeZone": "America/New_York",
-        "days": ["MONDAY", "TUESDAY", "WEDNESDAY"],
-        "opensAt": "09:00",
-        "closesAt": "17:00",
-    },
-    "payRate": {"amount": "15.75", "currency": "USD", "unit": "PER_HOUR"},
-    "effectiveDate": "2026-06-01",
-    "expirationDate": "2026-08-31",
-}
+from tests.terms import CSA_TERMS
 
 CSA_FIELDS = (
     "id number status version sowId programName flags terminationReason agent { id name } "

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+from asyncio.subprocess import Process
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -36,8 +38,11 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def api_process(settings: Settings) -> AsyncIterator[Client]:
-    """A client of the service of `settings` running in a process of its own."""
+async def api_process(
+    settings: Settings, environment: Mapping[str, str] | None = None
+) -> AsyncIterator[Client]:
+    """A client of the service of `settings` running in a process of its own; `environment`
+    adds to or overrides the variables it is configured with."""
     # Bound here and handed over: no port to pick free and lose before the child binds it.
     listening = socket.create_server(("127.0.0.1", 0))
     port = listening.getsockname()[1]
@@ -50,14 +55,24 @@ async def api_process(settings: Settings) -> AsyncIterator[Client]:
         str(listening.fileno()),
         "--log-level",
         "warning",
-        env=_environment(settings),
+        env={**_environment(settings), **(environment or {})},
         cwd=ROOT,
         pass_fds=(listening.fileno(),),
     )
     listening.close()  # the child holds it now
+    async with served_by(process, port, settings) as client:
+        yield client
+
+
+@asynccontextmanager
+async def served_by(
+    process: Process, port: int, settings: Settings, start_seconds: float = 30
+) -> AsyncIterator[Client]:
+    """A client of the service `process` starts on `port`, once it is ready; the process
+    is stopped after (terminated, killed if it takes longer than STOP_SECONDS)."""
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(start_seconds):
                 while not await _ready(http):
                     assert process.returncode is None, "the service did not start"
                     await asyncio.sleep(0.1)
@@ -77,3 +92,35 @@ async def _ready(http: httpx.AsyncClient) -> bool:
         return (await http.get("/readyz")).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def contracts(
+    settings: Settings, database: str, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`contracts ARGS` in a process of its own, on `database` of the server of `settings`
+    (blocking: run it in a thread from a test)."""
+    assert settings.jwt_secret is not None
+    env = {
+        "PATH": os.environ["PATH"],
+        "MONGODB_URI": settings.mongodb_uri or "",
+        "MONGODB_DATABASE": database,
+        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def contracts_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`contracts ARGS` on the test's own database, its output as text."""
+    done = contracts(settings, settings.mongodb_database, *args)
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+    )

@@ -6,28 +6,7 @@ from typing import Any
 
 from domain.party import Role
 from tests.conftest import Api, Client
-
-SOW_TERMS: dict[str, Any] = {
-    "title": "Tier 1 support",
-    "programName": "Acme Care",
-    "scope": ["INBOUND_VOICE", "CHAT"],
-    "languages": ["en-US", "es-US"],
-    "serviceHours": {
-        "timeZone": "America/New_York",
-        "days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
-        "opensAt": "08:00",
-        "closesAt": "20:00",
-    },
-    "agentsRequired": 25,
-    "goLiveDate": "2026-06-01",
-    "endDate": "2027-05-31",
-    "billingTerm": "MONTHLY",
-    "pricing": {"rate": "18.50", "unit": "PER_HOUR", "currency": "USD"},
-    "paymentTermsDays": 30,
-    "slaTargets": [{"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20}],
-    "serviceCredits": [{"metric": "SERVICE_LEVEL", "percentOfFees": 2, "capPercent": 10}],
-    "disputeResolution": "ARBITRATION",
-}
+from tests.terms import SOW_TERMS
 
 SOW_FIELDS = "id number status version client { id } terms { title goLiveDate endDate }"
 

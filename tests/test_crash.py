@@ -21,6 +21,7 @@ from domain.party import Role
 from storage.database import Database
 from storage.embedded import STATE_FILE, STORAGE_DIR, _serves, _State, client_uri
 from tests.conftest import Client
+from tests.processes import served_by
 from tests.sow_helpers import create_sow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,24 +73,8 @@ async def contracts_serve(
         stdout=asyncio.subprocess.DEVNULL,
     )
     settings = load_settings(mongodb_uri=None, data_dir=data_dir, jwt_secret=None)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            async with asyncio.timeout(60):
-                while not await _ready(http):
-                    assert process.returncode is None, "the service did not start"
-                    await asyncio.sleep(0.1)
-            yield Client(http=http, settings=settings), process
-    finally:
-        if process.returncode is None:
-            process.terminate()
-        await asyncio.wait_for(process.wait(), 15)
-
-
-async def _ready(http: httpx.AsyncClient) -> bool:
-    try:
-        return (await http.get("/readyz")).status_code == 200
-    except httpx.TransportError:
-        return False
+    async with served_by(process, port, settings, start_seconds=60) as client:
+        yield client, process
 
 
 async def test_acknowledged_mutations_survive_kill_9_of_service_and_database(

@@ -14,7 +14,6 @@ from domain.party import Role
 from scheduler.run import run_once
 from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import (
-    CSA_TERMS,
     PRODUCE,
     agent_token,
     create_agent,
@@ -25,7 +24,8 @@ from tests.csa_helpers import (
     step,
     stored,
 )
-from tests.sow_helpers import SOW_TERMS, create_client, create_sow
+from tests.sow_helpers import create_client, create_sow
+from tests.terms import CSA_TERMS, SOW_TERMS
 
 COUNT = "query($s: ID!) { csas(filter: { sowId: $s }) { totalCount } }"
 

@@ -16,8 +16,9 @@ from api.settings import Settings
 from scheduler.job import Options, Report
 from scheduler.run import run_once
 from tests.conftest import Api, Clock, serve
-from tests.csa_helpers import CSA_TERMS, agent_token, executed, produce, setup, staff, step
+from tests.csa_helpers import agent_token, executed, produce, setup, staff, step
 from tests.scheduler_helpers import run, state
+from tests.terms import CSA_TERMS
 
 ACTIVATED = ("ACTIVATED", "EXECUTED", "ACTIVE")
 RENEWAL_DUE = ("RENEWAL_DUE", "ACTIVE", "ACTIVE")

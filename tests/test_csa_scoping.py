@@ -11,7 +11,6 @@ from domain.party import Role
 from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import (
     CSA_FIELDS,
-    CSA_TERMS,
     PRODUCE,
     agent_token,
     executed,
@@ -24,6 +23,7 @@ from tests.csa_helpers import (
     transition,
 )
 from tests.sow_helpers import transition as sow_transition
+from tests.terms import CSA_TERMS
 
 ONE = "query($id: ID!) { csa(id: $id) { id } }"
 LIST = """

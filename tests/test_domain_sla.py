@@ -46,25 +46,13 @@ from domain.statement import (
     statement,
 )
 from domain.values import Channel, PricingUnit, SlaMetric, SlaTarget
+from tests.terms import SOW_TERMS
 
 # DESIGN.md's worked example.
 TERMS: dict[str, Any] = {
-    "title": "Tier 1 support",
-    "programName": "Acme Care",
-    "scope": ["INBOUND_VOICE", "CHAT"],
+    **SOW_TERMS,
     "languages": ["en-US"],
-    "serviceHours": {
-        "timeZone": "America/New_York",
-        "days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
-        "opensAt": "08:00",
-        "closesAt": "20:00",
-    },
-    "agentsRequired": 25,
-    "goLiveDate": "2026-06-01",
-    "endDate": "2027-05-31",
-    "billingTerm": "MONTHLY",
     "pricing": {"rate": "2.50", "unit": "PER_CALL", "currency": "USD"},
-    "paymentTermsDays": 30,
     "slaTargets": [
         {"metric": "SERVICE_LEVEL", "target": 80, "thresholdSeconds": 20},
         {"metric": "AVERAGE_WAIT_TIME", "target": 30},
@@ -77,7 +65,6 @@ TERMS: dict[str, Any] = {
         {"metric": "SERVICE_LEVEL", "percentOfFees": 5, "capPercent": 15},
         {"metric": "ABANDONMENT_RATE", "percentOfFees": 3, "capPercent": 9},
     ],
-    "disputeResolution": "ARBITRATION",
 }
 WORKED = parse_sow_terms(TERMS)
 ROW_1 = IntervalCounts(

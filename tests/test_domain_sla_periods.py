@@ -4,12 +4,20 @@ month, and how a ledger of months carries runs of misses across closed ones."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import sow as sows
+from domain.commands import (
+    AcceptSowAmendment,
+    ProposeSowAmendment,
+    SignSow,
+    StartSowReview,
+    SubmitSow,
+)
 from domain.party import SYSTEM, Role, Viewer
 from domain.sla import (
     ZERO_COUNTS,
@@ -43,15 +51,23 @@ def signed_sow(**changes: object) -> Sow:
         CLIENT,
         SIGNED_AT,
     ).after
-    sow = sows.submit(sow, CLIENT, 1, SIGNED_AT).after
-    sow = sows.start_review(sow, STAFF, 1, SIGNED_AT).after
-    return sows.sign(sow, STAFF, 1, SIGNED_AT).after
+    sow = sows.submit(sow, SubmitSow(id=sow.id, expected_version=1), CLIENT, SIGNED_AT).after
+    review = StartSowReview(id=sow.id, expected_version=1)
+    sow = sows.start_review(sow, review, STAFF, SIGNED_AT).after
+    return sows.sign(sow, SignSow(id=sow.id, expected_version=1), STAFF, SIGNED_AT).after
 
 
 def amended(sow: Sow, at: datetime, **changes: object) -> Sow:
     """`sow` with an amendment proposed by compliance and accepted by the client at `at`."""
-    proposed = sows.propose_amendment(sow, STAFF, sow.version, changes, "change", at).after
-    return sows.accept_amendment(proposed, CLIENT, sow.version, at).after
+    proposed = sows.propose_amendment(sow, proposal(sow, changes), STAFF, at).after
+    accept = AcceptSowAmendment(id=sow.id, expected_version=sow.version)
+    return sows.accept_amendment(proposed, accept, CLIENT, at).after
+
+
+def proposal(sow: Sow, changes: Mapping[str, object]) -> ProposeSowAmendment:
+    return ProposeSowAmendment(
+        id=sow.id, expected_version=sow.version, patch=changes, change_summary="change"
+    )
 
 
 # --- running sums ----------------------------------------------------------------------------
@@ -151,7 +167,7 @@ def test_a_month_is_judged_by_the_terms_binding_before_the_next_one_starts() -> 
 def test_a_proposal_not_accepted_judges_nothing() -> None:
     sow = signed_sow()
     at = datetime(2026, 11, 10, tzinfo=UTC)
-    proposed = sows.propose_amendment(sow, STAFF, 1, {"title": "Later"}, "change", at).after
+    proposed = sows.propose_amendment(sow, proposal(sow, {"title": "Later"}), STAFF, at).after
     assert terms_version_at(proposed, datetime(2027, 1, 1, tzinfo=UTC)) == 1
     assert versions_needed(proposed, [], Period(2026, 11), Period(2026, 11)) == frozenset()
 

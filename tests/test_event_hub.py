@@ -9,9 +9,10 @@ import pytest
 
 from api.settings import Settings
 from domain.events import Event
+from domain.scope import EVERYTHING
+from live.delivery import Delivery
+from live.hub import EventHub
 from storage.database import Database
-from storage.event_hub import Delivery, EventHub
-from storage.events import EventScope
 from tests.test_subscriptions import as_published, csa_event
 
 
@@ -30,7 +31,7 @@ def event(seq: int) -> Event:
 async def test_a_token_expiring_while_the_task_is_busy_ends_its_next_wait(hub: EventHub) -> None:
     """The expiry timer fires whenever it fires: between two waits too, where a wake-up
     that the next wait clears would leave the subscription running on a dead token."""
-    subscriber = hub.subscribe(EventScope(), None)
+    subscriber = hub.subscribe(EVERYTHING, None)
     taken: list[Event] = []
 
     def direct(event: Event, room: int) -> Delivery:
@@ -49,7 +50,7 @@ async def test_a_token_expiring_while_the_task_is_busy_ends_its_next_wait(hub: E
 async def test_a_failing_deliver_directly_falls_back_to_the_queue_and_holds_no_one_up(
     hub: EventHub,
 ) -> None:
-    failing, other = hub.subscribe(EventScope(), None), hub.subscribe(EventScope(), None)
+    failing, other = hub.subscribe(EVERYTHING, None), hub.subscribe(EVERYTHING, None)
 
     def broken(event: Event, room: int) -> Delivery:
         raise RuntimeError("a bug in one subscription's rendering")

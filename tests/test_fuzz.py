@@ -38,6 +38,8 @@ SCALARS = {
     "Date": _or_text(st.dates().map(str)),
     "DateTime": _or_text(st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())),
     "JSON": _or_text(st.text(max_size=10)),
+    # In a document, never a file part: the upload must refuse it cleanly.
+    "Upload": _or_text(st.text(max_size=10)),
 }
 DOCUMENTS = st.one_of(
     *(

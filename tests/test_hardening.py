@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from httpx_ws import WebSocketDisconnect
 
 from api.app import create_app
@@ -62,7 +64,7 @@ async def test_costly_query_is_refused_even_through_fragments(api: Api) -> None:
       fragment Heavy on Sow { events(first: 100) { edges { node { id type at version } } } }
     """
     error = await api.error(query, token=token)
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert "query cost" in error["message"]
     light = "{ sows(first: 5) { edges { node { events(first: 5) { totalCount } } } } }"
     assert (await api.ok(light, token=token))["sows"]["edges"] == []
@@ -79,7 +81,7 @@ async def test_page_size_from_a_variable_is_costed_at_the_maximum(api: Api) -> N
 async def test_too_many_aliases_are_refused(api: Api) -> None:
     aliases = " ".join(f"a{i}: viewer {{ id }}" for i in range(api.settings.max_aliases + 1))
     error = await api.error(f"{{ {aliases} }}", token=api.token(Role.COMPLIANCE))
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
 async def test_batched_operations_are_refused(api: Api) -> None:
@@ -101,7 +103,7 @@ async def test_introspection_and_graphiql_are_off_unless_enabled(settings: Setti
     async with serve(configured(settings, graphiql=False)) as api:
         token = api.token(Role.COMPLIANCE)
         body = await api.post(introspect, token=token)
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         assert "introspection has been disabled" in body["errors"][0]["message"]
         assert not body.get("data")
         page = await api.http.get("/graphql", headers=html)
@@ -162,6 +164,45 @@ async def test_cors_preflight_answers_configured_origins_only(settings: Settings
     assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
+
+
+CLIENT_HEADERS = [
+    "authorization",
+    "content-type",
+    "accept",
+    "x-request-id",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "graphql-client-name",
+    "graphql-client-version",
+    "traceparent",
+    "tracestate",
+]
+
+
+async def test_cors_allows_the_common_client_headers_and_exposes_the_request_id(
+    settings: Settings,
+) -> None:
+    origin = {"Origin": "https://app.example"}
+    async with serve(configured(settings, cors_origins=["https://app.example"])) as api:
+        preflight = await api.http.options(
+            "/graphql",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": ",".join(CLIENT_HEADERS),
+            },
+        )
+        answered = await api.http.post("/graphql", json={"query": VIEWER}, headers=origin)
+    assert preflight.status_code == 200, preflight.text
+    allowed = preflight.headers["access-control-allow-headers"].lower()
+    for header in CLIENT_HEADERS:
+        assert header in allowed, header
+    exposed = answered.headers["access-control-expose-headers"].lower()
+    assert "x-request-id" in exposed
+    assert "retry-after" in exposed
 
 
 async def test_no_cors_headers_without_configured_origins(api: Api) -> None:
@@ -230,16 +271,25 @@ async def test_good_token_in_connection_init_is_acknowledged(api: Api) -> None:
         assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
 
 
-async def test_legacy_graphql_ws_protocol_is_refused(api: Api) -> None:
-    async with (
-        websocket_client(api) as client,
-        connect(client, "graphql-ws") as ws,
-    ):
-        token = api.token(Role.COMPLIANCE)
-        await ws.send_json({"type": "connection_init", "payload": {"token": token}})
-        with pytest.raises(WebSocketDisconnect) as closed:
-            await ws.receive_json(timeout=5)
-    assert closed.value.code == 4406
+async def test_legacy_graphql_ws_protocol_is_refused(settings: Settings) -> None:
+    """Through a real socket: what a browser's client sees is the handshake's answer."""
+    from tests.served import serving, url
+
+    async with serving(settings) as (_app, server, _task):
+        async with websockets.connect(
+            url(server), subprotocols=[websockets.Subprotocol("graphql-ws")]
+        ) as ws:
+            # Negotiated, then closed: a browser fails a handshake that answers none of the
+            # subprotocols it asked for, and its client sees 1006 instead of the reason.
+            assert ws.subprotocol == "graphql-ws"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4406
+        assert "graphql-transport-ws" in closed.value.rcvd.reason
+        offered = [websockets.Subprotocol(p) for p in ("graphql-ws", "graphql-transport-ws")]
+        async with websockets.connect(url(server), subprotocols=offered) as ws:
+            assert ws.subprotocol == "graphql-transport-ws"
 
 
 async def test_an_operation_id_that_is_not_a_string_closes_with_4400(api: Api) -> None:

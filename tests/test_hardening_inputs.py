@@ -151,7 +151,8 @@ async def test_a_subscription_sent_by_post_is_bad_user_input(api: Api) -> None:
 async def test_a_mutation_by_get_is_refused_as_graphql_json(api: Api) -> None:
     mutation = 'mutation { createClient(name: "x") { id } }'
     response = await api.http.get("/graphql", params={"query": mutation})
-    assert graphql_error(response, 400)["extensions"]["code"] == "BAD_USER_INPUT"
+    # GraphQL over HTTP: a mutation by GET is a 405 (docs/errors.md).
+    assert graphql_error(response, 405)["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 async def test_graphiql_off_is_a_graphql_not_found(settings: Settings) -> None:
@@ -336,6 +337,11 @@ async def test_a_token_of_year_10000_closes_the_socket_with_a_code(api: Api) -> 
 
 # Suggestions ---------------------------------------------------------------------------------
 
+# The misspelt enum literal is a value its type refuses: bad input, with its field.
+MISSPELT_CODES = {
+    "{ sows(filter: { status: [DRAFTT] }) { totalCount } }": "BAD_USER_INPUT",
+}
+
 MISSPELT = [
     "{ sowz { totalCount } }",
     'mutation { createClien(name: "x") { id } }',
@@ -354,7 +360,8 @@ async def test_no_suggestions_when_introspection_is_off(settings: Settings) -> N
                 assert body["errors"], query
                 text = json.dumps(body["errors"])
                 assert "Did you mean" not in text, text
-                assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+                expected = MISSPELT_CODES.get(query, "GRAPHQL_VALIDATION_FAILED")
+                assert body["errors"][0]["extensions"]["code"] == expected, query
         enum_variable = "query($s: [SowStatus!]) { sows(filter: { status: $s }) { totalCount } }"
         body = await api.post(enum_variable, {"s": ["DRAFTT"]}, token=api.token(Role.COMPLIANCE))
         assert body["errors"], body
@@ -401,3 +408,35 @@ async def test_the_access_log_status_of_a_refused_body_with_a_token(
     assert response.status_code == 400
     (record,) = [r for r in caplog.records if r.name == "contracts.access"]
     assert getattr(record, "status", None) == 400
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[1, 2]",
+        '"connection_init"',
+        "42",
+    ],
+)
+async def test_a_websocket_frame_that_is_not_an_object_closes_with_4400(
+    api: Api, frame: str
+) -> None:
+    async with websocket_client(api) as sockets, connect(sockets) as ws:
+        await ws.send_text(frame)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive_json(timeout=5)
+        assert closed.value.code == 4400
+
+
+@pytest.mark.parametrize("payload", [{"query": 5}, {"query": None}, {}, [], "q"])
+async def test_a_subscribe_without_a_query_string_closes_with_4400(
+    api: Api, payload: object
+) -> None:
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await ws.receive_json(timeout=5)
+        assert closed.value.code == 4400

@@ -8,7 +8,7 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api
-from tests.sow_helpers import SOW_TERMS
+from tests.terms import SOW_TERMS
 
 COUNT = "query($f: SowFilter) { sows(filter: $f) { totalCount } }"
 

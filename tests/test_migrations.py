@@ -28,12 +28,18 @@ from migrations.runner import (
 from migrations.steps.m0001_collections import VALIDATORS
 from migrations.steps.m0002_indexes import INDEXES
 from migrations.steps.m0003_sla_collections import VALIDATORS as SLA_VALIDATORS
-from migrations.steps.m0004_sla_indexes import INDEXES as SLA_INDEXES
+from migrations.steps.m0005_sla_indexes import INDEXES as SLA_INDEXES
 from storage.database import Database, Document
 from tests.conftest import Api
 from tests.sow_helpers import create_client, create_sow
 
-LATEST = ["m0001_collections", "m0002_indexes", "m0003_sla_collections", "m0004_sla_indexes"]
+LATEST = [
+    "m0001_collections",
+    "m0002_indexes",
+    "m0003_sla_collections",
+    "m0004_documents",
+    "m0005_sla_indexes",
+]
 
 
 @pytest.fixture
@@ -194,8 +200,12 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     with pytest.raises(MigrationError, match="m0009_x is not applied"):
         await Migrator(database).down(to="m0009_x")
 
-    assert await Migrator(database).down() == ["m0004_sla_indexes"]
+    assert await Migrator(database).down() == ["m0005_sla_indexes"]
     assert (await index_names(database))["sla_intervals"] == {"_id_"}
+    assert await Migrator(database).down() == ["m0004_documents"]
+    assert "document_sha256" not in {
+        index["name"] async for index in await database.db.documents.list_indexes()
+    }
     with pytest.raises(IrreversibleStep, match="m0003_sla_collections defines no down"):
         await Migrator(database).down()
     # Refused before anything is reverted: m0002 keeps its indexes.
@@ -207,11 +217,18 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         "applied",
         "applied",
         "pending",
+        "pending",
     ]
 
-    assert await Migrator(database).up() == ["m0004_sla_indexes"]
+    assert await Migrator(database).up() == ["m0004_documents", "m0005_sla_indexes"]
     assert "sla_interval_key_unique" in (await index_names(database))["sla_intervals"]
-    assert await Migrator(database).down(to="m0003_sla_collections") == ["m0004_sla_indexes"]
+    assert "document_sha256" in {
+        index["name"] async for index in await database.db.documents.list_indexes()
+    }
+    assert await Migrator(database).down(to="m0003_sla_collections") == [
+        "m0005_sla_indexes",
+        "m0004_documents",
+    ]
 
 
 async def test_the_validators_refuse_documents_that_break_the_storage_rules(api: Api) -> None:
@@ -260,13 +277,13 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     # It touches nothing but the database it migrates: no event hub, no change stream.
     monkeypatch.setattr("api.lifespan.running", serving)
     main(["migrate", "status"])
-    assert capsys.readouterr().out.split() == [
-        word for step in LATEST for word in ("pending", step)
-    ]
+    assert capsys.readouterr().out.split() == [word for i in LATEST for word in ("pending", i)]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
     main(["migrate", "down"])
-    assert capsys.readouterr().out == "reverted: m0004_sla_indexes\n"
+    assert capsys.readouterr().out == "reverted: m0005_sla_indexes\n"
+    main(["migrate", "down"])
+    assert capsys.readouterr().out == "reverted: m0004_documents\n"
     with pytest.raises(SystemExit) as refused:
         main(["migrate", "down"])
     assert refused.value.code == 1

@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,14 +82,6 @@ def unpack(fixture: str, folder: Path) -> Path:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-async def target(mongo_uri: str) -> AsyncIterator[Database]:
-    db = Database(mongo_uri, f"test_{uuid.uuid4().hex[:16]}")
-    yield db
-    await db.client.drop_database(db.db.name)
-    await db.close()
 
 
 async def documents(db: Database, name: str) -> dict[object, Document]:

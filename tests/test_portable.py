@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
 import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +47,8 @@ from storage.portable import (
     export,
     import_,
 )
-from tests.conftest import SECRET, Api, Clock
+from tests.conftest import Api, Clock
+from tests.processes import contracts
 
 TYPED: list[Document] = [
     {
@@ -92,14 +91,6 @@ async def source(api: Api, clock: Clock) -> Database:
     )
     await db.db["typed"].insert_many(TYPED)
     return db
-
-
-@pytest.fixture
-async def target(mongo_uri: str) -> AsyncIterator[Database]:
-    db = Database(mongo_uri, f"test_{uuid.uuid4().hex[:16]}")
-    yield db
-    await db.client.drop_database(db.db.name)
-    await db.close()
 
 
 async def snapshot(db: Database) -> dict[str, Any]:
@@ -305,27 +296,6 @@ async def test_an_empty_database_round_trips(target: Database, mongo_uri: str) -
 
 
 # --- the commands, end to end ----------------------------------------------------------
-
-
-def contracts(
-    settings: Settings, database: str, *args: str, stdin: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "MONGODB_URI": settings.mongodb_uri or "",
-        "MONGODB_DATABASE": database,
-        "JWT_SECRET": SECRET,
-        "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        check=False,
-        cwd=Path(__file__).parent.parent,
-        timeout=120,
-    )
 
 
 async def run_contracts(

@@ -20,7 +20,8 @@ from api.settings import Settings
 from scheduler.run import run_once
 from tests.conftest import Api, Clock, command_environment, configured, serve
 from tests.scheduler_helpers import run, state
-from tests.sow_helpers import SOW_TERMS, create_client, signed_sow
+from tests.sow_helpers import create_client, signed_sow
+from tests.terms import SOW_TERMS
 
 
 def zoned(time_zone: str) -> dict[str, Any]:

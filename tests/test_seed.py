@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +18,8 @@ from seed import dataset
 from seed.load import NotEmpty, load
 from storage.database import Database
 from storage.store import Store
-from tests.conftest import SECRET, Api, Clock
+from tests.conftest import Api, Clock
+from tests.processes import contracts_command
 
 SMALL = dataset.Scale(clients=2, agents=10, sows=len(dataset.SOW_MIX), csas=0)
 STATUSES = """
@@ -56,21 +54,7 @@ async def test_a_database_with_data_is_not_seeded_again(api: Api, clock: Clock) 
 
 
 def _seed_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "MONGODB_URI": settings.mongodb_uri or "",
-        "MONGODB_DATABASE": settings.mongodb_database,
-        "JWT_SECRET": SECRET,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "seed", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).parent.parent,
-        timeout=120,
-    )
+    return contracts_command(settings, "seed", *args)
 
 
 async def test_the_seed_command_prints_a_working_token_per_role(api: Api) -> None:
@@ -85,6 +69,19 @@ async def test_the_seed_command_prints_a_working_token_per_role(api: Api) -> Non
     assert viewer["viewer"]["role"] == "AGENT"
     everything = await api.ok("{ sows { totalCount } }", token=staff)
     assert everything["sows"]["totalCount"] == dataset.DEMO.sows
+    # Executed CSAs come with their copies, and the agent's folder with one upload.
+    folder = await api.ok("{ agentFolder { kind url } }", token=agent)
+    kinds = [document["kind"] for document in folder["agentFolder"]]
+    assert kinds.count("ADMINISTRATIVE") == 1
+    assert "CSA_EXECUTED_COPY" in kinds
+    pdf = await api.http.get(
+        folder["agentFolder"][0]["url"], headers={"Authorization": f"Bearer {agent}"}
+    )
+    assert pdf.content.startswith(b"%PDF-")
+    outbox = api.app.state.services.db.db.outbox
+    # Demo data mails nobody: its copies are rendered, not sent.
+    assert await outbox.count_documents({"kind": "SEND"}) == 0
+    assert await outbox.count_documents({"state": {"$ne": "DONE"}}) == 0
     again = await asyncio.to_thread(_seed_command, api.settings)
     assert again.returncode == 1
     assert "already holds data" in again.stderr

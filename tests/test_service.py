@@ -59,9 +59,9 @@ async def test_graphql_over_get(api: Api) -> None:
     assert response.json()["data"]["viewer"]["role"] == "COMPLIANCE"
 
 
-async def test_syntax_error_is_bad_user_input(api: Api) -> None:
+async def test_syntax_error_is_graphql_parse_failed(api: Api) -> None:
     error = await api.error("{ viewer { ", token=api.token(Role.COMPLIANCE))
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 
 
 def test_schema_file_is_current() -> None:

@@ -1,7 +1,7 @@
 """Rendering a live event once per group of alike subscriptions (`schema.shared_events`).
 
-The executors are built as graphql-core builds them for a subscription, inside an operation
-of the transport (`LIVE` set); the events are never written, only rendered.
+The executors are built as graphql-core builds them for a subscription, with the context
+the transport gives each operation; the events are never written, only rendered.
 """
 
 from __future__ import annotations
@@ -21,14 +21,21 @@ from api.app import schema_for
 from api.settings import Settings
 from domain.events import EntityType, Event, EventType
 from domain.party import Actor, Role, Viewer
-from schema.shared_events import LIVE, RENDERED, LiveOperation, SharedEventExecution
+from live import Live
+from live.delivery import LiveOperation
+from live.hub import EventHub
+from schema.shared_events import SharedEventExecution
 
 QUERY = "subscription { contractEvents { id type } }"
 
 
 @dataclass
 class Context:
+    """What the executor reads of `resolvers.context.Context`."""
+
     viewer: Viewer
+    live: Live
+    operation: LiveOperation | None
 
 
 def event(seq: int) -> Event:
@@ -46,16 +53,17 @@ def event(seq: int) -> Event:
     )
 
 
+LIVE = Live(cast(EventHub, None))
+
+
 def executor(schema: strawberry.Schema, query: str, viewer: Viewer) -> SharedEventExecution:
-    token = LIVE.set(LiveOperation(lambda data, room: True))
-    try:
-        SharedEventExecution.build(schema._schema, parse(query), context_value=Context(viewer))
-        live = LIVE.get()
-        assert live is not None
-        assert live.executor is not None, "the subscription's executor did not register"
-        return live.executor
-    finally:
-        LIVE.reset(token)
+    """The executor graphql-core builds for `query`, run by the transport as an operation."""
+    operation = LiveOperation(lambda data, room: True)
+    context = Context(viewer, LIVE, operation)
+    built = SharedEventExecution.build(schema._schema, parse(query), context_value=context)
+    assert isinstance(built, SharedEventExecution)
+    assert operation.render == built.render, "the subscription's executor did not join"
+    return built
 
 
 def test_alike_subscriptions_render_an_event_once_and_others_their_own() -> None:
@@ -65,30 +73,28 @@ def test_alike_subscriptions_render_an_event_once_and_others_their_own() -> None
     client = executor(schema, QUERY, Viewer(subject="c", role=Role.CLIENT, client_id="acme"))
     other_query = executor(schema, "subscription { contractEvents { id } }", staff)
     created = event(7)
-    hits, misses = RENDERED.hits, RENDERED.misses
+    hits, misses = LIVE.rendered.hits, LIVE.rendered.misses
     text = first.render(created)
     assert text is not None
     assert json.loads(text) == {"contractEvents": {"id": "7", "type": "CREATED"}}
     assert second.render(created) is text
     assert client.render(created) == text  # same result, another scope: its own rendering
     assert other_query.render(created) == '{"contractEvents": {"id": "7"}}'
-    assert (RENDERED.misses - misses, RENDERED.hits - hits) == (3, 1)
+    assert (LIVE.rendered.misses - misses, LIVE.rendered.hits - hits) == (3, 1)
     # Another event object is another rendering, even with the same cursor.
     assert first.render(event(7)) == text
-    assert RENDERED.misses - misses == 4
+    assert LIVE.rendered.misses - misses == 4
 
 
-def test_a_query_or_mutation_registers_no_executor() -> None:
-    token = LIVE.set(live := LiveOperation(lambda data, room: True))
-    try:
-        SharedEventExecution.build(
-            schema_for(Settings.model_construct())._schema,
-            parse("{ __typename }"),
-            context_value=Context(Viewer(subject="a", role=Role.COMPLIANCE)),
-        )
-    finally:
-        LIVE.reset(token)
-    assert live.executor is None
+def test_a_query_or_mutation_renders_nothing() -> None:
+    operation = LiveOperation(lambda data, room: True)
+    SharedEventExecution.build(
+        schema_for(Settings.model_construct())._schema,
+        parse("{ __typename }"),
+        context_value=Context(Viewer(subject="a", role=Role.COMPLIANCE), LIVE, operation),
+    )
+    assert operation.render is None
+    assert operation.direct() is None
 
 
 @strawberry.type

@@ -16,7 +16,7 @@ import websockets
 from api.settings import Settings
 from api.tokens import mint_token
 from domain.party import Role
-from storage.event_hub import EventHub
+from live.hub import EventHub
 from tests.served import frame, serving, url
 from tests.test_subscriptions import eventually
 
@@ -28,7 +28,7 @@ async def test_stopping_the_server_closes_every_subscriber_and_leaves_no_task(
 ) -> None:
     before = asyncio.all_tasks()
     async with serving(settings) as (app, server, task):
-        hub: EventHub = app.state.services.hub
+        hub: EventHub = app.state.services.live.hub
         async with websockets.connect(
             url(server), subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
         ) as ws:

@@ -20,12 +20,12 @@ import websockets
 
 from api.settings import Settings
 from api.tokens import mint_token
-from domain.events import EntityType, NewEvent
+from domain.events import NewEvent
 from domain.party import Role
+from domain.scope import Scope
+from live.hub import EventHub, Subscriber
 from storage import events as event_log
 from storage.database import Database
-from storage.event_hub import EventHub, Subscriber
-from storage.events import EventScope
 from storage.store import Store
 from tests.conftest import configured
 from tests.served import frame, serving, subscribed
@@ -68,7 +68,7 @@ async def test_a_subscriber_that_does_not_read_is_ended_with_its_cursor_and_resu
     small = configured(settings, subscriber_queue_size=10)
     flooded, calm = Store.new_id(), Store.new_id()
     async with serving(small) as (app, server, _):
-        hub: EventHub = app.state.services.hub
+        hub: EventHub = app.state.services.live.hub
         db: Database = app.state.services.db
         slow_token = mint_token(small, Role.AGENT, subject="slow", agent_id=flooded)
         calm_token = mint_token(small, Role.AGENT, subject="calm", agent_id=calm)
@@ -131,7 +131,7 @@ async def catch_up_held_up(
 ) -> AsyncIterator[HeldUp]:
     agent = Store.new_id()
     async with serving(settings) as (app, server, _):
-        hub: EventHub = app.state.services.hub
+        hub: EventHub = app.state.services.live.hub
         db: Database = app.state.services.db
         for _ in range(FLOOD // 10):
             await append(db, *(replace(csa_event(agent), reason=REASON) for _ in range(10)))
@@ -141,7 +141,7 @@ async def catch_up_held_up(
             server, token, payload, sock=small_receive_window(server), max_queue=1
         ) as slow:
             await eventually(lambda: hub.subscribers == 1)
-            (subscriber,) = hub._index[("agent", agent)]
+            (subscriber,) = hub._index[Scope(agent_id=agent)]
             sent = await held_up(subscriber.skip)
             assert 0 < sent < FLOOD
             yield HeldUp(hub, db, agent, subscriber, slow, sent)
@@ -164,7 +164,7 @@ async def test_events_published_while_the_catch_up_is_held_up_are_delivered_once
     its frames up; meanwhile the feed publishes events of that page (as it does for events
     committed after the subscription joined the hub). Each is delivered once, in order."""
     async with catch_up_held_up(settings) as stuck:
-        scope = EventScope(EntityType.CSA, agent_id=stuck.agent)
+        scope = Scope(agent_id=stuck.agent)
         for event in await Store(stuck.db).events.page(scope, None, 0, FLOOD):
             stuck.hub.publish(event)  # those already sent are skipped at once, the rest queue
         received = [await nexts_one(stuck.slow) for _ in range(FLOOD)]

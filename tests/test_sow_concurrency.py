@@ -147,21 +147,28 @@ async def test_racing_proposals_leave_one_pending(api: Api) -> None:
     assert (await state(api, sow["id"]))["events"]["totalCount"] == before + 1
 
 
-async def test_a_create_meeting_a_write_conflict_is_retried(api: Api) -> None:
-    """MongoDB fails a transaction that races another for the event sequence with a
-    transient write conflict; a new SOW depends on nothing that moved, so it is written
-    again rather than reported as an internal error."""
+@pytest.mark.parametrize(
+    ("times", "command", "code", "label"),
+    [
+        # MongoDB fails a transaction that races another for the event sequence with a
+        # transient write conflict; a new SOW depends on nothing that moved, so it is
+        # written again rather than reported as an internal error.
+        (1, "insert", 112, "TransientTransactionError"),
+        # A commit whose answer was lost (a network error, a timeout) may or may not have
+        # applied; it is sent again, and the server answers with the first outcome.
+        (2, "commitTransaction", 50, "UnknownTransactionCommitResult"),
+    ],
+)
+async def test_a_transient_failure_is_retried_and_the_create_applied_once(
+    api: Api, times: int, command: str, code: int, label: str
+) -> None:
     client_id = await create_client(api)
     admin = api.app.state.services.db.client.admin
     await admin.command(
         {
             "configureFailPoint": "failCommand",
-            "mode": {"times": 1},
-            "data": {
-                "failCommands": ["insert"],
-                "errorCode": 112,
-                "errorLabels": ["TransientTransactionError"],
-            },
+            "mode": {"times": times},
+            "data": {"failCommands": [command], "errorCode": code, "errorLabels": [label]},
         }
     )
     try:
@@ -189,35 +196,3 @@ async def test_concurrent_creates_are_all_kept(api: Api) -> None:
     assert {edge["node"]["id"] for edge in listed["sows"]["edges"]} == {s["id"] for s in created}
     events = await api.ok("{ events { totalCount } }", token=token)
     assert events["events"]["totalCount"] == 6
-
-
-async def test_a_commit_with_an_unknown_result_is_committed_again_and_applied_once(
-    api: Api,
-) -> None:
-    """A commit whose answer was lost (a network error, a timeout) may or may not have
-    applied; it is sent again, and the server answers with the first outcome."""
-    client_id = await create_client(api)
-    admin = api.app.state.services.db.client.admin
-    await admin.command(
-        {
-            "configureFailPoint": "failCommand",
-            "mode": {"times": 2},
-            "data": {
-                "failCommands": ["commitTransaction"],
-                "errorCode": 50,
-                "errorLabels": ["UnknownTransactionCommitResult"],
-            },
-        }
-    )
-    try:
-        sow = await create_sow(api, client_id)
-    finally:
-        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
-
-    assert await state(api, sow["id"]) == {
-        "status": "DRAFT",
-        "version": 1,
-        "events": {"totalCount": 1},
-    }
-    listed = await api.ok("{ sows { totalCount } }", token=api.token(Role.COMPLIANCE))
-    assert listed["sows"]["totalCount"] == 1

@@ -8,7 +8,8 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api
-from tests.sow_helpers import SOW_TERMS, create_client, create_sow, signed_sow, transition
+from tests.sow_helpers import create_client, create_sow, signed_sow, transition
+from tests.terms import SOW_TERMS
 
 DETAIL = """
 query($id: ID!) { sow(id: $id) {

@@ -8,7 +8,8 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api
-from tests.sow_helpers import CREATE, SOW_TERMS, create_client, create_sow
+from tests.sow_helpers import CREATE, create_client, create_sow
+from tests.terms import SOW_TERMS
 
 PRICING = SOW_TERMS["pricing"]
 HOURS = SOW_TERMS["serviceHours"]

@@ -10,7 +10,8 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api, Clock
-from tests.sow_helpers import SOW_TERMS, create_client, create_sow
+from tests.sow_helpers import create_client, create_sow
+from tests.terms import SOW_TERMS
 
 UPDATE = """
 mutation($id: ID!, $v: Int!, $t: SowTermsPatch!, $s: String) {

@@ -21,11 +21,10 @@ from api.settings import Settings
 from api.tokens import mint_token
 from domain.events import EntityType, Event, EventType, NewEvent
 from domain.party import Actor, Role
-from schema.shared_events import RENDERED
+from live.hub import EventHub
 from storage import events as event_log
 from storage.database import Database
-from storage.event_feed import last_seq
-from storage.event_hub import EventHub
+from storage.events import last_seq
 from storage.store import Store
 from tests.conftest import Api, Client, Clock, configured, serve
 from tests.processes import api_process
@@ -46,7 +45,7 @@ async def api(settings: Settings, clock: Clock) -> AsyncIterator[Api]:
 
 
 def hub(api: Api) -> EventHub:
-    found: EventHub = api.app.state.services.hub
+    found: EventHub = api.app.state.services.live.hub
     return found
 
 
@@ -264,12 +263,13 @@ async def test_alike_subscriptions_share_one_execution_per_event(api: Api) -> No
         await live(api, second, 2, after=str(await last_seq(database(api))))
         await live(api, staff, 3)
         await eventually(handing_on_directly(api, 3))
-        hits, misses = RENDERED.hits, RENDERED.misses
+        rendered = api.app.state.services.live.rendered
+        hits, misses = rendered.hits, rendered.misses
         await create_sow(api, acme)
         frames = [await take(ws, 1) for ws in (first, second, staff)]
         assert frames[0] == frames[1] == frames[2]
         # One execution per scope (the client's, compliance's); the second client reuses.
-        assert (RENDERED.misses - misses, RENDERED.hits - hits) == (2, 1)
+        assert (rendered.misses - misses, rendered.hits - hits) == (2, 1)
 
 
 async def test_an_event_no_group_can_share_is_delivered_by_its_subscription_in_order(

@@ -14,9 +14,10 @@ from api.settings import Settings
 from domain.party import Role
 from resolvers.csa import MAX_AGENTS_PER_PRODUCTION
 from tests.conftest import Api, configured, serve
-from tests.csa_helpers import CSA_TERMS, PRODUCE, create_agent, produce, setup, staff
+from tests.csa_helpers import PRODUCE, create_agent, produce, setup, staff
 from tests.csa_helpers import transition as csa_transition
 from tests.sow_helpers import create_client, create_sow, transition
+from tests.terms import CSA_TERMS
 from tests.test_sow_concurrency import UPDATE, codes
 
 SOW_PAGE = "{ sows(first: 50) { totalCount edges { node { id status version } } } }"

@@ -1,45 +1,36 @@
 """One process's fan-out of the event feed to its subscribers, in memory.
 
-Subscribers are indexed by the key that lets an event reach them (all events, one
-client's SOW events, one agent's CSA events, one document), so matching an event costs
-a few dictionary lookups whatever the number of subscribers. Each subscriber has a
-bounded queue: one that does not keep up is dropped (`overflowed`), never waited for.
+Subscribers are indexed by the key that lets an event reach them: their viewer's scope
+(everything, one client's SOW events, one agent's CSA events, as `domain.scope` decides), or
+one document. Matching an event costs a few dictionary lookups whatever the number of
+subscribers. Each subscriber has a bounded queue: one that does not keep up is dropped
+(`overflowed`), never waited for.
 
-A live subscriber may also have a `direct` hand-off, which takes the event straight to its
-connection, without waking the subscription's task: with thousands of subscribers, that
-wake-up and the per-operation stream behind it were most of a delivery's cost.
+A live subscriber may also have a `direct` delivery (`live.delivery`), which takes the event
+straight to its connection without waking the subscription's task: with thousands of
+subscribers, that wake-up and the per-operation stream behind it were most of a delivery's
+cost.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections import deque
-from collections.abc import Callable
 
-from domain.events import EntityType, Event
+from domain.events import Event
+from domain.scope import Scope, scopes_of
+from live.delivery import Delivery, DirectDelivery
+from live.feed import ChangeStreamFeed
 from storage.database import Database
-from storage.event_feed import ChangeStreamFeed, last_seq
-from storage.events import EventScope
+from storage.events import last_seq
 
 log = logging.getLogger("contracts.events")
 
-Key = tuple[str, ...]
-ALL: Key = ("all",)
+# A subscription to one document, whatever the viewer's scope.
+type DocumentKey = tuple[str, str]
+type Key = Scope | DocumentKey
 STOP_SECONDS = 3.0
-
-
-class Delivery(enum.Enum):
-    """What a direct delivery (straight to the subscriber's connection) did with an event."""
-
-    TAKEN = "taken"  # on its way to the subscriber
-    FULL = "full"  # `room` of the subscriber's events already wait: it is too slow
-    DECLINED = "declined"  # not this way: the subscription's task delivers it
-
-
-# Hands an event to the subscriber's connection, where at most `room` of its events may wait.
-DirectDelivery = Callable[[Event, int], Delivery]
 
 
 class Subscriber:
@@ -64,7 +55,7 @@ class Subscriber:
         "skip",
     )
 
-    def __init__(self, key: Key, scope: EventScope, size: int) -> None:
+    def __init__(self, key: Key, scope: Scope, size: int) -> None:
         self.key = key
         self.scope = scope
         self.size = size
@@ -120,24 +111,14 @@ class Subscriber:
         await self._ready.wait()
 
 
-def subscription_key(scope: EventScope, entity_id: str | None) -> Key:
-    if entity_id is not None:
-        return ("entity", entity_id)
-    if scope.client_id is not None:
-        return ("client", scope.client_id)
-    if scope.agent_id is not None:
-        return ("agent", scope.agent_id)
-    return ALL
+def subscription_key(scope: Scope, entity_id: str | None) -> Key:
+    return scope if entity_id is None else ("entity", entity_id)
 
 
 def event_keys(event: Event) -> tuple[Key, ...]:
-    """The keys of the subscribers that may receive `event` (scope still checked per key)."""
-    keys: list[Key] = [ALL, ("entity", event.entity_id)]
-    if event.entity_type is EntityType.SOW and event.client_id is not None:
-        keys.append(("client", event.client_id))
-    if event.entity_type is EntityType.CSA and event.agent_id is not None:
-        keys.append(("agent", event.agent_id))
-    return tuple(keys)
+    """The keys of the subscribers that may receive `event`: the scopes that see it, and its
+    document's (whose subscribers' scopes are checked one by one)."""
+    return (*scopes_of(event), ("entity", event.entity_id))
 
 
 class EventHub:
@@ -180,7 +161,7 @@ class EventHub:
                 subscriber.close()
         self._index.clear()
 
-    def subscribe(self, scope: EventScope, entity_id: str | None) -> Subscriber:
+    def subscribe(self, scope: Scope, entity_id: str | None) -> Subscriber:
         subscriber = Subscriber(subscription_key(scope, entity_id), scope, self.queue_size)
         self._index.setdefault(subscriber.key, set()).add(subscriber)
         return subscriber
@@ -204,10 +185,10 @@ class EventHub:
             members = self._index.get(key)
             if not members:
                 continue
-            # Keys other than the scope's own (one document) hold mixed scopes.
-            check = key[0] == "entity"
+            # A document's subscribers are of every scope; a scope's own see all it holds.
+            check = not isinstance(key, Scope)
             for subscriber in members:
-                if check and not subscriber.scope.matches(event):
+                if check and not subscriber.scope.includes(event):
                     continue
                 if not subscriber.offer(event):
                     dropped.append(subscriber)

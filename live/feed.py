@@ -1,4 +1,5 @@
-"""Every event committed by any process, read once per process and handed to the hub.
+"""The process's one reader of the event log: every event committed by any process, read
+once per process and handed to the hub (`live.hub`).
 
 The reader is a MongoDB change stream on `events` (every supported server has one: a MongoDB
 replica set, or the embedded SecantusDB, itself a one-node replica set). Change streams
@@ -25,7 +26,13 @@ COMMENT = "contracts:event-feed"
 
 Publish = Callable[[Event], None]
 RETRY_SECONDS = 1.0
-PIPELINE: list[Document] = [{"$match": {"operationType": "insert"}}]
+
+
+def pipeline() -> list[Document]:
+    """The change stream's stages: inserts only (events are never updated)."""
+    return [{"$match": {"operationType": "insert"}}]
+
+
 # A change stream's wait per round trip: how soon it notices a shutdown.
 AWAIT_MS = 1000
 # The server can no longer resume from the token (its history was pruned, or the collection
@@ -56,7 +63,7 @@ class ChangeStreamFeed:
 
     async def open(self) -> None:
         """Take the position to follow from: the end of the log now."""
-        async with await self._db.db.events.watch(PIPELINE, comment=COMMENT) as stream:
+        async with await self._db.db.events.watch(pipeline(), comment=COMMENT) as stream:
             self._resume = stream.resume_token
 
     async def run(self, publish: Publish, stopping: asyncio.Event) -> None:
@@ -76,7 +83,7 @@ class ChangeStreamFeed:
 
     async def _follow(self, publish: Publish, stopping: asyncio.Event) -> None:
         async with await self._db.db.events.watch(
-            PIPELINE, resume_after=self._resume, max_await_time_ms=AWAIT_MS, comment=COMMENT
+            pipeline(), resume_after=self._resume, max_await_time_ms=AWAIT_MS, comment=COMMENT
         ) as stream:
             while not stopping.is_set():
                 change = await stream.try_next()  # None after AWAIT_MS without an event
@@ -90,8 +97,3 @@ class ChangeStreamFeed:
                 self._resume = stream.resume_token
                 if change is not None:
                     publish(from_bson(change["fullDocument"]))
-
-
-async def last_seq(db: Database) -> int:
-    doc = await db.db.events.find_one({}, sort=[("seq", -1)], projection={"seq": 1})
-    return int(doc["seq"]) if doc else 0

@@ -1,0 +1,114 @@
+"""Documents: signed copies, the agent folder, verification and uploads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from domain import commands
+from domain import document as domain
+from domain.access import Read
+from resolvers import document as resolve
+from resolvers.context import Context
+from schema.access import allowed, viewer_of
+from schema.commands import run
+from schema.enums import DocumentKind, EntityType
+from schema.mapping import from_fields
+
+DOWNLOAD_PATH = "/documents/"
+
+
+@strawberry.type(description="A stored file: a signed copy, or an administrative document.")
+class Document:
+    id: strawberry.ID
+    kind: DocumentKind
+    title: str
+    file_name: str
+    content_type: str
+    size: int = strawberry.field(description="Bytes.")
+    sha256: str = strawberry.field(description="SHA-256 of the bytes, hex: the ETag too.")
+    created_at: datetime
+
+    @staticmethod
+    def from_domain(document: domain.Document) -> Document:
+        return from_fields(Document, document)
+
+    @staticmethod
+    def all_from_domain(documents: list[domain.Document] | None) -> list[Document]:
+        return [Document.from_domain(document) for document in documents or ()]
+
+    @strawberry.field(description="GET it with the bearer token for the bytes.")
+    def url(self) -> str:
+        return f"{DOWNLOAD_PATH}{self.id}"
+
+
+@strawberry.type(description="What a file is: the document, and the SOW or CSA version signed.")
+class DocumentMatch:
+    document: Document
+    entity_type: EntityType | None = strawberry.field(description="Null for an upload.")
+    entity_id: strawberry.ID | None
+    version: int | None
+
+    @staticmethod
+    def from_domain(document: domain.Document) -> DocumentMatch:
+        return from_fields(DocumentMatch, document, document=Document.from_domain(document))
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def copies_field(operation: Read, description: str) -> Any:
+    """`documents` of a SOW or CSA (`operation` its rule): its copies, newest first."""
+
+    async def resolver(
+        parent: strawberry.Parent[_Identified], info: Info[Context, Any]
+    ) -> list[Document]:
+        return Document.all_from_domain(await resolve.of_entity(info.context, parent.id))
+
+    return strawberry.field(
+        resolver=resolver, permission_classes=allowed(operation), description=description
+    )
+
+
+@strawberry.type
+class DocumentQueries:
+    @strawberry.field(
+        permission_classes=allowed(Read.AGENT_FOLDER),
+        description="An agent's CSA copies and administrative documents, newest first. "
+        "An agent: their own (agentId may be left out); compliance: any agent's.",
+    )
+    async def agent_folder(
+        self, info: Info[Context, Any], agent_id: strawberry.ID | None = None
+    ) -> list[Document]:
+        found = await resolve.agent_folder(info.context, viewer_of(info), agent_id)
+        return Document.all_from_domain(found)
+
+    @strawberry.field(
+        permission_classes=allowed(Read.DOCUMENT),
+        description="The document whose bytes have this SHA-256 (hex), or null: not a copy "
+        "this service issued, or not one the caller may see.",
+    )
+    async def verify_document(self, info: Info[Context, Any], sha256: str) -> DocumentMatch | None:
+        found = await resolve.verify(info.context, viewer_of(info), sha256)
+        return None if found is None else DocumentMatch.from_domain(found)
+
+
+@strawberry.type
+class DocumentMutations:
+    @strawberry.mutation(
+        permission_classes=allowed(commands.UploadAgentDocument),
+        description="A PDF, PNG or JPEG into an agent's folder (GraphQL multipart request).",
+    )
+    async def upload_agent_document(
+        self, info: Info[Context, Any], agent_id: strawberry.ID, title: str, file: Upload
+    ) -> Document:
+        command = commands.UploadAgentDocument(
+            agent_id=agent_id, title=title, file=resolve.file_part(file)
+        )
+        return Document.from_domain(await run(info, command))

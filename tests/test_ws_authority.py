@@ -1,0 +1,95 @@
+"""A WebSocket's authority ends at its token's `exp`: queries and mutations sent over it
+after that are refused, and the socket is closed with 4401."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from httpx_ws import WebSocketDisconnect
+
+from api.settings import Settings
+from api.tokens import mint_token
+from domain.party import Role
+from tests.conftest import Api, configured, serve
+from tests.ws import connect, connected, receive, websocket_client
+
+CREATE = 'mutation { createClient(name: "x") { id } }'
+LIST = "{ clients { totalCount } }"
+CLIENT_ID = "65f000000000000000000001"
+
+
+async def test_a_mutation_after_the_token_expired_is_refused_and_the_socket_closed(
+    api: Api,
+) -> None:
+    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=2))
+    async with websocket_client(api) as sockets, connected(sockets, token) as ws:
+        await asyncio.sleep(2.1)
+        await ws.send_json({"id": "m", "type": "subscribe", "payload": {"query": CREATE}})
+        refused = await receive(ws)
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await receive(ws)
+        assert closed.value.code == 4401
+    listed = await api.ok("{ clients { totalCount } }", token=api.token(Role.COMPLIANCE))
+    assert listed["clients"]["totalCount"] == 0
+
+
+async def test_an_idle_socket_is_closed_when_its_token_expires(api: Api) -> None:
+    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=1))
+    async with websocket_client(api) as sockets, connected(sockets, token) as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            await receive(ws, seconds=5)
+        assert closed.value.code == 4401
+
+
+async def test_a_socket_whose_token_is_valid_keeps_working(api: Api) -> None:
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.COMPLIANCE)) as ws,
+    ):
+        await ws.send_json({"id": "m", "type": "subscribe", "payload": {"query": CREATE}})
+        assert (await receive(ws))["type"] == "next"
+
+
+async def test_operations_over_a_socket_share_the_subjects_rate_limit(settings: Settings) -> None:
+    async with serve(configured(settings, rate_limit_per_minute=3)) as api:
+        token = api.token(Role.COMPLIANCE)
+        # The HTTP request and the socket's operations draw on one budget.
+        await api.ok("{ clients { totalCount } }", token=token)
+        async with websocket_client(api) as sockets, connected(sockets, token) as ws:
+            for n in range(3):
+                await ws.send_json({"id": str(n), "type": "subscribe", "payload": {"query": LIST}})
+            answers = [await receive(ws) for _ in range(5)]
+    kinds = [answer["type"] for answer in answers]
+    assert kinds.count("next") == 2
+    refused = next(answer for answer in answers if answer["type"] == "error")
+    assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert refused["payload"][0]["extensions"]["retryAfter"] >= 1
+
+
+async def test_connections_per_subject_are_capped(settings: Settings) -> None:
+    async with serve(configured(settings, connections_per_subject=2)) as api:
+        token = api.token(Role.COMPLIANCE)
+        async with (
+            websocket_client(api) as sockets,
+            connected(sockets, token),
+            connected(sockets, token),
+            connect(sockets) as third,
+        ):
+            await third.send_json({"type": "connection_init", "payload": {"token": token}})
+            with pytest.raises(WebSocketDisconnect) as closed:
+                await receive(third)
+            assert closed.value.code == 4403
+            # Another user is not held back by this one's sockets.
+            async with connected(sockets, api.token(Role.CLIENT, client_id=CLIENT_ID)):
+                pass
+        # Closed connections no longer count.
+        async with (
+            websocket_client(api) as sockets,
+            connected(sockets, token),
+            connected(sockets, token),
+        ):
+            pass
