@@ -67,7 +67,10 @@ async def submitted_sows(store: Store, client: Client, count: int, now: datetime
         store,
         (
             dataset.sow_history(id, number, client, SowStatus.SUBMITTED, n, now)
-            for n, (id, number) in enumerate(zip(ids, numbers, strict=True))
+            # Past the data set's live SLA sample SOW: these are submitted ones.
+            for n, (id, number) in enumerate(
+                zip(ids, numbers, strict=True), start=dataset.SLA_SAMPLE_SOW + 1
+            )
         ),
     )
     return ids
