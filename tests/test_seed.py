@@ -15,7 +15,7 @@ from domain.csa import CsaStatus
 from domain.party import Client, Role
 from scheduler.run import run_once
 from seed import dataset
-from seed.load import NotEmpty, load
+from seed.load import NotEmpty, load, submitted_sows
 from storage.database import Database
 from storage.store import Store
 from tests.conftest import Api, Clock
@@ -163,3 +163,16 @@ async def test_the_scheduler_finds_nothing_due_in_fresh_demo_data(api: Api, cloc
         for event in csa["node"]["events"]["edges"]
     }
     assert "RENEWAL_DUE" in types
+
+
+async def test_the_benchmarks_submitted_sows_are_submitted(api: Api, clock: Clock) -> None:
+    """The benchmarks' pool of SOWs to review (the first once collided with the data set's
+    live SLA sample SOW, whose terms only an ACTIVE SOW may have)."""
+    store: Store = api.app.state.services.store
+    client = Client(Store.new_id(), "Bench", clock.now)
+    await store.parties.add_clients([client])
+    ids = await submitted_sows(store, client, 3, clock.now)
+    listed = await api.ok(
+        "{ sows(filter: {status: [SUBMITTED]}) { totalCount } }", token=api.token(Role.COMPLIANCE)
+    )
+    assert (len(ids), listed["sows"]["totalCount"]) == (3, 3)
