@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 
-from api.settings import Settings
+from api.settings import JWT_LEEWAY_SECONDS, JWT_MAX_LIFETIME_SECONDS, Settings
 from domain.errors import Unauthenticated
 from domain.party import Role, Viewer
 
@@ -27,7 +27,6 @@ ASYMMETRIC_KEY_TYPES = frozenset({"RSA", "EC"})
 JWKS_TIMEOUT_SECONDS = 5
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "role"]
 TIME_CLAIMS = ("exp", "iat", "nbf")
-DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600
 # Matched with `fullmatch`: `$` would also match before a trailing newline.
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
@@ -41,8 +40,8 @@ class TokenVerifier:
         jwks_url: str | None = None,
         issuer: str | None = None,
         audience: str | None = None,
-        leeway_seconds: int = 30,
-        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
+        leeway_seconds: int = JWT_LEEWAY_SECONDS,
+        max_lifetime_seconds: int = JWT_MAX_LIFETIME_SECONDS,
         jwks_refresh_cooldown_seconds: float = 30,
     ) -> None:
         if not (secret or public_keys or jwks_url):

@@ -28,6 +28,11 @@ MIN_SECRET_BYTES = 32
 DEV_SECRET_FILE = "dev-jwt-secret"
 
 
+# Shared with the token verifier's own defaults (api.auth), written once.
+JWT_LEEWAY_SECONDS = 30
+JWT_MAX_LIFETIME_SECONDS = 24 * 3600
+
+
 class ConfigError(Exception):
     """A setting is missing or invalid; the message names it."""
 
@@ -53,9 +58,12 @@ class Settings(BaseSettings):
     jwt_jwks_url: str | None = Field(None, pattern=r"^https://")
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
-    jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+    jwt_leeway_seconds: int = Field(JWT_LEEWAY_SECONDS, ge=0, le=300)
     jwt_max_lifetime_seconds: int = Field(
-        24 * 3600, ge=60, le=366 * 24 * 3600, description="Longest `exp - iat` accepted."
+        JWT_MAX_LIFETIME_SECONDS,
+        ge=60,
+        le=366 * 24 * 3600,
+        description="Longest `exp - iat` accepted.",
     )
 
     graphiql: bool = False
