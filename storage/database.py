@@ -63,13 +63,21 @@ class Database:
     async def ping(self) -> None:
         await self.client.admin.command("ping")
 
-    async def in_transaction[T](self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+    async def in_transaction[T](
+        self,
+        work: Callable[[AsyncClientSession], Awaitable[T]],
+        *,
+        deadline: float | None = None,
+    ) -> T:
         """Run `work` in one multi-document transaction: all of its writes or none.
 
         `work` may run more than once (after a transient error), each time in a new
-        transaction; an error it raises itself aborts the transaction and reaches the caller.
+        transaction, until `deadline` (a `time.monotonic()` instant; by default
+        `RETRY_SECONDS` from now); an error it raises itself aborts the transaction and
+        reaches the caller.
         """
-        deadline = time.monotonic() + RETRY_SECONDS
+        if deadline is None:
+            deadline = retry_deadline()
         attempt = 0
         async with self.client.start_session() as session:
             while True:
@@ -109,6 +117,11 @@ class Database:
                 if not exc.has_error_label(UNKNOWN_COMMIT) or time.monotonic() >= deadline:
                     raise
             await asyncio.sleep(_backoff(attempt))
+
+
+def retry_deadline() -> float:
+    """The instant until which one request's transactions may be retried."""
+    return time.monotonic() + RETRY_SECONDS
 
 
 def _backoff(attempt: int) -> float:

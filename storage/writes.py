@@ -8,6 +8,7 @@ CONFLICT or INVALID_TRANSITION, or the same decision is valid on the new state.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from domain.document import CopyDue
 from domain.events import EntityType, NewEvent
 from domain.versioning import TermsVersion
 from storage import events, outbox, versions
-from storage.database import Database, Document, is_write_conflict
+from storage.database import Database, Document, is_write_conflict, retry_deadline
 
 MAX_ATTEMPTS = 8
 
@@ -53,8 +54,11 @@ class Writer:
         self._db = db
         self._mappers = mappers
 
-    async def commit(self, changes: Sequence[Change[Any]]) -> None:
-        """Write `changes` in one transaction; `StaleWrite` if any document moved."""
+    async def commit(
+        self, changes: Sequence[Change[Any]], *, deadline: float | None = None
+    ) -> None:
+        """Write `changes` in one transaction; `StaleWrite` if any document moved.
+        Transient errors are retried until `deadline` (see `Database.in_transaction`)."""
         if not changes:
             # A decision to do nothing (the scheduler on a document not due) costs no round trip.
             return
@@ -67,7 +71,7 @@ class Writer:
             batch.events += change.events
             batch.copies += change.copies
         try:
-            await self._db.in_transaction(batch.write)
+            await self._db.in_transaction(batch.write, deadline=deadline)
         except PyMongoError as exc:
             if is_write_conflict(exc):
                 raise StaleWrite from exc
@@ -123,16 +127,22 @@ class Writer:
         decide: Callable[[S], Sequence[Change[Any]]],
     ) -> Sequence[Change[Any]]:
         """`load` the state, `decide` on it (pure), commit the changes; when another writer
-        got there first, read and decide again (up to `MAX_ATTEMPTS` times)."""
+        got there first, read and decide again (up to `MAX_ATTEMPTS` times).
+
+        All attempts share one retry deadline: a transaction that kept failing transiently
+        until the deadline is not started over by the next attempt."""
+        deadline = retry_deadline()
         for _ in range(MAX_ATTEMPTS - 1):
             changes = decide(await load())
             try:
-                await self.commit(changes)
+                await self.commit(changes, deadline=deadline)
             except StaleWrite:
+                if time.monotonic() >= deadline:
+                    raise
                 continue
             return changes
         changes = decide(await load())
-        await self.commit(changes)
+        await self.commit(changes, deadline=deadline)
         return changes
 
 

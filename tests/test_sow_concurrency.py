@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from domain.party import Role
+from storage import database
 from tests.conftest import Api
 from tests.sow_helpers import create_client, create_sow, signed_sow, transition
 
@@ -183,6 +185,41 @@ async def test_a_transient_failure_is_retried_and_the_create_applied_once(
     }
     listed = await api.ok("{ sows { totalCount } }", token=api.token(Role.COMPLIANCE))
     assert listed["sows"]["totalCount"] == 1
+
+
+async def test_a_write_that_keeps_failing_transiently_gives_up_at_one_deadline(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each re-read used to start the transaction's retry budget over: MAX_ATTEMPTS times
+    # RETRY_SECONDS before the caller heard anything.
+    monkeypatch.setattr(database, "RETRY_SECONDS", 0.5)
+    client_id = await create_client(api)
+    sow = await create_sow(api, client_id)
+    admin = api.app.state.services.db.client.admin
+    await admin.command(
+        {
+            "configureFailPoint": "failCommand",
+            "mode": "alwaysOn",
+            "data": {
+                "failCommands": ["update"],
+                "errorCode": 112,
+                "errorLabels": ["TransientTransactionError"],
+            },
+        }
+    )
+    started = time.monotonic()
+    try:
+        error = await api.error(
+            UPDATE,
+            {"id": sow["id"], "v": sow["version"], "t": {"paymentTermsDays": 60}},
+            token=api.token(Role.CLIENT, client_id=client_id),
+        )
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+    assert time.monotonic() - started < 2 * database.RETRY_SECONDS
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert (await state(api, sow["id"]))["version"] == sow["version"]
 
 
 async def test_concurrent_creates_are_all_kept(api: Api) -> None:
