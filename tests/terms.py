@@ -40,3 +40,34 @@ CSA_TERMS: dict[str, Any] = {
     "effectiveDate": "2026-06-01",
     "expirationDate": "2026-08-31",
 }
+
+# The obligations of a call-center SOW (DESIGN.md's "Obligations"), as a caller sends them.
+OBLIGATIONS: list[dict[str, Any]] = [
+    {
+        "key": "operations-plan",
+        "title": "Customer Service Operations Plan",
+        "kind": "RECURRING",
+        "recurrence": "ANNUALLY",
+        "dueBusinessDays": 10,
+        "sections": [
+            "Supervisory staff and their responsibilities",
+            "Training strategy",
+            "Staff attraction and retention",
+            "Staffing",
+        ],
+    },
+    {
+        "key": "calibration",
+        "title": "Monthly call-calibration session",
+        "kind": "RECURRING",
+        "recurrence": "MONTHLY",
+        "dueBusinessDays": 5,
+    },
+    {"key": "recordings", "title": "Call recordings", "kind": "ON_REQUEST", "dueBusinessDays": 3},
+    {
+        "key": "transcripts",
+        "title": "Transcripts of call notes",
+        "kind": "ON_REQUEST",
+        "dueBusinessDays": 2,
+    },
+]
