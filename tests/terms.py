@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from seed import dataset
+
 SOW_TERMS: dict[str, Any] = {
     "title": "Tier 1 support",
     "programName": "Acme Care",
@@ -41,33 +43,6 @@ CSA_TERMS: dict[str, Any] = {
     "expirationDate": "2026-08-31",
 }
 
-# The obligations of a call-center SOW (DESIGN.md's "Obligations"), as a caller sends them.
-OBLIGATIONS: list[dict[str, Any]] = [
-    {
-        "key": "operations-plan",
-        "title": "Customer Service Operations Plan",
-        "kind": "RECURRING",
-        "recurrence": "ANNUALLY",
-        "dueBusinessDays": 10,
-        "sections": [
-            "Supervisory staff and their responsibilities",
-            "Training strategy",
-            "Staff attraction and retention",
-            "Staffing",
-        ],
-    },
-    {
-        "key": "calibration",
-        "title": "Monthly call-calibration session",
-        "kind": "RECURRING",
-        "recurrence": "MONTHLY",
-        "dueBusinessDays": 5,
-    },
-    {"key": "recordings", "title": "Call recordings", "kind": "ON_REQUEST", "dueBusinessDays": 3},
-    {
-        "key": "transcripts",
-        "title": "Transcripts of call notes",
-        "kind": "ON_REQUEST",
-        "dueBusinessDays": 2,
-    },
-]
+# The obligations of a call-center SOW (an operations plan, calibrations, recordings and
+# transcripts on request), as a caller sends them: the demo data's own.
+OBLIGATIONS: list[dict[str, Any]] = dataset.OBLIGATIONS

@@ -133,7 +133,11 @@ def test_a_friday_evening_request_with_a_monday_holiday_is_due_thursday_night() 
     found = request(sow, datetime(2026, 9, 4, 23, tzinfo=UTC), note=" calls of 2 Sept ")
     assert found.status is OccurrenceStatus.OPEN
     assert found.due_at == datetime(2026, 9, 11, 3, 59, 59, tzinfo=UTC)  # Thu 23:59:59 EDT
-    assert (found.key, found.title, found.due_business_days) == ("recordings", "Call recordings", 3)
+    assert (found.key, found.title, found.due_business_days) == (
+        "recordings",
+        "Audio recordings",
+        3,
+    )
     assert (found.period, found.requested_at, found.request_note) == (
         None,
         datetime(2026, 9, 4, 23, tzinfo=UTC),

@@ -155,7 +155,7 @@ async def test_a_client_requests_and_compliance_fulfils_with_evidence(
         "id": None,
         "sowId": sow["id"],
         "key": "recordings",
-        "title": "Call recordings",
+        "title": "Audio recordings",
         "kind": "ON_REQUEST",
         "status": "OPEN",
         "period": None,
@@ -278,8 +278,8 @@ async def test_an_amendment_changes_the_occurrences_opened_after_it(api: Api, cl
     data = await api.ok(SOW_OCCURRENCES, {"id": sow["id"]}, token=client(api, client_id))
     nodes = {e["node"]["period"]: e["node"] for e in data["sow"]["occurrences"]["edges"]}
     assert {p: (n["title"], n["dueBusinessDays"], n["termsVersion"]) for p, n in nodes.items()} == {
-        "2026-06": ("Monthly call-calibration session", 5, 1),
-        "2026-07": ("Monthly call-calibration session", 5, 1),
+        "2026-06": ("Monthly call-calibration session with the client", 5, 1),
+        "2026-07": ("Monthly call-calibration session with the client", 5, 1),
         "2026-08": ("Calibration with QA", 1, 2),
     }
     # August ends Monday 31; one business day on: Tuesday September 1, 23:59:59 EDT.
