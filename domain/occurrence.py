@@ -305,12 +305,14 @@ def _ended(sow: Sow, now: datetime) -> list[tuple[Period, datetime]]:
     start of that day): it gets no occurrence."""
     terms = sow.terms
     zone = ZoneInfo(terms.service_hours.time_zone)
-    return [
+    ended = [
         (period, local_end_of_day(period.last_day, zone) + timedelta(seconds=1))
         for recurrence in Recurrence
         for period in ended_periods(recurrence, terms.go_live_date, now, zone)
         if period.last_day < terms.end_date
     ]
+    # In the order they ended: a catch-up opens them as they would have been, oldest first.
+    return sorted(ended, key=lambda pair: pair[1])
 
 
 def versions_needed(sow: Sow, now: datetime) -> frozenset[int]:
