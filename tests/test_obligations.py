@@ -20,6 +20,8 @@ from tests.scheduler_helpers import run
 from tests.sla_helpers import amend
 from tests.sow_helpers import create_client, create_sow, signed_sow
 from tests.terms import OBLIGATIONS
+from tests.test_subscriptions import live, take
+from tests.ws import connected, websocket_client
 
 LABOR_DAY = "2026-09-07"
 TERMS = """
@@ -320,3 +322,31 @@ async def test_the_lists_page_filter_and_show_each_viewer_its_own(api: Api, cloc
     assert (await api.error(QUEUE, {}, agent))["extensions"]["code"] == "FORBIDDEN"
     bad = await api.error(QUEUE.replace("first: 50", 'after: "nope"'), {}, staff(api))
     assert bad["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+async def test_the_sows_client_and_compliance_see_the_events_live(api: Api, clock: Clock) -> None:
+    client_id, sow = await active_sow(api, clock, obligations=[OBLIGATIONS[3]])
+    rival_id = await create_client(api, "Globex")
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, client(api, client_id)) as own,
+        connected(sockets, client(api, rival_id)) as rival,
+        connected(sockets, staff(api)) as compliance,
+    ):
+        for count, ws in enumerate((own, rival, compliance), start=1):
+            await live(api, ws, count)
+        clock.now = datetime(2026, 9, 4, 23, tzinfo=UTC)
+        variables = {"s": sow["id"], "k": "transcripts"}
+        await api.ok(REQUEST, variables, token=client(api, client_id))
+        clock.now = datetime(2026, 9, 11, tzinfo=UTC)
+        await run(api, clock)
+        expected = [
+            ("OBLIGATION_REQUESTED", sow["id"], "OPEN"),
+            ("OBLIGATION_OVERDUE", sow["id"], "OVERDUE"),
+        ]
+        for ws in (own, compliance):
+            events = await take(ws, 2)
+            assert [(e["type"], e["entityId"], e["toStatus"]) for e in events] == expected
+        # The rival's next event is one of its own.
+        theirs = await create_sow(api, rival_id)
+        assert [e["entityId"] for e in await take(rival, 1)] == [theirs["id"]]
