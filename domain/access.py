@@ -43,6 +43,9 @@ class Read(StrEnum):
     SOW_SCORECARDS = "SowScorecards"
     SOW_STATEMENT = "SowStatement"
     CSA_PERFORMANCE = "CsaPerformance"
+    # Obligations' occurrences: one SOW's, and the work queue across SOWs.
+    SOW_OCCURRENCES = "SowOccurrences"
+    OCCURRENCES = "Occurrences"
 
 
 type Operation = Read | type[Command[Any]]
@@ -80,6 +83,9 @@ RULES: Mapping[Operation, frozenset[Role]] = {
     Read.SOW_SCORECARDS: CLIENT_OR_COMPLIANCE,
     Read.SOW_STATEMENT: CLIENT_OR_COMPLIANCE,
     Read.CSA_PERFORMANCE: AGENT_OR_COMPLIANCE,
+    # Occurrences follow their SOW: its client's and compliance's, never an agent's.
+    Read.SOW_OCCURRENCES: CLIENT_OR_COMPLIANCE,
+    Read.OCCURRENCES: CLIENT_OR_COMPLIANCE,
     commands.CreateClient: COMPLIANCE,
     commands.CreateAgent: COMPLIANCE,
     commands.CreateSow: CLIENT_OR_COMPLIANCE,
@@ -105,6 +111,10 @@ RULES: Mapping[Operation, frozenset[Role]] = {
     commands.UploadAgentDocument: COMPLIANCE,
     commands.RecordSlaIntervals: COMPLIANCE,
     commands.CloseSlaPeriod: COMPLIANCE,
+    # The client asks for what the contract lets it ask for; the operator's compliance
+    # records the delivery.
+    commands.RequestObligation: CLIENT,
+    commands.FulfilObligation: COMPLIANCE,
 }
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     # Types only, named in quotes: the modules that decide the commands import this one.
     from domain.csa import Csa, CsaTerminationReason
     from domain.document import Document, UploadedFile  # noqa: F401
+    from domain.occurrence import Occurrence  # noqa: F401
     from domain.party import Agent, Client  # noqa: F401
     from domain.sla import Merge  # noqa: F401
     from domain.sow import Sow  # noqa: F401
@@ -190,3 +191,21 @@ class CloseSlaPeriod(Command["PeriodFigures"]):
 
     sow_id: str
     period: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestObligation(Command["Occurrence"]):
+    """The client asks for a delivery of an ON_REQUEST obligation (by key) of an ACTIVE SOW."""
+
+    sow_id: str
+    key: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FulfilObligation(Command["Occurrence"]):
+    """Compliance records an occurrence delivered, optionally with a document of its SOW."""
+
+    id: str
+    note: str | None = None
+    evidence_document_id: str | None = None

@@ -39,6 +39,11 @@ class EventType(StrEnum):
     # On a SOW: a period's statement frozen, and each metric it missed.
     SLA_PERIOD_CLOSED = "SLA_PERIOD_CLOSED"
     SLA_BREACHED = "SLA_BREACHED"
+    # On a SOW: an occurrence of an obligation opened (a client's request, or a recurring
+    # period that ended), fulfilled, or past its deadline.
+    OBLIGATION_REQUESTED = "OBLIGATION_REQUESTED"
+    OBLIGATION_FULFILLED = "OBLIGATION_FULFILLED"
+    OBLIGATION_OVERDUE = "OBLIGATION_OVERDUE"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -154,6 +154,6 @@ def markdown(machines: Iterable[Machine[Any]]) -> str:
 
 if __name__ == "__main__":
     # Through the package: run as a script, this file is a second module of its own.
-    from domain import csa, machine, sow
+    from domain import csa, machine, occurrence, sow
 
-    print(machine.markdown([sow.MACHINE, csa.MACHINE]), end="")
+    print(machine.markdown([sow.MACHINE, csa.MACHINE, occurrence.MACHINE]), end="")

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 END_OF_DAY = time(23, 59, 59)
 # Counting is day by day; a bound keeps a mistyped count from looping for seconds. Terms
-# validation should reject larger `dueBusinessDays` with this same constant.
+# allow far fewer (`domain.obligation.MAX_DUE_BUSINESS_DAYS`).
 MAX_BUSINESS_DAYS = 1000
 
 _ONE_DAY = timedelta(days=1)

@@ -19,6 +19,7 @@ from domain.commands import (
     CreateSow,
     ProposeSowAmendment,
     RejectSowAmendment,
+    RequestObligation,
     RequestSowChanges,
     SignSow,
     StartSowReview,
@@ -31,6 +32,7 @@ from domain.errors import BadUserInput, Forbidden
 from domain.events import EntityType, EventType
 from domain.lifecycle import admitted, explained, require_reason, signed, transition
 from domain.machine import DateReached, Machine, in_place, moves
+from domain.obligation import Holidays, Obligations, check_obligations
 from domain.party import SYSTEM, Actor, Viewer
 from domain.schedule import local_date
 from domain.values import (
@@ -108,6 +110,8 @@ MACHINE: Machine[SowStatus] = Machine(
         *in_place(
             (SowStatus.SIGNED, SowStatus.ACTIVE), ProposeSowAmendment, EventType.AMENDMENT_PROPOSED
         ),
+        # Deliveries on request are for a SOW in service: not before go-live, not after it ends.
+        *in_place([SowStatus.ACTIVE], RequestObligation, EventType.OBLIGATION_REQUESTED),
         *moves(
             [SowStatus.SIGNED], SowStatus.ACTIVE, DateReached("go_live_date"), EventType.ACTIVATED
         ),
@@ -161,11 +165,15 @@ class SowTerms(Terms):
     confidentiality: LongText | None = None
     termination_clause: LongText | None = None
     dispute_resolution: DisputeResolution
+    obligations: Obligations = []
+    # Local dates (the service hours' time zone) that are not business days.
+    holidays: Holidays = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.end_date <= self.go_live_date:
             raise FieldError("endDate", "endDate must be after goLiveDate")
+        check_obligations(self.obligations, self.holidays, self.go_live_date, self.end_date)
         targets = {target.metric for target in self.sla_targets}
         for index, credit in enumerate(self.service_credits):
             if credit.metric not in targets:
@@ -174,6 +182,15 @@ class SowTerms(Terms):
                     f"service credit for {credit.metric}, which has no SLA target",
                 )
         return self
+
+    def canonical(self) -> dict[str, Any]:
+        # Terms without obligations or holidays keep the form (and so the hash) they had
+        # before these terms existed: versions signed then still verify.
+        data = super().canonical()
+        for name in ("obligations", "holidays"):
+            if not data[name]:
+                del data[name]
+        return data
 
 
 def parse_sow_terms(data: Mapping[str, Any], field: str = "terms") -> SowTerms:

@@ -16,7 +16,7 @@ from domain import csa as csa_rules
 from domain import sow as sow_rules
 from domain.commands import Command
 from domain.party import Viewer
-from resolvers import csa, document, party, sla, sow
+from resolvers import csa, document, occurrence, party, sla, sow
 from resolvers.changing import ChangeOne
 from resolvers.context import Context
 
@@ -47,6 +47,8 @@ HANDLERS: Mapping[type[Command[Any]], Handler[Any, Any]] = {
     commands.UploadAgentDocument: document.upload_agent_document,
     commands.RecordSlaIntervals: sla.record_intervals,
     commands.CloseSlaPeriod: sla.close_period,
+    commands.RequestObligation: occurrence.request,
+    commands.FulfilObligation: occurrence.fulfil,
 }
 
 

@@ -78,6 +78,10 @@ class Loaders:
         self.documents: DataLoader[str, list[Document] | None] = DataLoader(
             _batch(store.documents.of_entities)
         )
+        # Unscoped: an occurrence's evidence, a document of the SOW the viewer sees.
+        self.document: DataLoader[str, Document | None] = DataLoader(
+            _batch(store.documents.get_many)
+        )
         self.folder: DataLoader[str, list[Document] | None] = DataLoader(
             _batch(store.documents.folders)
         )

@@ -64,13 +64,15 @@ class Job[T: Revisioned]:
     `decide` has the last word. `reload(store, id, now, options)`: the document as it is now.
     `decide(document, now, options)`: the pure domain decision, None when nothing is due. A
     document may come with what its decision needs besides (a period's records, an agent's
-    performance): `T` is then that bundle, and the change is on the document inside it.
+    performance): `T` is then that bundle, and the change is on the document inside it. A
+    decision may also be several changes committed together (a SOW's recurring occurrences
+    opened, with the SOW itself).
     """
 
     name: str
     due: Callable[[Store, datetime, Options, str | None], Awaitable[Sequence[T]]]
     reload: Callable[[Store, str, datetime, Options], Awaitable[T | None]]
-    decide: Callable[[T, datetime, Options], Change[Any] | None]
+    decide: Callable[[T, datetime, Options], Change[Any] | Sequence[Change[Any]] | None]
 
 
 async def sweep[T: Revisioned](
@@ -108,7 +110,9 @@ async def _settle[T: Revisioned](
         return first.pop() if first else await job.reload(store, document.id, now, options)
 
     def decide(current: T | None) -> list[Change[Any]]:
-        change = None if current is None else job.decide(current, now, options)
-        return [] if change is None else [change]
+        decided = None if current is None else job.decide(current, now, options)
+        if decided is None:
+            return []
+        return [decided] if isinstance(decided, Change) else list(decided)
 
     return await store.writer.read_decide_commit(load, decide)

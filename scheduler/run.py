@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scheduler import csas, sla, sows
+from scheduler import csas, obligations, sla, sows
 from scheduler.job import Job, Options, Report, sweep
 from storage.store import Store
 
-JOBS: tuple[Job[Any], ...] = (sows.JOB, csas.JOB, sla.JOB)
+# Occurrences are opened before they are marked overdue: a SOW activated late has its past
+# periods opened and, where their deadline has passed, marked in the same pass.
+JOBS: tuple[Job[Any], ...] = (
+    sows.JOB,
+    csas.JOB,
+    sla.JOB,
+    obligations.OPENING,
+    obligations.OVERDUE,
+)
 """Every kind of scheduled work; a further one is one more `Job` here."""
 
 

@@ -2,15 +2,24 @@
 
 `strawberry.enum` marks the domain classes themselves, so resolvers return domain values and
 the schema serializes them with no conversion.
+
+New enums give every value a description (`described`): the domain's enums stay plain.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from enum import StrEnum
 
 import strawberry
 
 from domain.csa import CsaFlag, CsaStatus, CsaTerminationReason
 from domain.document import DocumentKind
 from domain.events import EntityType, EventType
+from domain.obligation import ObligationKind
+from domain.obligation_dates import Recurrence
+from domain.occurrence import OccurrenceStatus
 from domain.party import AgentStatus, Role
 from domain.sla import RenewalRecommendation
 from domain.sow import BillingTerm, DisputeResolution, SowStatus
@@ -38,7 +47,58 @@ for enum in (
     DocumentKind,
 ):
     strawberry.enum(enum)
-strawberry.enum(EventType, name="ContractEventType")
+
+
+def described[E: StrEnum](
+    enum: type[E], description: str | None, values: Mapping[E, str], name: str | None = None
+) -> None:
+    """Register `enum` (as `name`) with a description of itself and of the `values` given."""
+    strawberry.enum(enum, name=name, description=description)
+    definition = enum.__strawberry_definition__  # type: ignore[attr-defined]
+    definition.values = [
+        dataclasses.replace(value, description=values.get(enum(value.value)))
+        for value in definition.values
+    ]
+
+
+described(
+    EventType,
+    None,
+    {
+        EventType.OBLIGATION_REQUESTED: "An occurrence of an obligation opened: requested by "
+        "the client, or a recurring period ended (the scheduler).",
+        EventType.OBLIGATION_FULFILLED: "An occurrence fulfilled, on time or late.",
+        EventType.OBLIGATION_OVERDUE: "An occurrence's deadline passed unfulfilled.",
+    },
+    name="ContractEventType",
+)
+described(
+    ObligationKind,
+    "How an obligation falls due.",
+    {
+        ObligationKind.RECURRING: "One occurrence per period (see Recurrence).",
+        ObligationKind.ON_REQUEST: "One occurrence per request of the client.",
+    },
+)
+described(
+    Recurrence,
+    "The periods of a RECURRING obligation.",
+    {
+        Recurrence.MONTHLY: "Calendar months in the SOW's time zone.",
+        Recurrence.QUARTERLY: "Calendar quarters in the SOW's time zone.",
+        Recurrence.ANNUALLY: "Years from the go-live date.",
+    },
+)
+described(
+    OccurrenceStatus,
+    "Where an occurrence stands.",
+    {
+        OccurrenceStatus.OPEN: "Due, its deadline not passed.",
+        OccurrenceStatus.OVERDUE: "Its deadline passed unfulfilled.",
+        OccurrenceStatus.FULFILLED: "Delivered by its deadline.",
+        OccurrenceStatus.FULFILLED_LATE: "Delivered after its deadline.",
+    },
+)
 
 __all__ = [
     "AgentStatus",
@@ -51,7 +111,10 @@ __all__ = [
     "DocumentKind",
     "EntityType",
     "EventType",
+    "ObligationKind",
+    "OccurrenceStatus",
     "PricingUnit",
+    "Recurrence",
     "RenewalRecommendation",
     "Role",
     "SignatureParty",

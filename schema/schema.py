@@ -27,15 +27,27 @@ from schema.error_codes import ErrorCode
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries, EventSubscription
 from schema.limits import limit_rule
+from schema.obligation import OccurrenceMutations, OccurrenceQueries
 from schema.party import PartyMutation, PartyQuery
 from schema.scalars import SCALAR_MAP
 from schema.shared_events import SharedEventExecution
 from schema.sla import SlaMutations
 from schema.sow import SowMutations, SowQueries
 
-Query = merge_types("Query", (PartyQuery, SowQueries, CsaQueries, EventQueries, DocumentQueries))
+Query = merge_types(
+    "Query",
+    (PartyQuery, SowQueries, CsaQueries, EventQueries, DocumentQueries, OccurrenceQueries),
+)
 Mutation = merge_types(
-    "Mutation", (PartyMutation, SowMutations, CsaMutations, DocumentMutations, SlaMutations)
+    "Mutation",
+    (
+        PartyMutation,
+        SowMutations,
+        CsaMutations,
+        DocumentMutations,
+        SlaMutations,
+        OccurrenceMutations,
+    ),
 )
 
 PARSER_CACHE_SIZE = 1024

@@ -26,6 +26,7 @@ from schema.document import copies_field
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
 from schema.inputs import input_to_dict
 from schema.mapping import from_fields
+from schema.obligation import ObligationInput, ObligationTerm, occurrences_field
 from schema.party import Client
 from schema.terms import (
     ServiceHours,
@@ -88,6 +89,12 @@ class SowTerms:
     confidentiality: str | None
     termination_clause: str | None
     dispute_resolution: DisputeResolution
+    obligations: list[ObligationTerm] = strawberry.field(
+        description="What the operator must deliver, and when."
+    )
+    holidays: list[date] = strawberry.field(
+        description="Local dates that are not business days for the obligations' deadlines."
+    )
 
     @staticmethod
     def from_domain(terms: domain.SowTerms) -> SowTerms:
@@ -100,6 +107,8 @@ class SowTerms:
             pricing=Pricing.from_domain(terms.pricing),
             sla_targets=SlaTarget.all_from_domain(terms.sla_targets),
             service_credits=[ServiceCreditTerm.from_domain(c) for c in terms.service_credits],
+            obligations=ObligationTerm.all_from_domain(terms.obligations),
+            holidays=list(terms.holidays),
         )
 
 
@@ -135,6 +144,13 @@ class SowTermsInput:
     confidentiality: str | None = None
     termination_clause: str | None = None
     dispute_resolution: DisputeResolution
+    obligations: list[ObligationInput] | None = strawberry.field(
+        default=None, description="At most 50, keys unique; none when absent."
+    )
+    holidays: list[date] | None = strawberry.field(
+        default=None,
+        description="Local dates within goLiveDate to endDate that are not business days.",
+    )
 
 
 @strawberry.input(description="The fields of SowTermsInput to change; absent fields stay.")
@@ -155,6 +171,12 @@ class SowTermsPatch:
     confidentiality: str | None = strawberry.UNSET
     termination_clause: str | None = strawberry.UNSET
     dispute_resolution: DisputeResolution | None = strawberry.UNSET
+    obligations: list[ObligationInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new list (null: none)."
+    )
+    holidays: list[date] | None = strawberry.field(
+        default=strawberry.UNSET, description="The whole new list (null: none)."
+    )
 
 
 @strawberry.type(description="A proposed amendment, not in force until the other party accepts.")
@@ -258,6 +280,8 @@ class Sow:
     documents = copies_field(
         Read.SOW_DOCUMENTS, "Signed copies, newest first (one per version signed)."
     )
+
+    occurrences = occurrences_field()
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ Ids and SOW numbers come from the caller.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import itertools
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -21,12 +22,15 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 
 from domain import csa as csas
+from domain import occurrence as occurrences
 from domain import sow as sows
 from domain.changes import Change
 from domain.commands import (
     CountersignCsa,
     DeclineCsa,
+    FulfilObligation,
     OnDocument,
+    RequestObligation,
     RequestSowChanges,
     SendCsa,
     SignCsa,
@@ -38,6 +42,8 @@ from domain.commands import (
     WithdrawCsa,
 )
 from domain.csa import Csa, CsaStatus, CsaTerminationReason, NewCsa
+from domain.obligation_dates import Recurrence, end_of_day, ended_periods
+from domain.occurrence import Occurrence, Schedule
 from domain.party import Agent, AgentStatus, Client, Role, Viewer
 from domain.policy import DESIGN_CSA_POLICY, RENEWAL_NOTICE_DAYS
 from domain.sla import Period, local_midnight, service_threshold
@@ -150,14 +156,119 @@ def sow_terms(n: int, status: SowStatus, today: date) -> dict[str, Any]:
     }
     if n == SLA_SAMPLE_SOW:
         # Every data set's first SOW is live: the one seed/sla_sample.csv is recorded into.
-        # Its term covers the sample's month, whatever the day it is seeded.
+        # Its term covers the sample's month, whatever the day it is seeded, and its first
+        # year ended a few days ago: its operations plan is due (`obligation_history`).
         assert status is SowStatus.ACTIVE
-        start = min(go_live, SLA_SAMPLE_MONTH.first_day)
-        end = max(start + timedelta(days=364), today + timedelta(days=180))
+        start = min(go_live, SLA_SAMPLE_MONTH.first_day, today - timedelta(days=367))
+        end = max(
+            start + timedelta(days=364),
+            today + timedelta(days=180),
+            SLA_SAMPLE_MONTH.next().first_day,
+        )
         terms.update(
-            scope=list(SLA_SAMPLE_CHANNELS), goLiveDate=start.isoformat(), endDate=end.isoformat()
+            scope=list(SLA_SAMPLE_CHANNELS),
+            goLiveDate=start.isoformat(),
+            endDate=end.isoformat(),
+            obligations=OBLIGATIONS,
         )
     return terms
+
+
+# --- obligations --------------------------------------------------------------------------
+
+OBLIGATIONS: list[dict[str, Any]] = [
+    {
+        "key": "operations-plan",
+        "title": "Customer Service Operations Plan",
+        "kind": "RECURRING",
+        "recurrence": "ANNUALLY",
+        "dueBusinessDays": 10,
+        "sections": [
+            "Supervisory staff and their responsibilities",
+            "Training strategy",
+            "Staff attraction and retention strategy",
+            "Staffing",
+        ],
+    },
+    {
+        "key": "calibration",
+        "title": "Monthly call-calibration session with the client",
+        "kind": "RECURRING",
+        "recurrence": "MONTHLY",
+        "dueBusinessDays": 5,
+    },
+    {"key": "recordings", "title": "Audio recordings", "kind": "ON_REQUEST", "dueBusinessDays": 3},
+    {
+        "key": "transcripts",
+        "title": "Transcripts of call notes",
+        "kind": "ON_REQUEST",
+        "dueBusinessDays": 2,
+    },
+]
+
+
+def obligation_history(
+    sow: Sow, client: Client, now: datetime, new_id: Callable[[], str]
+) -> list[Change[Occurrence]]:
+    """The occurrences of `sow`'s obligations as a year of service leaves them by `now`:
+    each ended period's, opened when it ended (calibrations fulfilled on time but the last
+    two; the operations plan due); a recording request fulfilled, one fulfilled late, and a
+    transcripts request overdue. Every one past its deadline is OVERDUE, as the scheduler
+    would have marked it. Only the occurrences' changes: the SOW itself stays as it is."""
+    zone = ZoneInfo(sow.terms.service_hours.time_zone)
+    ends = sorted(
+        {
+            end_of_day(period.last_day, zone) + timedelta(seconds=1)
+            for recurrence in Recurrence
+            for period in ended_periods(recurrence, sow.terms.go_live_date, now, zone)
+        }
+    )
+    history: list[Change[Occurrence]] = []
+    opened: dict[str, Occurrence] = {}
+
+    def record(change: Change[Occurrence]) -> Occurrence:
+        history.append(change)
+        opened[change.after.id] = change.after
+        return change.after
+
+    for ended in ends:
+        keys = frozenset((o.key, o.period) for o in opened.values() if o.period is not None)
+        for change in occurrences.recurring_due(Schedule(sow, keys, {}, new_id), ended):
+            if isinstance(change.after, Occurrence):
+                record(change)
+
+    by_client = client_viewer(client)
+
+    def request(key: str, days_ago: int, note: str) -> Occurrence:
+        command = RequestObligation(sow_id=sow.id, key=key, note=note)
+        at = now - timedelta(days=days_ago)
+        touched, created = occurrences.request(sow, command, by_client, at, new_id())
+        # The request's event rides on the SOW's change; seeded, the SOW is not rewritten.
+        return record(dataclasses.replace(created, events=touched.events))
+
+    def overdue(found: Occurrence, by: datetime) -> Occurrence:
+        """Marked OVERDUE as the scheduler would have: just after its deadline."""
+        marked = found.due_at + timedelta(seconds=1)
+        late = occurrences.overdue(found, marked) if marked <= by else None
+        return found if late is None else record(late)
+
+    def fulfil(found: Occurrence, at: datetime, note: str) -> None:
+        command = FulfilObligation(id=found.id, note=note)
+        record(occurrences.fulfil(overdue(found, at), command, STAFF, at, None))
+
+    calibrations = sorted(
+        (o for o in opened.values() if o.key == "calibration"), key=lambda o: o.created_at
+    )
+    for found in calibrations[:-2]:
+        fulfil(found, found.created_at + timedelta(days=2), "Session held; minutes shared.")
+    late = request("recordings", 30, "Calls of the escalation queue, first week")
+    fulfil(late, now - timedelta(days=21), "Recordings uploaded to the shared folder.")
+    on_time = request("recordings", 20, "Calls about the billing change")
+    fulfil(on_time, now - timedelta(days=19), "Recordings uploaded to the shared folder.")
+    request("transcripts", 12, "Notes of the calls escalated to supervisors")
+    for found in list(opened.values()):
+        overdue(found, now)
+    return history
 
 
 # --- performance against the contract ----------------------------------------------------

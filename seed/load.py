@@ -140,7 +140,13 @@ async def load(
     in_force = [h[-1].after for h in sow_histories if h[-1].after.status in IN_FORCE]
     csa_numbers = await store.csas.next_numbers(now, scale.csas) if in_force else []
     csa_histories = dataset.csa_histories(in_force, agents, csa_numbers, store.new_id, now)
-    histories: Iterable[Sequence[Change[Any]]] = itertools.chain(sow_histories, csa_histories)
+    obligations = [
+        dataset.obligation_history(history[-1].after, client, now, store.new_id)
+        for history, client in zip(sow_histories[:1], clients, strict=False)
+    ]
+    histories: Iterable[Sequence[Change[Any]]] = itertools.chain(
+        sow_histories, obligations, csa_histories
+    )
     written = await commit_histories(store, (_copies(h, documents) for h in histories))
     if documents and agents:
         await administrative_document(store, agents[0], now)

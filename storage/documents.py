@@ -88,6 +88,12 @@ class DocumentStore:
         doc = await self._db.db.documents.find_one(query)
         return from_bson(doc) if doc else None
 
+    async def get_many(self, ids: list[str]) -> dict[str, Document]:
+        """Documents by id, unscoped: for links from something the viewer already sees (an
+        occurrence's evidence)."""
+        query = {"_id": {"$in": [ObjectId(i) for i in ids if ObjectId.is_valid(i)]}}
+        return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.documents.find(query)}
+
     async def by_sha256(self, sha256: str, scope: Scope) -> Document | None:
         """The first document with these bytes in the scope (rendering is deterministic, so
         the same bytes are one copy)."""

@@ -213,3 +213,12 @@ class SowStore:
             query["_id"] = {"$gt": ObjectId(after)}
         cursor = self._db.db.sows.find(query).sort("_id", 1).limit(limit)
         return [from_bson(doc) async for doc in cursor]
+
+    async def with_recurring_obligations(self, after: str | None, limit: int) -> list[Sow]:
+        """ACTIVE SOWs whose terms have a RECURRING obligation, in id order after the id
+        `after` (one batch of the scheduler)."""
+        query: Document = {"status": SowStatus.ACTIVE.value, "terms.obligations.kind": "RECURRING"}
+        if after is not None:
+            query["_id"] = {"$gt": ObjectId(after)}
+        cursor = self._db.db.sows.find(query).sort("_id", 1).limit(limit)
+        return [from_bson(doc) async for doc in cursor]

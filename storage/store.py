@@ -5,13 +5,15 @@ from __future__ import annotations
 from bson import ObjectId
 
 from domain.csa import Csa
+from domain.occurrence import Occurrence
 from domain.sow import Sow
 from domain.statement import SlaPeriod
-from storage import csas, sla, sows
+from storage import csas, occurrences, sla, sows
 from storage.csas import CsaStore
 from storage.database import Database
 from storage.documents import DocumentStore
 from storage.events import EventStore
+from storage.occurrences import OccurrenceStore
 from storage.outbox import OutboxStore
 from storage.parties import PartyStore
 from storage.sla import SlaStore
@@ -31,7 +33,16 @@ class Store:
         self.sla = SlaStore(db)
         self.documents = DocumentStore(db)
         self.outbox = OutboxStore(db)
-        self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER, SlaPeriod: sla.MAPPER})
+        self.occurrences = OccurrenceStore(db)
+        self.writer = Writer(
+            db,
+            {
+                Sow: sows.MAPPER,
+                Csa: csas.MAPPER,
+                SlaPeriod: sla.MAPPER,
+                Occurrence: occurrences.MAPPER,
+            },
+        )
 
     @staticmethod
     def new_id() -> str:

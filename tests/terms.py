@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from seed import dataset
+
 SOW_TERMS: dict[str, Any] = {
     "title": "Tier 1 support",
     "programName": "Acme Care",
@@ -40,3 +42,7 @@ CSA_TERMS: dict[str, Any] = {
     "effectiveDate": "2026-06-01",
     "expirationDate": "2026-08-31",
 }
+
+# The obligations of a call-center SOW (an operations plan, calibrations, recordings and
+# transcripts on request), as a caller sends them: the demo data's own.
+OBLIGATIONS: list[dict[str, Any]] = dataset.OBLIGATIONS

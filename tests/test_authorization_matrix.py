@@ -183,6 +183,7 @@ NESTED: dict[str, tuple[str, str]] = {
     "Sow.scorecard": ("sow", 'scorecard(period: "2026-11") { period results { metric } }'),
     "Sow.scorecards": ("sow", "scorecards { period }"),
     "Sow.statement": ("sow", 'statement(period: "2026-11") { fees credits { amount } }'),
+    "Sow.occurrences": ("sow", "occurrences(status: OVERDUE) { totalCount edges { node { id } } }"),
     "Csa.performance": ("csa", "performance { answered recommendation }"),
     "Agent.email": ("csa", "agent { email }"),
 }

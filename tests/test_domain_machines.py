@@ -15,6 +15,7 @@ import pytest
 
 from domain import commands
 from domain import csa as csas
+from domain import occurrence as occurrences
 from domain import sow as sows
 from domain.changes import Change
 from domain.commands import Command
@@ -56,6 +57,20 @@ SOW = "65f0000000000000000000f1"
 CSA = "65f0000000000000000000e1"
 ANNUAL = {"billingTerm": "ANNUAL"}
 
+
+def _request(sow: Sow) -> Change[Sow]:
+    """A request of an ON_REQUEST obligation the SOW's terms are given: the SOW's change."""
+    recordings = {"key": "rec", "title": "Recordings", "kind": "ON_REQUEST", "dueBusinessDays": 3}
+    terms = sows.patch_sow_terms(sow.terms, {"obligations": [recordings]})
+    command = commands.RequestObligation(sow_id=sow.id, key="rec")
+    with_obligation = dataclasses.replace(sow, terms=terms)
+    touched, _ = occurrences.request(
+        with_obligation, command, CLIENT, NOW, "65f0000000000000000000d1"
+    )
+    changed: Change[Sow] = touched
+    return changed
+
+
 # Each command of a status machine, decided by its rule on a document at version 1.
 SOW_RULES: dict[type[Command[Any]], Rule[Sow]] = {
     commands.UpdateSow: applying(
@@ -83,6 +98,7 @@ SOW_RULES: dict[type[Command[Any]], Rule[Sow]] = {
     commands.TerminateSow: applying(
         sows.terminate, commands.TerminateSow(id=SOW, expected_version=1, reason="Exit"), STAFF
     ),
+    commands.RequestObligation: _request,
 }
 
 
@@ -147,7 +163,7 @@ def name(value: object) -> str:
 
 
 def test_the_readme_diagrams_are_the_tables() -> None:
-    expected = markdown([sows.MACHINE, csas.MACHINE])
+    expected = markdown([sows.MACHINE, csas.MACHINE, occurrences.MACHINE])
     assert expected in README.read_text(), (
         "README's status diagrams differ from domain/sow.py and domain/csa.py: paste the "
         "output of `python -m domain.machine` in place of them"
@@ -213,7 +229,13 @@ def test_the_ended_statuses_are_those_no_row_leaves() -> None:
 
 
 @pytest.mark.parametrize(
-    ("machine", "statuses"), [(sows.MACHINE, SowStatus), (csas.MACHINE, CsaStatus)], ids=name
+    ("machine", "statuses"),
+    [
+        (sows.MACHINE, SowStatus),
+        (csas.MACHINE, CsaStatus),
+        (occurrences.MACHINE, occurrences.OccurrenceStatus),
+    ],
+    ids=name,
 )
 def test_every_status_is_reached_from_creation(
     machine: Machine[Any], statuses: type[StrEnum]

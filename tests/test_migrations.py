@@ -29,6 +29,8 @@ from migrations.steps.m0001_collections import VALIDATORS
 from migrations.steps.m0002_indexes import INDEXES
 from migrations.steps.m0003_sla_collections import VALIDATORS as SLA_VALIDATORS
 from migrations.steps.m0005_sla_indexes import INDEXES as SLA_INDEXES
+from migrations.steps.m0006_obligation_occurrences import INDEXES as OCCURRENCE_INDEXES
+from migrations.steps.m0006_obligation_occurrences import VALIDATORS as OCCURRENCE_VALIDATORS
 from storage.database import Database, Document
 from tests.conftest import Api
 from tests.sow_helpers import create_client, create_sow
@@ -39,6 +41,7 @@ LATEST = [
     "m0003_sla_collections",
     "m0004_documents",
     "m0005_sla_indexes",
+    "m0006_obligation_occurrences",
 ]
 
 
@@ -53,7 +56,7 @@ async def database(mongo_uri: str) -> AsyncIterator[Database]:
 async def index_names(db: Database) -> dict[str, set[str]]:
     return {
         name: {index["name"] async for index in await db.db[name].list_indexes()}
-        for name in (*VALIDATORS, *SLA_VALIDATORS)
+        for name in (*VALIDATORS, *SLA_VALIDATORS, *OCCURRENCE_VALIDATORS)
     }
 
 
@@ -61,10 +64,10 @@ async def test_an_empty_database_reaches_the_latest_step(database: Database) -> 
     assert await Migrator(database).up() == LATEST
 
     collections = {c["name"]: c async for c in await database.db.list_collections()}
-    for name in (*VALIDATORS, *SLA_VALIDATORS):
+    for name in (*VALIDATORS, *SLA_VALIDATORS, *OCCURRENCE_VALIDATORS):
         assert "$jsonSchema" in collections[name]["options"]["validator"], name
     indexes = await index_names(database)
-    for name, models in (*INDEXES.items(), *SLA_INDEXES.items()):
+    for name, models in (*INDEXES.items(), *SLA_INDEXES.items(), *OCCURRENCE_INDEXES.items()):
         assert {m.document["name"] for m in models} <= indexes[name], name
     status = await Migrator(database).status()
     assert [(row.id, row.state) for row in status] == [(i, "applied") for i in LATEST]
@@ -200,6 +203,8 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     with pytest.raises(MigrationError, match="m0009_x is not applied"):
         await Migrator(database).down(to="m0009_x")
 
+    assert await Migrator(database).down() == ["m0006_obligation_occurrences"]
+    assert (await index_names(database))["occurrences"] == {"_id_"}
     assert await Migrator(database).down() == ["m0005_sla_indexes"]
     assert (await index_names(database))["sla_intervals"] == {"_id_"}
     assert await Migrator(database).down() == ["m0004_documents"]
@@ -218,14 +223,20 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         "applied",
         "pending",
         "pending",
+        "pending",
     ]
 
-    assert await Migrator(database).up() == ["m0004_documents", "m0005_sla_indexes"]
+    assert await Migrator(database).up() == [
+        "m0004_documents",
+        "m0005_sla_indexes",
+        "m0006_obligation_occurrences",
+    ]
     assert "sla_interval_key_unique" in (await index_names(database))["sla_intervals"]
     assert "document_sha256" in {
         index["name"] async for index in await database.db.documents.list_indexes()
     }
     assert await Migrator(database).down(to="m0003_sla_collections") == [
+        "m0006_obligation_occurrences",
         "m0005_sla_indexes",
         "m0004_documents",
     ]
@@ -280,6 +291,8 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     assert capsys.readouterr().out.split() == [word for i in LATEST for word in ("pending", i)]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
+    main(["migrate", "down"])
+    assert capsys.readouterr().out == "reverted: m0006_obligation_occurrences\n"
     main(["migrate", "down"])
     assert capsys.readouterr().out == "reverted: m0005_sla_indexes\n"
     main(["migrate", "down"])

@@ -23,9 +23,10 @@ from tests.processes import contracts_command
 
 SMALL = dataset.Scale(clients=2, agents=10, sows=len(dataset.SOW_MIX), csas=0)
 STATUSES = """
-{ sows(first: 50) {
+{ sows(first: 10) {
     totalCount
-    edges { node { status number version signatures { party } events { totalCount } } }
+    edges { node { status number version signatures { party } events(first: 50) {
+      edges { node { type } } } } }
 } }
 """
 
@@ -40,7 +41,51 @@ async def test_the_data_set_holds_every_sow_status(api: Api, clock: Clock) -> No
     assert len({node["number"] for node in nodes}) == SMALL.sows
     active = next(node for node in nodes if node["status"] == "ACTIVE")
     assert [s["party"] for s in active["signatures"]] == ["CLIENT", "OPERATOR"]
-    assert active["events"]["totalCount"] == 5  # created, submitted, review, signed, activated
+    types = [edge["node"]["type"] for edge in active["events"]["edges"]]
+    # The live SOW's obligations add their own events (see the test after this one).
+    assert [t for t in types if not t.startswith("OBLIGATION_")] == [
+        "CREATED",
+        "SUBMITTED",
+        "REVIEW_STARTED",
+        "SIGNED",
+        "ACTIVATED",
+    ]
+
+
+OCCURRENCES = """
+query($id: ID!) { sow(id: $id) { terms { obligations { key } } occurrences(first: 100) {
+  edges { node { key status period sections requestedAt dueAt fulfilledAt } } } } }
+"""
+
+
+async def test_the_data_set_has_obligations_due_fulfilled_late_and_overdue(
+    api: Api, clock: Clock
+) -> None:
+    store = api.app.state.services.store
+    loaded = await load(store, SMALL, clock())
+    assert loaded.sla_sample_sow is not None
+    data = await api.ok(
+        OCCURRENCES, {"id": loaded.sla_sample_sow}, token=api.token(Role.COMPLIANCE)
+    )
+    keys = [o["key"] for o in data["sow"]["terms"]["obligations"]]
+    assert keys == ["operations-plan", "calibration", "recordings", "transcripts"]
+    found = [edge["node"] for edge in data["sow"]["occurrences"]["edges"]]
+    (plan,) = [o for o in found if o["key"] == "operations-plan"]
+    assert plan["status"] == "OPEN"
+    assert datetime.fromisoformat(plan["dueAt"]) > clock()
+    assert plan["sections"] == dataset.OBLIGATIONS[0]["sections"]
+    recordings = sorted(o["status"] for o in found if o["key"] == "recordings")
+    assert recordings == ["FULFILLED", "FULFILLED_LATE"]
+    (transcripts,) = [o for o in found if o["key"] == "transcripts"]
+    assert transcripts["status"] == "OVERDUE"
+    calibrations = [o for o in found if o["key"] == "calibration"]
+    assert len(calibrations) >= 12
+    assert {o["status"] for o in calibrations} <= {"FULFILLED", "OPEN", "OVERDUE"}
+    # Compliance's work queue holds the overdue ones; the scheduler finds nothing more due
+    # (`test_the_scheduler_finds_nothing_due_in_fresh_demo_data`).
+    queue = "{ occurrences(status: OVERDUE) { totalCount } }"
+    overdue = (await api.ok(queue, token=api.token(Role.COMPLIANCE)))["occurrences"]
+    assert overdue["totalCount"] == sum(o["status"] == "OVERDUE" for o in found) >= 1
 
 
 async def test_a_database_with_data_is_not_seeded_again(api: Api, clock: Clock) -> None:

@@ -1,0 +1,139 @@
+"""Obligations' occurrences (collection `occurrences`): opened, fulfilled and marked overdue
+through `storage.writes` (revision-checked, with their events), listed by SOW or across
+SOWs in a viewer's scope.
+
+A recurring occurrence is unique per SOW, key and period (index
+`occurrence_recurring_unique`); the scheduler's passes also conflict on the SOW they touch,
+so a lost race is decided again rather than stopped by the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from domain.events import EntityType
+from domain.obligation import ObligationKind
+from domain.occurrence import Occurrence, OccurrenceStatus
+from domain.scope import Scope
+from storage import scopes
+from storage.codec import actor_from_bson, actor_to_bson, object_id, optional_id, optional_str
+from storage.database import Database, Document
+from storage.pages import Page, fetch_page
+from storage.writes import Mapper
+
+KIND = "ObligationOccurrence"
+
+
+def to_bson(occurrence: Occurrence) -> Document:
+    requested_by, fulfilled_by = occurrence.requested_by, occurrence.fulfilled_by
+    return {
+        "_id": ObjectId(occurrence.id),
+        "sowId": ObjectId(occurrence.sow_id),
+        "clientId": ObjectId(occurrence.client_id),
+        "key": occurrence.key,
+        "title": occurrence.title,
+        "kind": occurrence.kind.value,
+        "sections": list(occurrence.sections),
+        "dueBusinessDays": occurrence.due_business_days,
+        "termsVersion": occurrence.terms_version,
+        "status": occurrence.status.value,
+        "dueAt": occurrence.due_at,
+        "createdAt": occurrence.created_at,
+        "revision": occurrence.revision,
+        "period": occurrence.period,
+        "requestedAt": occurrence.requested_at,
+        "requestedBy": None if requested_by is None else actor_to_bson(requested_by),
+        "requestNote": occurrence.request_note,
+        "fulfilledAt": occurrence.fulfilled_at,
+        "fulfilledBy": None if fulfilled_by is None else actor_to_bson(fulfilled_by),
+        "note": occurrence.note,
+        "evidenceDocumentId": optional_id(occurrence.evidence_document_id),
+    }
+
+
+def from_bson(doc: Mapping[str, Any]) -> Occurrence:
+    requested_by, fulfilled_by = doc.get("requestedBy"), doc.get("fulfilledBy")
+    return Occurrence(
+        id=str(doc["_id"]),
+        sow_id=str(doc["sowId"]),
+        client_id=str(doc["clientId"]),
+        key=doc["key"],
+        title=doc["title"],
+        kind=ObligationKind(doc["kind"]),
+        sections=tuple(doc["sections"]),
+        due_business_days=doc["dueBusinessDays"],
+        terms_version=doc["termsVersion"],
+        status=OccurrenceStatus(doc["status"]),
+        due_at=doc["dueAt"],
+        created_at=doc["createdAt"],
+        revision=doc["revision"],
+        period=doc.get("period"),
+        requested_at=doc.get("requestedAt"),
+        requested_by=None if requested_by is None else actor_from_bson(requested_by),
+        request_note=doc.get("requestNote"),
+        fulfilled_at=doc.get("fulfilledAt"),
+        fulfilled_by=None if fulfilled_by is None else actor_from_bson(fulfilled_by),
+        note=doc.get("note"),
+        evidence_document_id=optional_str(doc.get("evidenceDocumentId")),
+    )
+
+
+# Events of an occurrence are on its SOW: its client and compliance see them.
+MAPPER: Mapper[Occurrence] = Mapper(EntityType.SOW, lambda db: db.db.occurrences, to_bson)
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceQuery:
+    """One SOW's occurrences, or (None) every SOW's in scope; of one status, or all."""
+
+    sow_id: str | None = None
+    status: OccurrenceStatus | None = None
+
+    def filter(self, scope: Scope) -> Document:
+        query: Document = {}
+        if self.sow_id is not None:
+            query["sowId"] = object_id(self.sow_id, "Sow")
+        if self.status is not None:
+            query["status"] = self.status.value
+        return scopes.both(query, scopes.documents(scope, EntityType.SOW))
+
+
+class OccurrenceStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, id: str, scope: Scope) -> Occurrence | None:
+        query = scopes.both({"_id": object_id(id, KIND)}, scopes.documents(scope, EntityType.SOW))
+        doc = await self._db.db.occurrences.find_one(query)
+        return None if doc is None else from_bson(doc)
+
+    async def page(
+        self, scope: Scope, where: OccurrenceQuery, first: int, after: str | None
+    ) -> Page[Occurrence]:
+        collection = self._db.db.occurrences
+        return await fetch_page(collection, KIND, where.filter(scope), first, after, from_bson)
+
+    async def count(self, scope: Scope, where: OccurrenceQuery) -> int:
+        return await self._db.db.occurrences.count_documents(where.filter(scope))
+
+    async def opened_periods(self, sow_id: str) -> frozenset[tuple[str, str]]:
+        """The (key, period) of every recurring occurrence of the SOW."""
+        query = {"sowId": ObjectId(sow_id), "period": {"$type": "string"}}
+        cursor = self._db.db.occurrences.find(query, {"key": 1, "period": 1, "_id": 0})
+        return frozenset([(doc["key"], doc["period"]) async for doc in cursor])
+
+    async def due_for_overdue(
+        self, now: datetime, after: str | None, limit: int
+    ) -> list[Occurrence]:
+        """OPEN occurrences whose deadline has passed, in id order after the id `after`
+        (one batch of the scheduler)."""
+        query: Document = {"status": OccurrenceStatus.OPEN.value, "dueAt": {"$lt": now}}
+        if after is not None:
+            query["_id"] = {"$gt": ObjectId(after)}
+        cursor = self._db.db.occurrences.find(query).sort("_id", 1).limit(limit)
+        return [from_bson(doc) async for doc in cursor]
