@@ -12,8 +12,10 @@ from storage.csas import CsaStore
 from storage.database import Database
 from storage.documents import DocumentStore
 from storage.events import EventStore
+from storage.leases import Leases
 from storage.outbox import OutboxStore
 from storage.parties import PartyStore
+from storage.rate_limits import RateBudgets
 from storage.sla import SlaStore
 from storage.sows import SowStore
 from storage.versions import VersionStore
@@ -31,6 +33,8 @@ class Store:
         self.sla = SlaStore(db)
         self.documents = DocumentStore(db)
         self.outbox = OutboxStore(db)
+        self.rate_budgets = RateBudgets(db)
+        self.leases = Leases(db)
         self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER, SlaPeriod: sla.MAPPER})
 
     @staticmethod

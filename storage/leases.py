@@ -1,0 +1,64 @@
+"""What each token subject holds open across every process (collection `leases`): one
+document per WebSocket connection or subscription, renewed by the process holding it.
+
+A process that dies stops renewing: its leases stop counting once they expire (`expires`,
+with a TTL index that also removes them), so a killed process cannot hold a subject's cap.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timedelta
+
+from storage.database import Database
+
+COLLECTION = "leases"
+# How long a lease counts without being renewed; its process renews it far more often.
+LEASE_SECONDS = 30.0
+
+
+class Held(enum.StrEnum):
+    CONNECTION = "connection"
+    SUBSCRIPTION = "subscription"
+
+
+class Leases:
+    """The leases of this process (one `owner` per process)."""
+
+    def __init__(self, db: Database) -> None:
+        self.collection = db.db[COLLECTION]
+        self.owner = uuid.uuid4().hex
+
+    async def take(self, subject: str, kind: Held, cap: int, now: datetime) -> str | None:
+        """A new lease of `kind` for `subject` (its id), or None when `cap` are held already.
+
+        Taken first and counted after: two racing for the last place may both be refused,
+        never both admitted."""
+        lease = uuid.uuid4().hex
+        await self.collection.insert_one(
+            {
+                "_id": lease,
+                "subject": subject,
+                "kind": kind.value,
+                "owner": self.owner,
+                "expires": now + timedelta(seconds=LEASE_SECONDS),
+            }
+        )
+        held = await self.collection.count_documents(
+            {"subject": subject, "kind": kind.value, "expires": {"$gt": now}}
+        )
+        if held > cap:
+            await self.release(lease)
+            return None
+        return lease
+
+    async def release(self, lease: str) -> None:
+        await self.collection.delete_one({"_id": lease})
+
+    async def renew(self, now: datetime) -> None:
+        """Every lease of this process counts for another LEASE_SECONDS."""
+        await self.collection.update_many(
+            {"owner": self.owner},
+            {"$set": {"expires": now + timedelta(seconds=LEASE_SECONDS)}},
+        )
