@@ -209,6 +209,20 @@ def check_term(terms: CsaTerms, policy: CsaPolicy, field: str = "terms") -> None
         )
 
 
+def check_within_sow(terms: CsaTerms, sow: Sow, field: str = "terms") -> None:
+    """A CSA staffs its SOW: its term lies inside the SOW's, from goLiveDate to endDate."""
+    if terms.effective_date < sow.terms.go_live_date:
+        raise BadUserInput(
+            f"{field}.effectiveDate: before the SOW's goLiveDate {sow.terms.go_live_date}",
+            field=f"{field}.effectiveDate",
+        )
+    if terms.expiration_date > sow.terms.end_date:
+        raise BadUserInput(
+            f"{field}.expirationDate: after the SOW's endDate {sow.terms.end_date}",
+            field=f"{field}.expirationDate",
+        )
+
+
 def overlaps(csa: Csa, terms: CsaTerms) -> bool:
     return (
         not csa.ended
@@ -298,6 +312,7 @@ def produce(
             field="sowId",
         )
     check_term(terms, policy)
+    check_within_sow(terms, sow)
     agent_ids = [item.agent_id for item in new]
     if not agent_ids:
         raise BadUserInput("agentIds: at least one agent", field="agentIds")
@@ -443,6 +458,7 @@ def renew(
     }
     terms = parse_csa_terms({**shifted, **(command.patch or {})})
     check_term(terms, policy)
+    check_within_sow(terms, sow)
     if any(other.id != csa.id and overlaps(other, terms) for other in others):
         raise BadUserInput(
             "id: the agent already has a CSA of this SOW for an overlapping period", field="id"
