@@ -12,7 +12,8 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api
-from tests.csa_helpers import PRODUCE, setup, staff
+from tests.csa_helpers import PRODUCE, produce, setup, staff
+from tests.csa_helpers import transition as csa_transition
 from tests.sow_helpers import CREATE as CREATE_SOW
 from tests.sow_helpers import create_client, create_sow, signed_sow, transition
 from tests.terms import CSA_TERMS, SOW_TERMS
@@ -167,3 +168,12 @@ async def test_a_client_sees_compliance_staff_as_a_display_identity(api: Api) ->
     assert ("compliance", "COMPLIANCE") in seen_by_client
     assert all(role != "COMPLIANCE" or id == "compliance" for id, role in seen_by_client)
     assert any(role == "CLIENT" and id != "client" for id, role in seen_by_client)
+
+
+async def test_a_draft_cannot_be_moved_before_its_sows_go_live(api: Api) -> None:
+    _, sow, agents = await setup(api)
+    (csa,) = await produce(api, sow["id"], agents)
+    update = csa_transition("updateCsaDraft", ("terms", "CsaTermsPatch!"))
+    patch = {"effectiveDate": "2026-05-01", "expirationDate": "2026-07-31"}
+    body = await api.post(update, {"id": csa["id"], "v": 1, "terms": patch}, token=staff(api))
+    assert "goLiveDate" in refused(body, "terms.effectiveDate")
