@@ -10,6 +10,7 @@ spec's status codes: a request error (no `data`) is a 400, a field error a 200.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 
 # Strawberry's view raises cross_web's HTTPException for requests it cannot take.
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -42,6 +44,8 @@ from schema.error_codes import ErrorCode
 from schema.limits import too_complex
 from storage.leases import Held
 from storage.store import Store
+
+log = logging.getLogger("contracts")
 
 # Subscriptions are served over WebSocket only: Strawberry would also take them by GET and
 # POST (for its multipart and SSE transports, not configured here) and then run the
@@ -345,7 +349,16 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": exc.message}) from None
         # The handler releases it at its end (api.graphql_ws).
         maximum = self.connections_per_subject
-        lease = await self.store.leases.take(viewer.subject, Held.CONNECTION, maximum, utc_now())
+        try:
+            lease = await self.store.leases.take(
+                viewer.subject, Held.CONNECTION, maximum, utc_now()
+            )
+        except PyMongoError as error:
+            # Open rather than closed, as the rate limiter: the connection's operations
+            # meet the database's trouble themselves.
+            log.warning("connection of %s not counted: %r", viewer.subject, error)
+            context.viewer = viewer
+            return None
         if lease is None:
             limited = ConcurrencyLimited("connections", maximum)
             if isinstance(context, ContractContext):
