@@ -24,11 +24,14 @@ class Held(enum.StrEnum):
 
 
 class Leases:
-    """The leases of this process (one `owner` per process)."""
+    """The leases of this process (`owner`: which process holds one, for operators)."""
 
     def __init__(self, db: Database) -> None:
         self.collection = db.db[COLLECTION]
         self.owner = uuid.uuid4().hex
+        # What this process holds: only these are renewed, so a lease whose release failed
+        # (the database unreachable then) still expires.
+        self._held: set[str] = set()
 
     async def take(self, subject: str, kind: Held, cap: int, now: datetime) -> str | None:
         """A new lease of `kind` for `subject` (its id), or None when `cap` are held already.
@@ -49,16 +52,19 @@ class Leases:
             {"subject": subject, "kind": kind.value, "expires": {"$gt": now}}
         )
         if held > cap:
-            await self.release(lease)
+            await self.collection.delete_one({"_id": lease})
             return None
+        self._held.add(lease)
         return lease
 
     async def release(self, lease: str) -> None:
+        self._held.discard(lease)
         await self.collection.delete_one({"_id": lease})
 
     async def renew(self, now: datetime) -> None:
-        """Every lease of this process counts for another LEASE_SECONDS."""
-        await self.collection.update_many(
-            {"owner": self.owner},
-            {"$set": {"expires": now + timedelta(seconds=LEASE_SECONDS)}},
-        )
+        """Every lease this process holds counts for another LEASE_SECONDS."""
+        if self._held:
+            await self.collection.update_many(
+                {"_id": {"$in": list(self._held)}},
+                {"$set": {"expires": now + timedelta(seconds=LEASE_SECONDS)}},
+            )

@@ -18,8 +18,6 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("subject", ASCENDING), ("kind", ASCENDING), ("expires", ASCENDING)],
             name="lease_subject_kind_expires",
         ),
-        # A process's leases, renewed together.
-        IndexModel([("owner", ASCENDING)], name="lease_owner"),
         # Leases of a process that died, gone once they expire.
         IndexModel([("expires", ASCENDING)], name="lease_expired_ttl", expireAfterSeconds=0),
     ],
