@@ -17,6 +17,7 @@ from tests.csa_helpers import transition as csa_transition
 from tests.sow_helpers import CREATE as CREATE_SOW
 from tests.sow_helpers import create_client, create_sow, signed_sow, transition
 from tests.terms import CSA_TERMS, SOW_TERMS
+from tests.test_subscriptions import eventually, hub
 from tests.ws import connected, receive, websocket_client
 
 CREATE_CLIENT = "mutation($n: String!) { createClient(name: $n) { id } }"
@@ -177,3 +178,33 @@ async def test_a_draft_cannot_be_moved_before_its_sows_go_live(api: Api) -> None
     patch = {"effectiveDate": "2026-05-01", "expirationDate": "2026-07-31"}
     body = await api.post(update, {"id": csa["id"], "v": 1, "terms": patch}, token=staff(api))
     assert "goLiveDate" in refused(body, "terms.effectiveDate")
+
+
+async def test_live_events_show_a_client_the_display_identity_too(api: Api) -> None:
+    client_id = await create_client(api)
+    sow = await create_sow(api, client_id)
+    client = api.token(Role.CLIENT, client_id=client_id)
+    staff_token = api.token(Role.COMPLIANCE, subject="jane.doe@compliance.example")
+    submitted = await api.ok(
+        transition("submitSow"), {"id": sow["id"], "v": sow["version"]}, token=client
+    )
+    version = submitted["submitSow"]["version"]
+    query = "subscription($e: ID) { contractEvents(entityId: $e) { type actor { id role } } }"
+    payload = {"query": query, "variables": {"e": sow["id"]}}
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, client) as theirs,
+        connected(sockets, staff_token) as ours,
+    ):
+        await theirs.send_json({"id": "c", "type": "subscribe", "payload": payload})
+        await ours.send_json({"id": "s", "type": "subscribe", "payload": payload})
+        await eventually(lambda: hub(api).subscribers == 2)
+        await api.ok(
+            transition("startSowReview"), {"id": sow["id"], "v": version}, token=staff_token
+        )
+        seen = {}
+        for party, ws in (("client", theirs), ("compliance", ours)):
+            message = await receive(ws)
+            seen[party] = message["payload"]["data"]["contractEvents"]["actor"]
+    assert seen["client"] == {"id": "compliance", "role": "COMPLIANCE"}
+    assert seen["compliance"] == {"id": "jane.doe@compliance.example", "role": "COMPLIANCE"}
