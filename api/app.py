@@ -20,7 +20,7 @@ from api.body_limit import BodySizeLimit
 from api.documents import DocumentDownload
 from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
-from api.lifespan import delivering, running, scheduling
+from api.lifespan import delivering, running, scheduling, sharing_limits
 from api.logging import RequestIdMiddleware
 from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
@@ -90,6 +90,7 @@ def resolver_limits(settings: Settings) -> Limits:
         ),
         renewal_min_answered=settings.renewal_min_answered,
         max_upload_bytes=settings.max_upload_bytes,
+        subscriptions_per_subject=settings.subscriptions_per_subject,
     )
 
 
@@ -119,6 +120,11 @@ def create_app(
             app.state.download = DocumentDownload(
                 services.store, services.verifier, limits, services.now
             )
+            limiter = (
+                RateLimiter(settings.rate_limit_per_minute, services.store.rate_budgets)
+                if settings.rate_limit_per_minute
+                else None
+            )
             graphql.app = GraphQLApp(
                 schema,
                 store=services.store,
@@ -131,16 +137,13 @@ def create_app(
                 subscriptions_per_connection=settings.subscriptions_per_connection,
                 connections_per_subject=settings.connections_per_subject,
                 suggestions=settings.introspection_enabled,
-                rate_limiter=(
-                    RateLimiter(settings.rate_limit_per_minute)
-                    if settings.rate_limit_per_minute
-                    else None
-                ),
+                rate_limiter=limiter,
             )
             # What start-up built (schema, modules, settings) lives as long as the process:
             # frozen, the collector stops rescanning it, which removes its pauses from p99.
             gc.freeze()
-            yield
+            async with sharing_limits(services, limiter):
+                yield
 
     middleware = [
         Middleware(RequestIdMiddleware),

@@ -10,14 +10,15 @@ spec's status codes: a request error (no `data`) is a 400, a field error a 200.
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 # Strawberry's view raises cross_web's HTTPException for requests it cannot take.
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -36,12 +37,15 @@ from api.graphiql import page
 from api.graphql_ws import handler_class
 from api.rate_limit import RateLimiter, rate_key
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
-from domain.errors import Unauthenticated
+from domain.errors import ConcurrencyLimited, Unauthenticated
 from live import Live
-from resolvers.context import Context, Limits
+from resolvers.context import Context, Limits, utc_now
 from schema.error_codes import ErrorCode
 from schema.limits import too_complex
+from storage.leases import Held
 from storage.store import Store
+
+log = logging.getLogger("contracts")
 
 # Subscriptions are served over WebSocket only: Strawberry would also take them by GET and
 # POST (for its multipart and SSE transports, not configured here) and then run the
@@ -95,6 +99,10 @@ class ContractContext(Context):
     """The resolvers' context plus what the WebSocket handshake carries."""
 
     connection_params: dict[str, Any] | None = None
+    # The connection's place among its subject's `connections_per_subject` (its lease).
+    lease: str | None = None
+    # Why `connection_init` was refused, when not for its token: (close code, reason).
+    refusal: tuple[int, str] | None = None
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -133,8 +141,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.verifier = verifier
         self.limits = limits
         self.rate_limiter = rate_limiter
-        # Acknowledged WebSockets per token subject (api.graphql_ws counts them).
-        self.connections: Counter[str] = Counter()
+        # Acknowledged WebSockets per token subject, across every process (leases).
         self.connections_per_subject = connections_per_subject
         # Off with introspection: "Did you mean 'sow'?" would tell the schema piece by piece.
         self.suggestions = suggestions
@@ -147,7 +154,7 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.media_type = media_type(request.headers.get("accept"))
         request.state.status = None
         await self._authenticate(request)
-        response = self._rate_limited(request)
+        response = await self._rate_limited(request)
         if response is None:
             try:
                 response = await self.run(request)
@@ -194,12 +201,13 @@ class GraphQLApp(GraphQL[Context, None]):
             request.state.status = 400
         return body
 
-    def _rate_limited(self, request: Request) -> Response | None:
+    async def _rate_limited(self, request: Request) -> Response | None:
         if self.rate_limiter is None:
             return None
         viewer = request.state.viewer
         client = request.client.host if request.client else "unknown"
-        wait = self.rate_limiter.acquire(rate_key(viewer.subject) if viewer else f"ip:{client}")
+        key = rate_key(viewer.subject) if viewer else f"ip:{client}"
+        wait = await self.rate_limiter.acquire(key)
         if not wait:
             return None
         return graphql_error_response(
@@ -339,15 +347,24 @@ class GraphQLApp(GraphQL[Context, None]):
             viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from None
-        # Checked and counted with no await in between; the handler releases it at its end
-        # (a connection has a viewer exactly when it is counted).
-        if self.connections[viewer.subject] >= self.connections_per_subject:
-            raise ConnectionRejectionError({"message": "too many connections"})
-        self.connections[viewer.subject] += 1
+        # The handler releases it at its end (api.graphql_ws).
+        maximum = self.connections_per_subject
+        try:
+            lease = await self.store.leases.take(
+                viewer.subject, Held.CONNECTION, maximum, utc_now()
+            )
+        except PyMongoError as error:
+            # Open rather than closed, as the rate limiter: the connection's operations
+            # meet the database's trouble themselves.
+            log.warning("connection of %s not counted: %r", viewer.subject, error)
+            context.viewer = viewer
+            return None
+        if lease is None:
+            limited = ConcurrencyLimited("connections", maximum)
+            if isinstance(context, ContractContext):
+                context.refusal = (4403, f"{limited.code}: {limited.message}")
+            raise ConnectionRejectionError({"message": limited.message})
+        if isinstance(context, ContractContext):
+            context.lease = lease
         context.viewer = viewer
         return None
-
-    def release_connection(self, subject: str) -> None:
-        self.connections[subject] -= 1
-        if not self.connections[subject]:
-            del self.connections[subject]

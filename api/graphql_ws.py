@@ -162,6 +162,14 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self._app = cast("GraphQLApp", self.view)
         self._socket: WebSocket = cast(ASGIWebSocketAdapter, self.websocket).ws
         self._outbox = Outbox(self._write)
+        # Strawberry closes a refused `connection_init` with 4403 "Forbidden" whatever the
+        # reason; the view tells why when it is not the token (a cap reached).
+        close = self.websocket.close
+
+        async def refusing(code: int, reason: str) -> None:
+            await close(*(getattr(self.context, "refusal", None) or (code, reason)))
+
+        setattr(self.websocket, "close", refusing)  # noqa: B010 (an instance's method)
 
     async def _write(self, text: str) -> None:
         try:
@@ -180,7 +188,7 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if self._expired():
                 await self._refuse_expired(operation)
                 return
-            if wait := self._rate_limited():
+            if wait := await self._rate_limited():
                 await self._refuse(
                     operation,
                     f"rate limit exceeded: retry after {wait} seconds",
@@ -198,13 +206,13 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         expires_at = self._expires_at()
         return expires_at is not None and datetime.now(UTC) >= expires_at
 
-    def _rate_limited(self) -> int:
+    async def _rate_limited(self) -> int:
         """Seconds to wait before the subject may run another operation (0: now); the
         budget is the one its HTTP requests draw on."""
         limiter, viewer = self._app.rate_limiter, self.context.viewer
         if limiter is None or viewer is None:
             return 0
-        return limiter.acquire(rate_key(viewer.subject))
+        return await limiter.acquire(rate_key(viewer.subject))
 
     async def _refuse(self, operation: str, message: str, code: str, **extensions: object) -> None:
         error: GraphQLFormattedError = {
@@ -293,9 +301,13 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self._outbox.close()
         finally:
             # Once its operations are over: it stops counting against its subject's cap.
-            if (viewer := self.context.viewer) is not None and not self._released:
+            if (lease := getattr(self.context, "lease", None)) is not None and not self._released:
                 self._released = True
-                self._app.release_connection(viewer.subject)
+                try:
+                    await self._app.store.leases.release(lease)
+                except Exception as error:
+                    # Not renewed any more: it stops counting when it expires.
+                    log.warning("connection lease %s not released: %r", lease, error)
 
 
 def _malformed(message: object) -> str | None:

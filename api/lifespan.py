@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pymongo.errors import PyMongoError
+
 from api.auth import TokenVerifier
+from api.rate_limit import SYNC_SECONDS, RateLimiter
 from api.settings import Settings
 from live import Live
 from migrations.runner import migrate
@@ -21,6 +25,7 @@ from scheduler.loop import run_periodically
 from scheduler.mail import Mailer, mailer_for
 from storage.database import Database
 from storage.embedded import EmbeddedOptions, EmbeddedServer
+from storage.leases import LEASE_SECONDS
 from storage.mongoeco_file import DATA_FILE as LEGACY_DATA_FILE
 from storage.mongoeco_file import carry_over
 from storage.store import Store
@@ -173,3 +178,27 @@ def scheduling(services: Services) -> AbstractAsyncContextManager[asyncio.Task[N
         else None
     )
     return _background(work, "scheduler")
+
+
+async def share_limits(store: Store, limiter: RateLimiter | None) -> None:
+    """Keeps this process's part of the shared limits in the database: pushes the requests
+    its rate limiter admitted alone, and renews the leases of its connections and
+    subscriptions (which stop counting LEASE_SECONDS after the process stops renewing)."""
+    renewed = -LEASE_SECONDS
+    while True:
+        await asyncio.sleep(SYNC_SECONDS)
+        try:
+            if limiter is not None:
+                await limiter.flush()
+            if time.monotonic() - renewed >= LEASE_SECONDS / 3:
+                await store.leases.renew(utc_now())
+                renewed = time.monotonic()
+        except PyMongoError as error:
+            log.warning("shared limits not kept this time: %r", error)
+
+
+def sharing_limits(
+    services: Services, limiter: RateLimiter | None
+) -> AbstractAsyncContextManager[asyncio.Task[None] | None]:
+    """`share_limits` for as long as the process serves."""
+    return _background(share_limits(services.store, limiter), "shared-limits")

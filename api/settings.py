@@ -81,7 +81,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(1200, ge=0, description="Per token subject; 0: off.")
     subscriptions_per_connection: int = Field(20, ge=1, le=1000)
     connections_per_subject: int = Field(
-        50, ge=1, le=10_000, description="Open WebSockets per token subject, per process."
+        50, ge=1, le=10_000, description="Open WebSockets per token subject, all processes."
+    )
+    subscriptions_per_subject: int = Field(
+        200, ge=1, le=100_000, description="Open subscriptions per token subject, all processes."
     )
     subscriber_queue_size: int = Field(1000, ge=10)
     keep_alive_seconds: float = Field(15, gt=0)

@@ -165,12 +165,12 @@ def _token(role: Role, agent_id: str | None = None, client_id: str | None = None
     return mint_token(settings, role, subject=subject, agent_id=agent_id, client_id=client_id)
 
 
-def _env(uri: str, name: str) -> dict[str, str]:
+def _env(uri: str, name: str, rate_limit: int = 0) -> dict[str, str]:
     return {
         "MONGODB_URI": uri,
         "MONGODB_DATABASE": name,
         "JWT_SECRET": SECRET,
-        "RATE_LIMIT_PER_MINUTE": "0",
+        "RATE_LIMIT_PER_MINUTE": str(rate_limit),
         "SCHEDULER_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
     }
@@ -200,7 +200,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     pool = args.writes + WARMUP
     targets, submitted = await _load(uri, name, scale, 2 * pool)
     commands = await _commands(uri, name, targets)
-    service = Server("api.main:app", _env(uri, name))
+    service = Server("api.main:app", _env(uri, name, args.rate_limit))
     plain_server = Server("bench.plain_app:app", _env(uri, name))
     raw_client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
     db = raw_client[name]
@@ -311,6 +311,12 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=200, help="samples per write latency")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
     parser.add_argument("--seconds", type=float, default=10, help="per throughput run")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="the service's RATE_LIMIT_PER_MINUTE (0: off); set it high to measure the limiter",
+    )
     benchmark(parser, run, _table, RESULTS)
 
 

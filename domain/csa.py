@@ -209,6 +209,23 @@ def check_term(terms: CsaTerms, policy: CsaPolicy, field: str = "terms") -> None
         )
 
 
+def check_within_sow(
+    terms: CsaTerms, go_live: date, end: date | None, field: str = "terms"
+) -> None:
+    """A CSA staffs its SOW: its term lies inside the SOW's, from goLiveDate to endDate
+    (`end` None: not known here)."""
+    if terms.effective_date < go_live:
+        raise BadUserInput(
+            f"{field}.effectiveDate: before the SOW's goLiveDate {go_live}",
+            field=f"{field}.effectiveDate",
+        )
+    if end is not None and terms.expiration_date > end:
+        raise BadUserInput(
+            f"{field}.expirationDate: after the SOW's endDate {end}",
+            field=f"{field}.expirationDate",
+        )
+
+
 def overlaps(csa: Csa, terms: CsaTerms) -> bool:
     return (
         not csa.ended
@@ -298,6 +315,7 @@ def produce(
             field="sowId",
         )
     check_term(terms, policy)
+    check_within_sow(terms, sow.terms.go_live_date, sow.terms.end_date)
     agent_ids = [item.agent_id for item in new]
     if not agent_ids:
         raise BadUserInput("agentIds: at least one agent", field="agentIds")
@@ -330,6 +348,7 @@ def update_draft(
     MACHINE.step(csa.status, UpdateCsaDraft, "terms change in place only in DRAFT")
     terms = patch_csa_terms(csa.terms, command.patch)
     check_term(terms, policy)
+    check_within_sow(terms, csa.sow_go_live_date, None)
     return lifecycle.revised(csa, terms, viewer, command.change_summary, now)
 
 
@@ -443,6 +462,7 @@ def renew(
     }
     terms = parse_csa_terms({**shifted, **(command.patch or {})})
     check_term(terms, policy)
+    check_within_sow(terms, sow.terms.go_live_date, sow.terms.end_date)
     if any(other.id != csa.id and overlaps(other, terms) for other in others):
         raise BadUserInput(
             "id: the agent already has a CSA of this SOW for an overlapping period", field="id"

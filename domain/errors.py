@@ -92,6 +92,20 @@ class QueryTooComplex(DomainError):
         super().__init__(message, limit=limit, maximum=maximum, **extensions)
 
 
+class ConcurrencyLimited(DomainError):
+    """The subject holds as many connections or subscriptions (`limit`) as it may, counted
+    across every process of the service."""
+
+    code = "CONCURRENCY_LIMITED"
+
+    def __init__(self, limit: str, maximum: int) -> None:
+        super().__init__(
+            f"at most {maximum} {limit} open at once per user: close one first",
+            limit=limit,
+            maximum=maximum,
+        )
+
+
 class SubscriberTooSlow(DomainError):
     """A subscription fell a full queue behind; resubscribe with `after` = `cursor`."""
 

@@ -7,6 +7,7 @@ and the tests agree on them without repeating them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +29,7 @@ SLA_CLOSE_AFTER_DAYS = 5
 # Answered contacts below which an agent's performance is INSUFFICIENT_DATA: too few to
 # advise on a renewal.
 MIN_ANSWERED_FOR_RENEWAL = 100
+# Every date a caller sends (a Date or DateTime input) falls in this window: contract dates
+# far outside it are typing mistakes, and year 1 or 9999 breaks date arithmetic.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)

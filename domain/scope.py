@@ -7,6 +7,10 @@ decides it from the viewer; storage turns a scope into MongoDB filters
 follow their owner the same way: a SOW's signed copy is its client's, a CSA's executed copy
 and an administrative file the agent's. Nothing else looks at a viewer's role to decide what
 is visible (who may *do* what is `domain.access`).
+
+Who acted (an event's actor, a signer, a version's author) is seen the same way: compliance
+sees every token subject; a client or an agent sees its own party's, and the other parties'
+users as a display identity of their role (`DISPLAY_IDENTITY`), never their subjects.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events import EntityType, NewEvent
-from domain.party import Role, Viewer
+from domain.party import Actor, Role, Viewer
+
+# What a client or an agent sees of another party's user who acted: the role, and this.
+DISPLAY_IDENTITY = {Role.COMPLIANCE: "compliance", Role.CLIENT: "client", Role.AGENT: "agent"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,16 @@ class Scope:
         if self.agent_id is not None:
             return EntityType.CSA
         return None
+
+    def shows(self, actor: Actor) -> Actor:
+        """`actor` as this scope may see it (the scheduler's `system` is no one's user)."""
+        if self == EVERYTHING or actor.role is None or actor.role is self._party:
+            return actor
+        return Actor(id=DISPLAY_IDENTITY[actor.role], role=actor.role)
+
+    @property
+    def _party(self) -> Role | None:
+        return Role.CLIENT if self.client_id is not None else Role.AGENT
 
     def sees(self, entity_type: EntityType) -> bool:
         return self.entity_type in (None, entity_type)

@@ -31,6 +31,8 @@ class Limits:
     csa_policy: CsaPolicy
     max_upload_bytes: int
     renewal_min_answered: int
+    # Across every process (leases in the database).
+    subscriptions_per_subject: int = 200
 
 
 @dataclass

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
+from domain.errors import ConcurrencyLimited
 from domain.events import Event, parse_cursor
 from domain.party import Viewer
 from domain.scope import Scope
 from live.subscription import follow
-from resolvers.context import Context
+from resolvers.context import Context, utc_now
 from resolvers.paging import page_size
+from storage.leases import Held
 
 
 async def events(
@@ -25,19 +28,32 @@ async def count_events(ctx: Context, viewer: Viewer, entity_id: str | None) -> i
     return await ctx.store.events.count(Scope.of(viewer), entity_id)
 
 
-def contract_events(
+async def contract_events(
     ctx: Context, viewer: Viewer, entity_id: str | None, after: str | None
 ) -> AsyncGenerator[Event]:
     """The viewer's events after `after`, then live (`live.subscription.follow`), delivered
-    straight to the connection when the transport runs this operation (`ctx.operation`)."""
+    straight to the connection when the transport runs this operation (`ctx.operation`).
+
+    Each holds one of its subject's `subscriptions_per_subject` places, counted across
+    every process, for as long as it runs."""
     assert ctx.live is not None, "subscriptions need the process's live events"
-    direct = None if ctx.operation is None else ctx.operation.direct()
-    return follow(
-        ctx.live.hub,
-        ctx.store.events,
-        Scope.of(viewer),
-        entity_id,
-        after,
-        viewer.expires_at,
-        direct,
-    )
+    maximum = ctx.limits.subscriptions_per_subject
+    lease = await ctx.store.leases.take(viewer.subject, Held.SUBSCRIPTION, maximum, utc_now())
+    if lease is None:
+        raise ConcurrencyLimited("subscriptions", maximum)
+    try:
+        direct = None if ctx.operation is None else ctx.operation.direct()
+        stream = follow(
+            ctx.live.hub,
+            ctx.store.events,
+            Scope.of(viewer),
+            entity_id,
+            after,
+            viewer.expires_at,
+            direct,
+        )
+        async with aclosing(stream):
+            async for event in stream:
+                yield event
+    finally:
+        await ctx.store.leases.release(lease)

@@ -91,6 +91,15 @@ class ErrorCode(Enum):
             "`Retry-After` header). Extensions: `retryAfter`."
         ),
     )
+    CONCURRENCY_LIMITED = strawberry.enum_value(
+        "CONCURRENCY_LIMITED",
+        description=(
+            "The token subject already holds `CONNECTIONS_PER_SUBJECT` WebSocket connections "
+            "or `SUBSCRIPTIONS_PER_SUBJECT` subscriptions, counted across every process: "
+            "close one first. A subscription gets it as an error; a `connection_init` is "
+            "closed with 4403 and this code in the reason. Extensions: `limit`, `maximum`."
+        ),
+    )
     INTERNAL_SERVER_ERROR = strawberry.enum_value(
         "INTERNAL_SERVER_ERROR",
         description="An unexpected failure, logged on the server; no detail is given.",

@@ -14,7 +14,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+)
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
@@ -25,6 +31,22 @@ log = logging.getLogger("contracts.graphql")
 
 # graphql-core's parser stops at the token limit with a syntax error of its own.
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than (\d+) tokens")
+
+
+def _refuse_ambiguous(context: Any) -> None:
+    """Several operations and no `operationName`: the GraphQL spec's request error
+    (Strawberry would run the first). Added to the validation errors, so nothing runs."""
+    document = context.graphql_document
+    # `operation_name` falls back to the first operation's name: only what was sent counts.
+    if context._provided_operation_name is not None or document is None:
+        return
+    operations = sum(isinstance(node, OperationDefinitionNode) for node in document.definitions)
+    if operations > 1:
+        error = GraphQLError(
+            "the document holds several operations: operationName must name the one to run",
+            extensions={"code": ErrorCode.BAD_USER_INPUT.value, "field": "operationName"},
+        )
+        context.pre_execution_errors = [*(context.pre_execution_errors or ()), error]
 
 
 def code(
@@ -79,6 +101,7 @@ def code(
 
 class ErrorCodes(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
+        _refuse_ambiguous(self.execution_context)
         yield
         # Coded here, before `ContractSchema.process_errors` sees them: by then nothing
         # tells a validation error from a variable's coercion error.

@@ -36,7 +36,6 @@ from graphql import (
     Visitor,
     visit,
 )
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from domain.events import Event
 from domain.party import Viewer
@@ -44,11 +43,12 @@ from domain.scope import Scope
 from live import Live
 from live.delivery import DECLINED, LiveOperation, Rendered
 from schema.event import ContractEvent
+from schema.text_inputs import TextChecked
 
 log = logging.getLogger("contracts.events")
 
 
-class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
+class SharedEventExecution(TextChecked):
     """graphql-core's executor; a subscription's renders its live events for its group."""
 
     # What subscriptions computing the same result for an event have in common (None:

@@ -1,18 +1,24 @@
 """Contract terms shared by SOWs and CSAs: service hours, SLA targets, versions, signatures.
 
 Each output type says how it is made from its domain object (`from_domain`): plain
-attributes, no per-field resolvers. Inputs are plain input types the domain validates; a
-test checks every terms type against the domain model it mirrors (tests/test_terms_types.py).
+attributes, no per-field resolvers (but `Actor.id`, which depends on the viewer). Inputs are
+plain input types the domain validates; a test checks every terms type against the domain
+model it mirrors (tests/test_terms_types.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from domain import party, values, versioning
+from domain.scope import Scope
+from resolvers.context import Context
+from schema.access import viewer_of
 from schema.enums import Role, SignatureParty, SlaMetric, TargetDirection, VersionState, Weekday
 from schema.mapping import from_fields
 
@@ -66,12 +72,23 @@ class SlaTargetInput:
 
 @strawberry.type(description="Who acted: a user (id and role), or the scheduler (`system`).")
 class Actor:
-    id: str
     role: Role | None
+    acted: strawberry.Private[party.Actor]
+
+    @strawberry.field(
+        description=(
+            "The user's token subject, or `system` for the scheduler. Compliance sees every "
+            "subject; a client or an agent sees its own party's, and another party's user as "
+            "a display identity of its role (`compliance`, `client`, `agent`)."
+        )
+    )
+    def id(self, info: Info[Context, Any]) -> str:
+        # The one field of the terms types with a resolver: who sees what is the viewer's.
+        return Scope.of(viewer_of(info)).shows(self.acted).id
 
     @staticmethod
     def from_domain(actor: party.Actor) -> Actor:
-        return from_fields(Actor, actor)
+        return Actor(role=actor.role, acted=actor)
 
 
 @strawberry.type(description="A signature bound to the exact version signed.")

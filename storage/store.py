@@ -13,9 +13,11 @@ from storage.csas import CsaStore
 from storage.database import Database
 from storage.documents import DocumentStore
 from storage.events import EventStore
+from storage.leases import Leases
 from storage.occurrences import OccurrenceStore
 from storage.outbox import OutboxStore
 from storage.parties import PartyStore
+from storage.rate_limits import RateBudgets
 from storage.sla import SlaStore
 from storage.sows import SowStore
 from storage.versions import VersionStore
@@ -34,6 +36,8 @@ class Store:
         self.documents = DocumentStore(db)
         self.outbox = OutboxStore(db)
         self.occurrences = OccurrenceStore(db)
+        self.rate_budgets = RateBudgets(db)
+        self.leases = Leases(db)
         self.writer = Writer(
             db,
             {

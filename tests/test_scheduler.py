@@ -210,7 +210,7 @@ async def test_the_cron_command_runs_one_pass_and_prints_a_summary(
 ) -> None:
     client = await create_client(api)
     # The command runs on the real clock: dates far in the past and future.
-    sow = await signed_sow(api, client, goLiveDate="2000-01-03", endDate="2999-12-31")
+    sow = await signed_sow(api, client, goLiveDate="2000-01-03", endDate="2100-12-31")
     command_environment(settings, monkeypatch)
     capsys.readouterr()
     # Its own event loop, in a thread: the test server keeps serving on this one.

@@ -1,0 +1,298 @@
+"""Raw fuzzing of the transport (issue 22, item 3): what no GraphQL library would send.
+
+Generated HTTP bodies (JSON of odd shapes, invalid UTF-8, deep nesting, huge numbers) under
+odd encodings and content types, signed tokens with odd claims, and WebSocket frames (binary,
+text that is not JSON, wrong types, unknown message types, any order). Whatever arrives: no
+HTTP 500, no INTERNAL_SERVER_ERROR, no abnormal close (1006, 1011), and the access log
+records the status that was sent. Derandomized, with a fixed budget, so CI runs the same
+cases in a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wsproto.utilities import LocalProtocolError
+
+from domain.party import Role
+from tests.conftest import SECRET, Api
+from tests.ws import connect, websocket_client
+
+BUDGET = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+ABNORMAL = {1006, 1011}
+QUERIES = [
+    "{ viewer { id role } }",
+    "{ clients { totalCount } }",
+    'mutation { createClient(name: "x") { id } }',
+    "subscription { contractEvents { id } }",
+    "query A { viewer { id } } query B { viewer { role } }",
+    "{ sows(first: 1) { edges { node { id } } } }",
+    "{",
+]
+NOW = int(datetime.now(UTC).timestamp())
+
+# JSON values of every shape: huge and negative numbers, odd text, nesting.
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(["\x00", "\u202e", "\ud800", "\uff11\uff18.50", "9999-10-01", "\n", "🎉" * 5]),
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+OPERATIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "query": st.one_of(st.sampled_from(QUERIES), JSON_VALUES),
+        "variables": JSON_VALUES,
+        "operationName": st.one_of(st.sampled_from(["A", "B", ""]), JSON_VALUES),
+        "extensions": JSON_VALUES,
+    },
+)
+
+
+def _dumped(value: object, *, ascii: bool = False) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=ascii)
+    except ValueError:  # an integer past Python's digit limit
+        return "null"
+
+
+def _text_body(value: object) -> str:
+    return _dumped(value)
+
+
+def _encoded(text: str, encoding: str) -> bytes:
+    # Lone surrogates pass as their UTF-8 bytes (which are not UTF-8); what an 8-bit
+    # encoding cannot hold becomes "?".
+    try:
+        return text.encode(encoding, errors="surrogatepass")
+    except UnicodeEncodeError:
+        return text.encode(encoding, errors="replace")
+
+
+TEXT_BODIES = st.one_of(
+    OPERATIONS.map(_text_body),
+    JSON_VALUES.map(_text_body),
+    st.lists(OPERATIONS, max_size=3).map(_text_body),
+    st.integers(min_value=1, max_value=6).map(lambda n: "[" * 10**n + "]" * 10**n),
+    st.integers(min_value=1, max_value=6).map(
+        lambda n: (
+            '{"query": "{ viewer { id } }", "variables": {"v": ' + "[" * 10**n + "]" * 10**n + "}}"
+        )
+    ),
+    st.integers(min_value=300, max_value=20_000).map(
+        lambda digits: '{"query": "{ viewer { id } }", "variables": {"n": ' + "9" * digits + "}}"
+    ),
+    st.text(max_size=40),
+)
+ENCODINGS = st.sampled_from(["utf-8", "utf-16", "utf-32", "latin-1", "utf-8-sig"])
+BODIES = st.one_of(
+    st.tuples(TEXT_BODIES, ENCODINGS).map(lambda pair: _encoded(*pair)),
+    st.binary(max_size=64),
+)
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-16",
+        "application/graphql-response+json",
+        "application/graphql",
+        "text/plain",
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "",
+    ]
+)
+ACCEPTS = st.sampled_from(["", "application/json", "application/graphql-response+json", "*/*"])
+
+# Claims of every type, extremes of time, ids with and without junk.
+CLAIM_VALUES = st.one_of(
+    JSON_VALUES,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([NOW + 3600, NOW - 3600, NOW, 253402300800, 2**63, -1, 0]),
+    st.sampled_from([str(NOW + 3600), float(NOW + 3600), True]),
+)
+IDS = st.sampled_from(
+    ["65f0000000000000000000c1", "65f0000000000000000000c1\n", "", "x" * 300, "65F0" * 6, None]
+)
+CLAIMS = st.fixed_dictionaries(
+    {
+        "sub": st.one_of(st.text(max_size=20), CLAIM_VALUES),
+        "role": st.one_of(st.sampled_from([role.value for role in Role]), CLAIM_VALUES),
+        "iat": st.one_of(st.just(NOW), CLAIM_VALUES),
+        "exp": st.one_of(st.just(NOW + 600), CLAIM_VALUES),
+    },
+    optional={"client_id": IDS, "agent_id": IDS, "nbf": CLAIM_VALUES},
+)
+
+
+def _token(claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+def _no_internal_error(body: object) -> None:
+    """No error anywhere in a GraphQL answer or protocol message is an internal one."""
+    text = json.dumps(body)
+    assert "INTERNAL_SERVER_ERROR" not in text, text
+
+
+def _answered(response: httpx.Response, caplog: pytest.LogCaptureFixture) -> None:
+    assert response.status_code < 500, (response.status_code, response.text)
+    if response.headers.get("content-type", "").startswith(
+        ("application/json", "application/graphql")
+    ):
+        _no_internal_error(response.json())
+    logged = [getattr(r, "status", None) for r in caplog.records if r.name == "contracts.access"]
+    assert logged == [response.status_code], logged
+    caplog.clear()
+
+
+@settings(BUDGET, max_examples=150)
+@given(body=BODIES, content_type=CONTENT_TYPES, accept=ACCEPTS, with_token=st.booleans())
+async def test_no_body_causes_a_500(
+    api: Api,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    content_type: str,
+    accept: str,
+    with_token: bool,
+) -> None:
+    headers = {"Content-Type": content_type, "Accept": accept}
+    if with_token:
+        headers["Authorization"] = f"Bearer {api.token(Role.COMPLIANCE)}"
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="contracts.access"):
+        response = await api.http.post("/graphql", content=body, headers=headers)
+        _answered(response, caplog)
+
+
+@settings(BUDGET, max_examples=60)
+@given(query=st.sampled_from(QUERIES), variables=JSON_VALUES, name=JSON_VALUES)
+async def test_no_query_string_causes_a_500(
+    api: Api, caplog: pytest.LogCaptureFixture, query: str, variables: object, name: object
+) -> None:
+    params = {
+        "query": query,
+        "variables": _dumped(variables, ascii=True),
+        "operationName": _dumped(name, ascii=True),
+    }
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="contracts.access"):
+        response = await api.http.get("/graphql", params=params)
+        _answered(response, caplog)
+
+
+@settings(BUDGET, max_examples=80)
+@given(claims=CLAIMS)
+async def test_no_signed_claims_cause_a_500(
+    api: Api, caplog: pytest.LogCaptureFixture, claims: dict[str, Any]
+) -> None:
+    try:
+        token = _token(claims)
+    except (TypeError, ValueError):
+        return  # not encodable as a JWT at all: nothing to send
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="contracts.access"):
+        response = await api.http.post(
+            "/graphql",
+            json={"query": "{ viewer { id role } clients { totalCount } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        _answered(response, caplog)
+
+
+# WebSocket frames ----------------------------------------------------------------------------
+
+MESSAGE_TYPES = st.sampled_from(
+    ["connection_init", "subscribe", "complete", "ping", "pong", "next", "error", "ka", "start", ""]
+)
+MESSAGES = st.one_of(
+    st.fixed_dictionaries(
+        {"type": MESSAGE_TYPES},
+        optional={
+            "id": st.one_of(st.sampled_from(["1", "2"]), JSON_VALUES),
+            "payload": st.one_of(
+                st.fixed_dictionaries(
+                    {"query": st.one_of(st.sampled_from(QUERIES), JSON_VALUES)},
+                    optional={"variables": JSON_VALUES, "operationName": JSON_VALUES},
+                ),
+                JSON_VALUES,
+            ),
+        },
+    ),
+    JSON_VALUES,
+)
+# A frame: ("init", None) stands for a valid connection_init, sent when drawn.
+FRAMES = st.one_of(
+    st.just(("init", None)),
+    MESSAGES.map(lambda message: ("text", _dumped(message, ascii=True))),
+    st.text(max_size=30).map(lambda text: ("text", text)),
+    st.binary(max_size=30).map(lambda data: ("bytes", data)),
+    st.integers(min_value=1, max_value=5).map(lambda n: ("text", "[" * 10**n)),
+)
+
+
+async def _send(ws: AsyncWebSocketSession, api: Api, kind: str, frame: object) -> None:
+    if kind == "init":
+        message = {"type": "connection_init", "payload": {"token": api.token(Role.COMPLIANCE)}}
+        await ws.send_json(message)
+    elif kind == "bytes":
+        assert isinstance(frame, bytes)
+        await ws.send_bytes(frame)
+    else:
+        assert isinstance(frame, str)
+        await ws.send_text(frame)
+
+
+@settings(BUDGET, max_examples=50)
+@given(frames=st.lists(FRAMES, min_size=1, max_size=5))
+async def test_no_frames_cause_an_abnormal_close(
+    api: Api, frames: list[tuple[str, object]]
+) -> None:
+    async with websocket_client(api) as sockets, connect(sockets) as ws:
+        closed = await _exchange(ws, api, frames)
+    assert closed not in ABNORMAL, closed
+
+
+async def _exchange(
+    ws: AsyncWebSocketSession, api: Api, frames: list[tuple[str, object]]
+) -> int | None:
+    """Sends `frames`, then a ping: None once the pong comes, or the code the socket closed
+    with. Every message on the way is checked."""
+    try:
+        try:
+            for kind, frame in frames:
+                await _send(ws, api, kind, frame)
+            # Whatever state it is in, the connection still answers a ping (or has closed).
+            await ws.send_json({"type": "ping"})
+        except LocalProtocolError:
+            pass  # the server closed it meanwhile: its close frame tells how, below
+        while True:
+            message = await ws.receive_json(timeout=5)
+            _no_internal_error(message)
+            if message.get("type") == "pong":
+                return None
+    except WebSocketDisconnect as disconnect:
+        return disconnect.code

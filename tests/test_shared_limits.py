@@ -1,0 +1,163 @@
+"""The rate limit and the caps on connections and subscriptions are per token subject and
+shared by every process of the service (kept in the database), so `WORKERS > 1` or several
+replicas cannot multiply them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from httpx_ws import WebSocketDisconnect
+
+from api.rate_limit import RateLimiter
+from api.settings import Settings
+from domain.party import Role
+from storage.database import Database
+from storage.leases import LEASE_SECONDS, Held, Leases
+from storage.rate_limits import RateBudgets
+from tests.conftest import Api, configured, serve
+from tests.processes import api_process
+from tests.test_subscriptions import eventually, hub
+from tests.ws import connect, connected, receive, websocket_client
+
+VIEWER = "{ viewer { role } }"
+EVENTS = "subscription { contractEvents { id } }"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_two_limiters_on_one_database_share_the_budget(target: Database) -> None:
+    clock = Clock()
+    budgets = RateBudgets(target)
+    one, two = (RateLimiter(8, budgets, clock=clock) for _ in range(2))
+    # Alternating: what each admits alone (its first quarter) reaches the other.
+    waits = []
+    for n in range(8):
+        limiter = one if n % 2 else two
+        waits.append(await limiter.acquire("sub:alice"))
+        await limiter.flush()
+    assert waits == [0] * 8
+    refused = [await one.acquire("sub:alice"), await two.acquire("sub:alice")]
+    assert all(wait >= 1 for wait in refused), refused
+    # Another subject has its own budget; and the bucket refills with time (8 a minute).
+    assert await one.acquire("sub:bob") == 0
+    clock.now += 7.5
+    assert await two.acquire("sub:alice") == 0
+    assert await one.acquire("sub:alice") >= 1
+
+
+async def test_what_a_process_admits_alone_is_pushed_by_its_flush(target: Database) -> None:
+    clock = Clock()
+    budgets = RateBudgets(target)
+    one, two = RateLimiter(8, budgets, clock=clock), RateLimiter(8, budgets, clock=clock)
+    assert [await one.acquire("sub:alice") for _ in range(2)] == [0, 0]
+    await one.flush()
+    # Two taken of eight: six are left for the other process, and no more.
+    assert [await two.acquire("sub:alice") for _ in range(7)] == [0] * 6 + [8]
+
+
+async def test_a_lease_not_renewed_stops_counting(target: Database) -> None:
+    """A process killed with its connections open: they stop holding the cap."""
+    now = datetime.now(UTC)
+    dead, alive = Leases(target), Leases(target)
+    assert await dead.take("alice", Held.CONNECTION, 1, now) is not None
+    assert await alive.take("alice", Held.CONNECTION, 1, now) is None
+    assert await alive.take("alice", Held.SUBSCRIPTION, 1, now) is not None
+    later = now + timedelta(seconds=LEASE_SECONDS / 2)
+    await alive.renew(later)
+    after_expiry = now + timedelta(seconds=LEASE_SECONDS + 1)
+    # The renewed subscription still counts; the dead process's connection does not.
+    assert await alive.take("alice", Held.SUBSCRIPTION, 1, after_expiry) is None
+    lease = await alive.take("alice", Held.CONNECTION, 1, after_expiry)
+    assert lease is not None
+    await alive.release(lease)
+    assert await alive.take("alice", Held.CONNECTION, 1, after_expiry) is not None
+
+
+async def test_two_processes_share_the_rate_limit_and_the_connection_cap(
+    settings: Settings,
+) -> None:
+    environment = {"RATE_LIMIT_PER_MINUTE": "6", "CONNECTIONS_PER_SUBJECT": "1"}
+    async with (
+        api_process(settings, environment) as one,
+        api_process(settings, environment) as two,
+    ):
+        token = one.token(Role.COMPLIANCE, subject="alice")
+        headers = {"Authorization": f"Bearer {token}"}
+        statuses = []
+        for n in range(7):
+            process = (one, two)[n % 2]
+            response = await process.http.post("/graphql", json={"query": VIEWER}, headers=headers)
+            statuses.append(response.status_code)
+        assert statuses == [200] * 6 + [429]
+        refused = await two.http.post("/graphql", json={"query": VIEWER}, headers=headers)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        error = refused.json()["errors"][0]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert error["extensions"]["retryAfter"] >= 1
+
+        async with connected(one.http, token):
+            async with connect(two.http) as second:
+                await second.send_json({"type": "connection_init", "payload": {"token": token}})
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    await receive(second)
+            assert closed.value.code == 4403
+            assert (closed.value.reason or "").startswith("CONCURRENCY_LIMITED")
+        # Released when closed: the other process takes it now.
+        async with connected(two.http, token):
+            pass
+
+
+async def released(api: Api, held: int) -> None:
+    """Until `held` subscription leases are left (one's release follows its end)."""
+    leases = api.app.state.services.db.db.leases
+    async with asyncio.timeout(5):
+        while await leases.count_documents({"kind": "subscription"}) != held:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def test_subscriptions_per_subject_are_capped_across_connections(
+    settings: Settings,
+) -> None:
+    async with serve(configured(settings, subscriptions_per_subject=2)) as api:
+        token = api.token(Role.COMPLIANCE)
+        other = api.token(Role.COMPLIANCE, subject="someone-else")
+        async with (
+            websocket_client(api) as sockets,
+            connected(sockets, token) as first,
+            connected(sockets, token) as second,
+        ):
+            await first.send_json({"id": "a", "type": "subscribe", "payload": {"query": EVENTS}})
+            await second.send_json({"id": "b", "type": "subscribe", "payload": {"query": EVENTS}})
+            await eventually(lambda: hub(api).subscribers == 2)
+            await second.send_json({"id": "c", "type": "subscribe", "payload": {"query": EVENTS}})
+            refused = await receive(second)
+            assert refused["id"] == "c"
+            assert refused["type"] == "next"
+            error = refused["payload"]["errors"][0]
+            assert error["extensions"] == {
+                "code": "CONCURRENCY_LIMITED",
+                "limit": "subscriptions",
+                "maximum": 2,
+            }
+            assert (await receive(second))["type"] == "complete"
+            # Another subject is not held back; a completed subscription frees its place.
+            async with connected(sockets, other) as theirs:
+                await theirs.send_json(
+                    {"id": "d", "type": "subscribe", "payload": {"query": EVENTS}}
+                )
+                await eventually(lambda: hub(api).subscribers == 3)
+                await first.send_json({"id": "a", "type": "complete"})
+                await released(api, 2)
+                await second.send_json(
+                    {"id": "e", "type": "subscribe", "payload": {"query": EVENTS}}
+                )
+                await eventually(lambda: hub(api).subscribers == 3)
