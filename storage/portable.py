@@ -40,6 +40,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from storage import leases, rate_limits
 from storage.database import Database, Document
 
 FORMAT = "contracts-export"
@@ -55,6 +56,10 @@ READ_CODEC: CodecOptions[Document] = CodecOptions(
 JSON_OPTIONS = json_util.CANONICAL_JSON_OPTIONS.with_options(
     tz_aware=True, tzinfo=UTC, datetime_conversion=DatetimeConversion.DATETIME_AUTO
 )
+
+# Their documents describe the processes running now (rate buckets, open connections) and
+# expire on their own: a copy carries the collections and their indexes, not the documents.
+PROCESS_STATE = frozenset({rate_limits.COLLECTION, leases.COLLECTION})
 
 # Stored by the server for itself, not part of an index's definition.
 SERVER_INDEX_FIELDS = frozenset({"v", "ns"})
@@ -272,13 +277,14 @@ async def export(db: Database, out: BinaryIO | TextIO) -> dict[str, int]:
     per collection.
 
     Each collection is read as the server has it while it is read: for one point in time
-    across collections, export while nothing writes (the service stopped).
+    across collections, export while nothing writes (the service stopped). The collections
+    of `PROCESS_STATE` are written without their documents.
     """
     writer = StreamWriter(out)
     writer.begin(db.db.name)
     for spec in await collection_specs(db.db):
         writer.collection(spec)
-        if not spec.is_view:
+        if not spec.is_view and spec.name not in PROCESS_STATE:
             collection = db.db.get_collection(spec.name, codec_options=READ_CODEC)
             # By `_id` so that the same data give the same text (the digest does not care).
             async for document in collection.find({}, sort=[("_id", 1)]):

@@ -35,7 +35,9 @@ from api.settings import Settings
 from domain.party import Role
 from seed.dataset import DEMO
 from seed.load import load
+from storage import leases, rate_limits
 from storage.database import Database, Document
+from storage.leases import Held, Leases
 from storage.portable import (
     READ_CODEC,
     CollectionSpec,
@@ -163,6 +165,20 @@ async def test_export_then_import_gives_the_same_collections_documents_and_index
     # The same data give the same text, whichever server holds them.
     again = await exported(target)
     assert lines_of(again)[1:] == lines_of(stream)[1:]  # all but the export's time
+
+
+async def test_the_running_processes_rate_buckets_and_leases_stay_behind(
+    source: Database, target: Database, clock: Clock
+) -> None:
+    assert await Leases(source).take("client-1", Held.CONNECTION, 5, clock()) is not None
+
+    await import_(target, Pipe(await exported(source)))
+
+    assert await source.db[leases.COLLECTION].count_documents({}) == 1
+    assert await target.db[leases.COLLECTION].count_documents({}) == 0
+    assert await target.db[rate_limits.COLLECTION].index_information() == (
+        await source.db[rate_limits.COLLECTION].index_information()
+    )
 
 
 async def test_the_stream_is_one_canonical_extended_json_text_per_line(
