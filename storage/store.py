@@ -14,6 +14,7 @@ from storage.documents import DocumentStore
 from storage.events import EventStore
 from storage.outbox import OutboxStore
 from storage.parties import PartyStore
+from storage.persisted_queries import PersistedQueryStore
 from storage.sla import SlaStore
 from storage.sows import SowStore
 from storage.versions import VersionStore
@@ -31,6 +32,7 @@ class Store:
         self.sla = SlaStore(db)
         self.documents = DocumentStore(db)
         self.outbox = OutboxStore(db)
+        self.persisted_queries = PersistedQueryStore(db)
         self.writer = Writer(db, {Sow: sows.MAPPER, Csa: csas.MAPPER, SlaPeriod: sla.MAPPER})
 
     @staticmethod

@@ -1,0 +1,57 @@
+"""Persisted queries (Apollo's automatic persisted queries): a query's text by its SHA-256, in
+`persisted_queries`, so that a hash registered through one process serves every process.
+
+The text is content-addressed: a hash names one query forever, so a copy kept in a process
+never goes stale, and two processes registering the same query write the same document.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from contextlib import suppress
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from storage.database import Database
+
+COLLECTION = "persisted_queries"
+# Queries each process keeps in memory, the most recently used first.
+CACHE_SIZE = 1024
+
+
+class PersistedQueryStore:
+    def __init__(self, db: Database, cache_size: int = CACHE_SIZE) -> None:
+        self.collection = db.db[COLLECTION]
+        self.cache: OrderedDict[str, str] = OrderedDict()
+        self.cache_size = cache_size
+
+    async def get(self, sha256: str) -> str | None:
+        """The query registered under `sha256`, or None."""
+        query = self.cache.get(sha256)
+        if query is None:
+            found = await self.collection.find_one({"_id": sha256}, {"query": 1})
+            if found is None:
+                return None  # not cached: it may be registered by another process next
+            query = str(found["query"])
+        self._remember(sha256, query)
+        return query
+
+    async def put(self, sha256: str, query: str, at: datetime, max_count: int) -> bool:
+        """Registers `query` under `sha256` (its hash, checked by the caller); False when the
+        store already holds `max_count` queries, and it is not stored."""
+        if sha256 in self.cache:
+            return True
+        if await self.collection.estimated_document_count() >= max_count:
+            return False
+        # Registered meanwhile, by another request or process: the same text.
+        with suppress(DuplicateKeyError):
+            await self.collection.insert_one({"_id": sha256, "query": query, "createdAt": at})
+        self._remember(sha256, query)
+        return True
+
+    def _remember(self, sha256: str, query: str) -> None:
+        self.cache[sha256] = query
+        self.cache.move_to_end(sha256)
+        if len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
