@@ -1,6 +1,7 @@
 // Types for the operations in operations/, from the service's printed schema (../schema.graphql).
 // `npm run codegen` writes src/generated/graphql.ts: one TypedDocumentNode per operation, with
-// its result and variables types.
+// its result and variables types. typescript-operations 6 also writes the enums and input types
+// the operations use (the `typescript` plugin beside it would declare them a second time).
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
 const config: CodegenConfig = {

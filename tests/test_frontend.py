@@ -1,5 +1,6 @@
 """The frontend example (frontend/): the README's examples are its named operations, they
-validate against `schema.graphql`, and codegen and `tsc --strict` pass on it.
+validate against `schema.graphql`, codegen and `tsc --strict` pass on it, and its client
+follows the live feed across restarts of the service and of itself.
 
 Node and npm do the last part. A machine without them skips it, saying so (`-ra` lists the
 reason); in CI (`CI` set) their absence fails the run, so the check cannot silently go.
@@ -9,11 +10,18 @@ only when package-lock.json is newer than the last install.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+from asyncio.subprocess import Process
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graphql import (
@@ -28,12 +36,20 @@ from graphql import (
     validate,
 )
 
+from api.settings import Settings
+from domain.party import Role
+from tests.conftest import Client
+from tests.processes import api_process
+from tests.sow_helpers import create_sow
+
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
 OPERATIONS = FRONTEND / "operations"
 GENERATED = FRONTEND / "src" / "generated" / "graphql.ts"
+BUILD = FRONTEND / "build"
 NPM_CI = ("npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts")
 NODE_SECONDS = 300
+EVENT_SECONDS = 30
 
 
 def frontend_documents() -> list[DocumentNode]:
@@ -103,10 +119,125 @@ def _install() -> None:
         _run(*NPM_CI)
 
 
-def test_codegen_and_strict_typecheck_pass_on_the_frontend_example() -> None:
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """frontend/ installed, its types generated and compiled with `tsc --strict` (which
+    fails on any type error): the compiled client's folder."""
     _tools()
     _install()
     GENERATED.unlink(missing_ok=True)
+    shutil.rmtree(BUILD, ignore_errors=True)
     _run("node_modules/.bin/graphql-codegen", "--config", "codegen.ts")
+    _run("node_modules/.bin/tsc", "--strict", "-p", "tsconfig.json")
+    return BUILD / "src"
+
+
+def test_codegen_and_strict_typecheck_pass_on_the_frontend_example(built: Path) -> None:
     assert "export const ContractEventsDocument" in GENERATED.read_text()
-    _run("node_modules/.bin/tsc", "--strict", "--noEmit", "-p", "tsconfig.json")
+    assert (built / "client.js").exists()
+
+
+class Follower:
+    """`node build/src/follow.js`: the example client following the live feed."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.log: list[str] = []
+        self.connected = asyncio.Event()
+        self.reading = asyncio.create_task(self._read_log())
+
+    async def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        async for line in self.process.stderr:
+            self.log.append(line.decode().strip())
+            if self.log[-1] == "connected":
+                self.connected.set()
+
+    async def event(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        async with asyncio.timeout(EVENT_SECONDS):
+            line = await self.process.stdout.readline()
+        assert line, f"the client ended: {self.log}"
+        event: dict[str, Any] = json.loads(line)
+        return event
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+        async with asyncio.timeout(EVENT_SECONDS):
+            await self.process.wait()
+        await self.reading
+
+
+@asynccontextmanager
+async def follower(built: Path, environment: dict[str, str]) -> AsyncIterator[Follower]:
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(built / "follow.js"),
+        env={**os.environ, **environment},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    running = Follower(process)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def new_client(service: Client) -> str:
+    data = await service.ok(
+        'mutation { createClient(name: "Acme") { id } }', token=service.token(Role.COMPLIANCE)
+    )
+    client_id: str = data["createClient"]["id"]
+    return client_id
+
+
+async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
+    built: Path, settings: Settings, tmp_path: Path
+) -> None:
+    # The service's address outlives its processes, as a restarted service's does.
+    listening = socket.create_server(("127.0.0.1", 0))
+    token = tmp_path / "token"
+    environment = {
+        "CONTRACTS_WS_URL": f"ws://127.0.0.1:{listening.getsockname()[1]}/graphql",
+        "CONTRACTS_TOKEN_FILE": str(token),
+        "CONTRACTS_CURSOR_FILE": str(tmp_path / "cursor"),
+        "CONTRACTS_MAX_RETRY_WAIT_MS": "500",
+    }
+    received: list[dict[str, Any]] = []
+    try:
+        async with follower(built, environment) as client:
+            async with api_process(settings, listening=listening) as service:
+                token.write_text(service.token(Role.COMPLIANCE, subject="first"))
+                client_id = await new_client(service)
+                async with asyncio.timeout(EVENT_SECONDS):
+                    await client.connected.wait()
+                first = await create_sow(service, client_id)
+                received.append(await client.event())
+                assert (received[-1]["type"], received[-1]["entityId"]) == ("CREATED", first["id"])
+            # The service is down (the client saw 1012); an event is written meanwhile, and
+            # the client's token is refreshed.
+            async with api_process(settings) as other:
+                during = await create_sow(other, client_id)
+            token.write_text(other.token(Role.COMPLIANCE, subject="second"))
+            async with api_process(settings, listening=listening) as service:
+                received.append(await client.event())
+                assert received[-1]["entityId"] == during["id"]
+                await client.stop()
+                # The client is down: it starts again from the id it wrote last.
+                assert (tmp_path / "cursor").read_text() == received[-1]["id"]
+                away = await create_sow(service, client_id)
+                async with follower(built, environment) as again:
+                    received.append(await again.event())
+                    assert received[-1]["entityId"] == away["id"]
+                    live = await create_sow(service, client_id)
+                    received.append(await again.event())
+                    assert received[-1]["entityId"] == live["id"]
+        # A token read per connection: the refreshed one was used after the restart.
+        assert client.log.count("token read") >= 2, client.log
+        assert client.log.count("connected") >= 2, client.log
+    finally:
+        listening.close()
+    ids = [int(event["id"]) for event in received]
+    assert ids == sorted(set(ids)), received
