@@ -3,21 +3,28 @@
 
 The text is content-addressed: a hash names one query forever, so a copy kept in a process
 never goes stale, and two processes registering the same query write the same document.
+
+A failure of the database here costs only the shortcut: a lookup that fails answers "not
+registered" (the client sends the query, which runs as any other), a registration that fails
+is dropped (the client sends the query in full next time). Neither fails the request.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from contextlib import suppress
 from datetime import datetime
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from storage.database import Database
 
 COLLECTION = "persisted_queries"
 # Queries each process keeps in memory, the most recently used first.
 CACHE_SIZE = 1024
+
+log = logging.getLogger("contracts.persisted_queries")
 
 
 class PersistedQueryStore:
@@ -30,7 +37,11 @@ class PersistedQueryStore:
         """The query registered under `sha256`, or None."""
         query = self.cache.get(sha256)
         if query is None:
-            found = await self.collection.find_one({"_id": sha256}, {"query": 1})
+            try:
+                found = await self.collection.find_one({"_id": sha256}, {"query": 1})
+            except PyMongoError:
+                log.warning("persisted query lookup failed", exc_info=True)
+                return None
             if found is None:
                 return None  # not cached: it may be registered by another process next
             query = str(found["query"])
@@ -42,11 +53,15 @@ class PersistedQueryStore:
         store already holds `max_count` queries, and it is not stored."""
         if sha256 in self.cache:
             return True
-        if await self.collection.estimated_document_count() >= max_count:
+        try:
+            if await self.collection.estimated_document_count() >= max_count:
+                return False
+            # Registered meanwhile, by another request or process: the same text.
+            with suppress(DuplicateKeyError):
+                await self.collection.insert_one({"_id": sha256, "query": query, "createdAt": at})
+        except PyMongoError:
+            log.warning("persisted query registration failed", exc_info=True)
             return False
-        # Registered meanwhile, by another request or process: the same text.
-        with suppress(DuplicateKeyError):
-            await self.collection.insert_one({"_id": sha256, "query": query, "createdAt": at})
         self._remember(sha256, query)
         return True
 

@@ -291,3 +291,31 @@ async def test_every_result_reports_its_cost_and_the_limit(api: Api) -> None:
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert body["extensions"]["cost"]["requested"] == body["errors"][0]["extensions"]["cost"]
     assert body["extensions"]["cost"]["requested"] > limit
+
+
+@pytest.mark.parametrize("command", ["find", "insert"])
+async def test_a_database_failure_of_the_store_costs_only_the_persisted_query(
+    api: Api, command: str
+) -> None:
+    headers = auth(api)
+    admin = api.app.state.services.db.client.admin
+    await admin.command(
+        {
+            "configureFailPoint": "failCommand",
+            "mode": {"times": 1},
+            "data": {"failCommands": [command], "errorCode": 2},
+        }
+    )
+    try:
+        if command == "find":
+            # The lookup failed: the client is told to send the query, which then runs.
+            not_found(await by_hash_post(api, VIEWER, headers))
+        else:
+            # The registration failed: the query ran all the same.
+            await register(api, VIEWER, headers)
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+    if command == "insert":
+        not_found(await by_hash_post(api, VIEWER, headers))
+    await register(api, VIEWER, headers)
+    assert (await by_hash_post(api, VIEWER, headers)).json()["data"]["viewer"]
