@@ -5,6 +5,9 @@ not an object, nested past the parser, a subscription) is a 400 with `BAD_USER_I
 mutation by GET a 405, not its plain-text reason or a 500. With `Accept:
 application/graphql-response+json`, results have that media type and the GraphQL over HTTP
 spec's status codes: a request error (no `data`) is a 400, a field error a 200.
+
+Both methods take Apollo's automatic persisted queries (api/persisted_queries.py), and every
+answer leaves with its caching headers (api/http_cache.py).
 """
 
 from __future__ import annotations
