@@ -6,13 +6,14 @@ arguments include `first` multiplies the cost of everything under it by its page
 literal value; the maximum page size when it comes from a variable; the default page size
 when absent). Fragments are expanded where they are spread, so they cannot hide cost.
 
-The validation rule refuses an operation over the limit; `CostReport` tells every response
-its cost (`extensions.cost`), so that clients see how close they are before they are refused.
+The validation rule refuses an operation over the limit; `cost_report` tells the result of
+every query and mutation its cost (`extensions.cost`), so that clients see how close they are
+before they are refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
@@ -27,6 +28,7 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
@@ -141,44 +143,40 @@ def query_cost_rule(max_cost: int, max_page_size: int, default_page_size: int) -
     return QueryCost
 
 
-def operation_cost(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    max_page_size: int,
-    default_page_size: int,
-) -> int | None:
-    """The cost of the operation of `document` that runs (None when none would)."""
+def _selected(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation of `document` that runs (None when none would)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return None
-    return _Cost(schema, fragments.get, max_page_size, default_page_size).of(operations[0])
+    if name is not None:
+        operations = [o for o in operations if o.name and o.name.value == name]
+    return operations[0] if len(operations) == 1 else None
 
 
 def cost_report(max_cost: int, max_page_size: int, default_page_size: int) -> type[Any]:
-    """A schema extension adding `{"cost": {"requested": N, "limit": max_cost}}` to the
-    `extensions` of every result whose document parsed (over the limit or not)."""
+    """A schema extension putting `{"cost": {"requested": N, "limit": max_cost}}` in the
+    `extensions` of every query's and mutation's result whose document parsed, over the limit
+    or not. Subscriptions get none: their live events are rendered once for many subscribers,
+    past every per-result hook (schema/shared_events.py), so a cost on some events only would
+    be noise; and their cost is that of one event, known when they start."""
 
     class CostReport(SchemaExtension):
-        def get_results(self) -> dict[str, Any]:
+        def on_validate(self) -> Iterator[None]:
+            yield
+            # After validation, cached or not, and before execution: a refused operation
+            # reports its cost too.
             context = self.execution_context
             document = context.graphql_document
-            if document is None:
-                return {}  # a parse error: no operation to cost
-            cost = operation_cost(
-                context.schema._schema,
-                document,
-                context.operation_name,
-                max_page_size,
-                default_page_size,
-            )
-            if cost is None:
-                return {}
-            return {"cost": {"requested": cost, "limit": max_cost}}
+            operation = None if document is None else _selected(document, context.operation_name)
+            if operation is None or operation.operation is OperationType.SUBSCRIPTION:
+                return
+            assert document is not None
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            schema = context.schema._schema
+            cost = _Cost(schema, fragments.get, max_page_size, default_page_size).of(operation)
+            if cost is not None:
+                context.extensions_results["cost"] = {"requested": cost, "limit": max_cost}
 
     return CostReport

@@ -15,6 +15,8 @@ from domain.party import Role
 from storage.persisted_queries import COLLECTION
 from tests.conftest import Api, Client, configured, serve
 from tests.processes import api_process
+from tests.sow_helpers import create_client, create_sow
+from tests.ws import connected, receive, websocket_client
 
 VIEWER = "query Viewer { viewer { id role } }"
 SPEC = {"Accept": "application/graphql-response+json, application/json;q=0.9"}
@@ -319,3 +321,28 @@ async def test_a_database_failure_of_the_store_costs_only_the_persisted_query(
         not_found(await by_hash_post(api, VIEWER, headers))
     await register(api, VIEWER, headers)
     assert (await by_hash_post(api, VIEWER, headers)).json()["data"]["viewer"]
+
+
+async def test_over_the_websocket_a_query_reports_its_cost_and_live_events_none(
+    api: Api,
+) -> None:
+    client_id = await create_client(api)
+    async with websocket_client(api) as http, connected(http, api.token(Role.COMPLIANCE)) as ws:
+        # One subscriber alone renders its events itself; two alike share one rendering.
+        subscription = "subscription { contractEvents { id type } }"
+        for operation in ("1", "2"):
+            await ws.send_json(
+                {"id": operation, "type": "subscribe", "payload": {"query": subscription}}
+            )
+        await ws.send_json({"id": "3", "type": "subscribe", "payload": {"query": VIEWER}})
+        answer = await receive(ws)
+        assert answer["id"] == "3"
+        assert answer["payload"]["extensions"] == {
+            "cost": {"requested": 3, "limit": api.settings.max_query_cost}
+        }
+        assert (await receive(ws))["type"] == "complete"
+        await create_sow(api, client_id)
+        events = [await receive(ws), await receive(ws)]
+        assert sorted(event["id"] for event in events) == ["1", "2"]
+        for event in events:
+            assert event["payload"] == {"data": {"contractEvents": {"id": "1", "type": "CREATED"}}}

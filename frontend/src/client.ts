@@ -2,7 +2,13 @@
 // persisted queries), the live feed over graphql-ws, resumed from the last event id after any
 // disconnection (a restart of the service, an expired token, a slow-subscriber drop).
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print, type FormattedExecutionResult, type GraphQLFormattedError } from "graphql";
+import {
+  Kind,
+  OperationTypeNode,
+  print,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+} from "graphql";
 import { createClient, type Client, type Sink } from "graphql-ws";
 
 import {
@@ -42,10 +48,10 @@ export class ServiceError extends Error {
   }
 }
 
-// Codes after which the same request can succeed later, as it is.
-const TRANSIENT = new Set(["RATE_LIMITED", "INTERNAL_SERVER_ERROR"]);
+// Refused before anything ran: the same request may pass later, mutations included.
+const REFUSED_FOR_NOW = new Set(["RATE_LIMITED"]);
 // Codes that end a subscription which the next one, with `after`, continues.
-const RESUMABLE = new Set(["UNAUTHENTICATED", "SUBSCRIBER_TOO_SLOW"]);
+const RESUMABLE = new Set(["UNAUTHENTICATED", "SUBSCRIBER_TOO_SLOW", "RATE_LIMITED"]);
 // Close codes that retrying cannot cure (a bug of the client, not a passing state).
 const FATAL_CLOSE = new Set([4400, 4406, 4409, 4429]);
 
@@ -55,6 +61,9 @@ export function backoff(attempt: number, maxMs: number, random: () => number = M
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const codesOf = (errors: readonly GraphQLFormattedError[]): string[] =>
+  errors.map((error) => String(error.extensions?.["code"]));
 
 async function sha256(text: string): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -85,7 +94,10 @@ export class ContractClient {
 
   /**
    * Runs a query or mutation by POST, as a persisted query first (its SHA-256 only), with the
-   * whole document when the service does not know it yet. Retries what may pass later.
+   * whole document when the service does not know it yet. Retries what may pass later: a
+   * refusal made before anything ran (RATE_LIMITED), and for a query, which changes nothing,
+   * a failure of the network too (a mutation may have been applied before the answer was lost:
+   * the caller decides, e.g. by reading the document again).
    */
   async request<Result, Variables extends Record<string, unknown>>(
     document: TypedDocumentNode<Result, Variables>,
@@ -93,6 +105,11 @@ export class ContractClient {
   ): Promise<Result> {
     const query = print(document);
     const persistedQuery = { version: 1, sha256Hash: await sha256(query) };
+    const readOnly = document.definitions.every(
+      (definition) =>
+        definition.kind !== Kind.OPERATION_DEFINITION ||
+        definition.operation === OperationTypeNode.QUERY,
+    );
     for (let attempt = 0; ; attempt += 1) {
       try {
         let result = await this.post<Result>({ variables, extensions: { persistedQuery } });
@@ -108,8 +125,10 @@ export class ContractClient {
         return result.data;
       } catch (error) {
         const transient =
-          error instanceof TypeError || // fetch: the network failed
-          (error instanceof ServiceError && error.code !== undefined && TRANSIENT.has(error.code));
+          (readOnly && error instanceof TypeError) || // fetch: the network failed
+          (error instanceof ServiceError &&
+            error.code !== undefined &&
+            REFUSED_FOR_NOW.has(error.code));
         if (!transient) {
           throw error;
         }
@@ -143,7 +162,7 @@ export class ContractClient {
       let resumable = false;
       const sink: Sink<FormattedExecutionResult<ContractEventsSubscription>> = {
         next: (result) => {
-          const codes = (result.errors ?? []).map((error) => String(error.extensions?.["code"]));
+          const codes = codesOf(result.errors ?? []);
           if (codes.length) {
             // Ends the operation; `complete` follows. Resumable: continue from `last`.
             resumable = codes.every((code) => RESUMABLE.has(code));
@@ -153,16 +172,20 @@ export class ContractClient {
             return;
           }
           if (result.data) {
-            attempt = 0;
             last = result.data.contractEvents.id;
             onEvent(result.data.contractEvents);
           }
         },
         error: (error) => {
-          // A close graphql-ws does not retry (4401 when the token expired) or a refusal.
-          if (isCloseEvent(error) && !FATAL_CLOSE.has(error.code)) {
-            resumable = true;
-          } else if (!resumable) {
+          // A close graphql-ws does not retry (4401 when the token expired), or the
+          // operation's refusal (an `error` message: RATE_LIMITED, NOT_FOUND, ...).
+          if (isCloseEvent(error)) {
+            resumable = !FATAL_CLOSE.has(error.code);
+          } else if (Array.isArray(error)) {
+            const codes = codesOf(error as GraphQLFormattedError[]);
+            resumable = codes.length > 0 && codes.every((code) => RESUMABLE.has(code));
+          }
+          if (!resumable) {
             onFatal(error);
           }
           restart(resumable);
@@ -191,9 +214,14 @@ export class ContractClient {
       setTimeout(start, wait);
     };
 
+    // Waits start short again once a connection is up.
+    const unlisten = this.ws.on("connected", () => {
+      attempt = 0;
+    });
     start();
     return () => {
       stopped = true;
+      unlisten();
       unsubscribe();
     };
   }
