@@ -216,14 +216,16 @@ async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
                 first = await create_sow(service, client_id)
                 received.append(await client.event())
                 assert (received[-1]["type"], received[-1]["entityId"]) == ("CREATED", first["id"])
-            # The service is down (the client saw 1012); an event is written meanwhile, and
-            # the client's token is refreshed.
+            # The service is down (the client saw 1012); events are written meanwhile, and
+            # the token is replaced by the client company's: it sees only its own SOW's.
             async with api_process(settings) as other:
+                elsewhere = await create_sow(other, await new_client(other))
                 during = await create_sow(other, client_id)
-            token.write_text(other.token(Role.COMPLIANCE, subject="second"))
+            token.write_text(other.token(Role.CLIENT, client_id=client_id))
             async with api_process(settings, listening=listening) as service:
                 received.append(await client.event())
-                assert received[-1]["entityId"] == during["id"]
+                # Not `elsewhere`'s, which the first token saw: the new token is in use.
+                assert received[-1]["entityId"] == during["id"] != elsewhere["id"]
                 await client.stop()
                 # The client is down: it starts again from the id it wrote last.
                 assert (tmp_path / "cursor").read_text() == received[-1]["id"]
@@ -234,7 +236,7 @@ async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
                     live = await create_sow(service, client_id)
                     received.append(await again.event())
                     assert received[-1]["entityId"] == live["id"]
-        # A token read per connection: the refreshed one was used after the restart.
+        # A token read per connection.
         assert client.log.count("token read") >= 2, client.log
         assert client.log.count("connected") >= 2, client.log
     finally:
