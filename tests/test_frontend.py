@@ -88,6 +88,15 @@ def test_the_frontends_operations_validate_against_the_schema() -> None:
     assert validate(schema, concat_ast(frontend_documents())) == []
 
 
+def test_no_package_of_the_frontend_is_under_the_gpl() -> None:
+    """The project imports no GPL code; the lock file names every package's license."""
+    packages = json.loads((FRONTEND / "package-lock.json").read_text())["packages"]
+    licenses = {path: str(package.get("license")) for path, package in packages.items() if path}
+    assert licenses
+    assert not {path: name for path, name in licenses.items() if "GPL" in name.upper()}
+    assert "None" not in licenses.values(), "a package without a license in the lock file"
+
+
 def _tools() -> None:
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
