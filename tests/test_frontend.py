@@ -37,7 +37,10 @@ from graphql import (
 )
 
 from api.settings import Settings
+from api.tokens import mint_token
 from domain.party import Role
+from storage.database import Database
+from storage.persisted_queries import COLLECTION as PERSISTED
 from tests.conftest import Client
 from tests.processes import api_process
 from tests.sow_helpers import create_sow
@@ -170,6 +173,13 @@ class Follower:
         event: dict[str, Any] = json.loads(line)
         return event
 
+    def viewers(self) -> list[dict[str, Any]]:
+        """What the client printed of `viewer` at start."""
+        prefix = "viewer "
+        return [
+            json.loads(line.removeprefix(prefix)) for line in self.log if line.startswith(prefix)
+        ]
+
     async def stop(self) -> None:
         if self.process.returncode is None:
             self.process.terminate()
@@ -194,6 +204,15 @@ async def follower(built: Path, environment: dict[str, str]) -> AsyncIterator[Fo
         await running.stop()
 
 
+async def persisted_viewer_queries(settings: Settings) -> int:
+    assert settings.mongodb_uri is not None
+    db = Database(settings.mongodb_uri, settings.mongodb_database)
+    try:
+        return await db.db[PERSISTED].count_documents({"query": {"$regex": "viewer"}})
+    finally:
+        await db.close()
+
+
 async def new_client(service: Client) -> str:
     data = await service.ok(
         'mutation { createClient(name: "Acme") { id } }', token=service.token(Role.COMPLIANCE)
@@ -215,10 +234,10 @@ async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
         "CONTRACTS_MAX_RETRY_WAIT_MS": "500",
     }
     received: list[dict[str, Any]] = []
+    token.write_text(mint_token(settings, Role.COMPLIANCE, subject="first"))
     try:
         async with follower(built, environment) as client:
             async with api_process(settings, listening=listening) as service:
-                token.write_text(service.token(Role.COMPLIANCE, subject="first"))
                 client_id = await new_client(service)
                 async with asyncio.timeout(EVENT_SECONDS):
                     await client.connected.wait()
@@ -245,7 +264,11 @@ async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
                     live = await create_sow(service, client_id)
                     received.append(await again.event())
                     assert received[-1]["entityId"] == live["id"]
-        # A token read per connection.
+                    assert again.viewers() == [{"id": f"client-{client_id}", "role": "CLIENT"}]
+        # At start, a query by HTTP: sent as a persisted query, registered once.
+        assert client.viewers() == [{"id": "first", "role": "COMPLIANCE"}]
+        assert await persisted_viewer_queries(settings) == 1
+        # A token read per request and per connection.
         assert client.log.count("token read") >= 2, client.log
         assert client.log.count("connected") >= 2, client.log
     finally:

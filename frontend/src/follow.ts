@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 
 import { ContractClient } from "./client.js";
+import { ViewerDocument } from "./generated/graphql.js";
 
 function setting(name: string, fallback?: string): string {
   const value = process.env[name] ?? fallback;
@@ -43,6 +44,8 @@ const client = new ContractClient({
   webSocketImpl: WebSocket,
   maxRetryWaitMs: Number(setting("CONTRACTS_MAX_RETRY_WAIT_MS", "30000")),
 });
+// By HTTP, as a persisted query: the service registers it the first time.
+console.error("viewer", JSON.stringify((await client.request(ViewerDocument, {})).viewer));
 client.ws.on("connected", () => console.error("connected"));
 client.ws.on("closed", () => console.error("closed"));
 
