@@ -21,7 +21,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from storage.database import Database
 
 COLLECTION = "persisted_queries"
-# Queries each process keeps in memory, the most recently used first.
+# Queries each process keeps in memory: those used most recently.
 CACHE_SIZE = 1024
 
 log = logging.getLogger("contracts.persisted_queries")
@@ -48,22 +48,21 @@ class PersistedQueryStore:
         self._remember(sha256, query)
         return query
 
-    async def put(self, sha256: str, query: str, at: datetime, max_count: int) -> bool:
-        """Registers `query` under `sha256` (its hash, checked by the caller); False when the
-        store already holds `max_count` queries, and it is not stored."""
+    async def put(self, sha256: str, query: str, at: datetime, max_count: int) -> None:
+        """Registers `query` under `sha256` (its hash, checked by the caller), unless the
+        store already holds `max_count` queries."""
         if sha256 in self.cache:
-            return True
+            return
         try:
             if await self.collection.estimated_document_count() >= max_count:
-                return False
+                return
             # Registered meanwhile, by another request or process: the same text.
             with suppress(DuplicateKeyError):
                 await self.collection.insert_one({"_id": sha256, "query": query, "createdAt": at})
         except PyMongoError:
             log.warning("persisted query registration failed", exc_info=True)
-            return False
+            return
         self._remember(sha256, query)
-        return True
 
     def _remember(self, sha256: str, query: str) -> None:
         self.cache[sha256] = query
