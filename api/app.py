@@ -22,6 +22,7 @@ from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
 from api.lifespan import delivering, running, scheduling, sharing_limits
 from api.logging import RequestIdMiddleware
+from api.persisted_queries import PersistedQueries
 from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
 from api.settings import Settings, load_settings
@@ -138,6 +139,13 @@ def create_app(
                 connections_per_subject=settings.connections_per_subject,
                 suggestions=settings.introspection_enabled,
                 rate_limiter=limiter,
+                persisted_queries=PersistedQueries(
+                    services.store.persisted_queries,
+                    max_bytes=settings.persisted_query_max_bytes,
+                    max_count=settings.persisted_queries_max,
+                    clock=services.now,
+                ),
+                cache_max_age_seconds=settings.cache_max_age_seconds,
             )
             # What start-up built (schema, modules, settings) lives as long as the process:
             # frozen, the collector stops rescanning it, which removes its pauses from p99.

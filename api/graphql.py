@@ -5,6 +5,9 @@ not an object, nested past the parser, a subscription) is a 400 with `BAD_USER_I
 mutation by GET a 405, not its plain-text reason or a 500. With `Accept:
 application/graphql-response+json`, results have that media type and the GraphQL over HTTP
 spec's status codes: a request error (no `data`) is a 400, a field error a 200.
+
+Both methods take Apollo's automatic persisted queries (api/persisted_queries.py), and every
+answer leaves with its caching headers (api/http_cache.py).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from strawberry.types.graphql import OperationType
 from api.auth import TokenVerifier, bearer_token
 from api.graphiql import page
 from api.graphql_ws import handler_class
+from api.http_cache import cached
+from api.persisted_queries import NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound
 from api.rate_limit import RateLimiter, rate_key
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
 from domain.errors import ConcurrencyLimited, Unauthenticated
@@ -121,6 +126,8 @@ class GraphQLApp(GraphQL[Context, None]):
         connections_per_subject: int = 50,
         rate_limiter: RateLimiter | None = None,
         suggestions: bool = True,
+        persisted_queries: PersistedQueries,
+        cache_max_age_seconds: int = 0,
     ) -> None:
         super().__init__(
             schema,
@@ -145,6 +152,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self.connections_per_subject = connections_per_subject
         # Off with introspection: "Did you mean 'sow'?" would tell the schema piece by piece.
         self.suggestions = suggestions
+        self.persisted_queries = persisted_queries
+        self.cache_max_age_seconds = cache_max_age_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -153,6 +162,8 @@ class GraphQLApp(GraphQL[Context, None]):
         request = Request(scope, receive)
         request.state.media_type = media_type(request.headers.get("accept"))
         request.state.status = None
+        # Set by process_result: a GET query's result with no error.
+        request.state.cacheable = False
         await self._authenticate(request)
         response = await self._rate_limited(request)
         if response is None:
@@ -160,12 +171,33 @@ class GraphQLApp(GraphQL[Context, None]):
                 response = await self.run(request)
             except HTTPException as exc:
                 response = self._refusal(request, exc)
+            except PersistedQueryNotFound:
+                # A 200 even for graphql-response+json: Apollo Client takes a 400 for
+                # "persisted queries not supported" and stops sending hashes.
+                response = graphql_error_response(
+                    200,
+                    NOT_FOUND_MESSAGE,
+                    ErrorCode.PERSISTED_QUERY_NOT_FOUND,
+                    accept=request.headers.get("accept"),
+                )
             else:
                 self._negotiated(request, response)
             finally:
                 # A multipart request's files are spooled to temporary files: gone now.
                 await request.close()
+        response = cached(
+            request,
+            response,
+            cacheable=request.state.cacheable,
+            max_age=self.cache_max_age_seconds,
+        )
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET with a persisted query's hash and no query is an operation, not the IDE.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     @staticmethod
     def _refusal(request: Request, exc: HTTPException) -> Response:
@@ -195,6 +227,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         body = await super().process_result(request, result)
+        request.state.cacheable = request.method == "GET" and not result.errors
         if request.state.media_type == GRAPHQL_RESPONSE and _request_error(result):
             # The spec's request error: no `data` at all, and a 400.
             body.pop("data", None)
@@ -265,11 +298,15 @@ class GraphQLApp(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        # Strawberry's own, but with HTTP_OPERATIONS for the allowed operation types.
+        # Strawberry's own, but with HTTP_OPERATIONS for the allowed operation types, and
+        # persisted queries (api/persisted_queries.py).
         allowed = HTTP_OPERATIONS.get(request_adapter.method, frozenset())
+        query, registration = await self.persisted_queries.resolve(
+            request_data.query, request_data.extensions
+        )
         try:
-            return await self.schema.execute(
-                request_data.query,
+            result = await self.schema.execute(
+                query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -288,6 +325,9 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(400, reason) from None
         except MissingQueryError:
             raise HTTPException(400, "No GraphQL query found in the request") from None
+        if registration is not None and context.viewer is not None and not _request_error(result):
+            await self.persisted_queries.register(registration)
+        return result
 
     def encode_json(self, data: object) -> str | bytes:
         # Every reply of both transports but live events (which carry no such error)

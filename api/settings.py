@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     subscriptions_per_subject: int = Field(
         200, ge=1, le=100_000, description="Open subscriptions per token subject, all processes."
     )
+    persisted_query_max_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest query text stored as a persisted query."
+    )
+    persisted_queries_max: int = Field(
+        10_000, ge=0, description="Persisted queries stored in all; 0: none are stored."
+    )
+    cache_max_age_seconds: int = Field(
+        0, ge=0, le=3600, description="`max-age` of GET query results (Cache-Control)."
+    )
     subscriber_queue_size: int = Field(1000, ge=10)
     keep_alive_seconds: float = Field(15, gt=0)
 

@@ -100,6 +100,13 @@ class ErrorCode(Enum):
             "closed with 4403 and this code in the reason. Extensions: `limit`, `maximum`."
         ),
     )
+    PERSISTED_QUERY_NOT_FOUND = strawberry.enum_value(
+        "PERSISTED_QUERY_NOT_FOUND",
+        description=(
+            "A request sent only a persisted query's hash, and no query is registered under "
+            "it: send it again with the query (Apollo's automatic persisted queries)."
+        ),
+    )
     INTERNAL_SERVER_ERROR = strawberry.enum_value(
         "INTERNAL_SERVER_ERROR",
         description="An unexpected failure, logged on the server; no detail is given.",

@@ -20,7 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.paging import DEFAULT_PAGE_SIZE
-from schema.cost import query_cost_rule
+from schema.cost import cost_report, query_cost_rule
 from schema.csa import CsaMutations, CsaQueries
 from schema.document import DocumentMutations, DocumentQueries
 from schema.error_codes import ErrorCode
@@ -99,6 +99,7 @@ def build_schema(limits: SchemaLimits) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         ErrorCodes,
+        cost_report(limits.max_cost, limits.max_page_size, DEFAULT_PAGE_SIZE),
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)

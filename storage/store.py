@@ -17,6 +17,7 @@ from storage.leases import Leases
 from storage.occurrences import OccurrenceStore
 from storage.outbox import OutboxStore
 from storage.parties import PartyStore
+from storage.persisted_queries import PersistedQueryStore
 from storage.rate_limits import RateBudgets
 from storage.sla import SlaStore
 from storage.sows import SowStore
@@ -47,6 +48,7 @@ class Store:
                 Occurrence: occurrences.MAPPER,
             },
         )
+        self.persisted_queries = PersistedQueryStore(db)
 
     @staticmethod
     def new_id() -> str:

@@ -39,12 +39,17 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 @asynccontextmanager
 async def api_process(
-    settings: Settings, environment: Mapping[str, str] | None = None
+    settings: Settings,
+    environment: Mapping[str, str] | None = None,
+    listening: socket.socket | None = None,
 ) -> AsyncIterator[Client]:
     """A client of the service of `settings` running in a process of its own; `environment`
-    adds to or overrides the variables it is configured with."""
+    adds to or overrides the variables it is configured with. On `listening` when given (kept
+    open by the caller: a process started on it after this one serves the same address, as a
+    restarted service does), else on a socket of its own."""
     # Bound here and handed over: no port to pick free and lose before the child binds it.
-    listening = socket.create_server(("127.0.0.1", 0))
+    own = listening is None
+    listening = listening or socket.create_server(("127.0.0.1", 0))
     port = listening.getsockname()[1]
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -59,7 +64,8 @@ async def api_process(
         cwd=ROOT,
         pass_fds=(listening.fileno(),),
     )
-    listening.close()  # the child holds it now
+    if own:
+        listening.close()  # the child holds it now
     async with served_by(process, port, settings) as client:
         yield client
 

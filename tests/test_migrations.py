@@ -43,6 +43,7 @@ LATEST = [
     "m0005_sla_indexes",
     "m0006_obligation_occurrences",
     "m0007_shared_limits",
+    "m0008_persisted_queries",
 ]
 
 
@@ -204,6 +205,8 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     with pytest.raises(MigrationError, match="m0009_x is not applied"):
         await Migrator(database).down(to="m0009_x")
 
+    assert await Migrator(database).down() == ["m0008_persisted_queries"]
+    assert "persisted_queries" not in await database.db.list_collection_names()
     assert await Migrator(database).down() == ["m0007_shared_limits"]
     assert "leases" not in await database.db.list_collection_names()
     assert await Migrator(database).down() == ["m0006_obligation_occurrences"]
@@ -228,6 +231,7 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         "pending",
         "pending",
         "pending",
+        "pending",
     ]
 
     assert await Migrator(database).up() == [
@@ -235,12 +239,14 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         "m0005_sla_indexes",
         "m0006_obligation_occurrences",
         "m0007_shared_limits",
+        "m0008_persisted_queries",
     ]
     assert "sla_interval_key_unique" in (await index_names(database))["sla_intervals"]
     assert "document_sha256" in {
         index["name"] async for index in await database.db.documents.list_indexes()
     }
     assert await Migrator(database).down(to="m0003_sla_collections") == [
+        "m0008_persisted_queries",
         "m0007_shared_limits",
         "m0006_obligation_occurrences",
         "m0005_sla_indexes",
@@ -297,6 +303,8 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     assert capsys.readouterr().out.split() == [word for i in LATEST for word in ("pending", i)]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
+    main(["migrate", "down"])
+    assert capsys.readouterr().out == "reverted: m0008_persisted_queries\n"
     main(["migrate", "down"])
     assert capsys.readouterr().out == "reverted: m0007_shared_limits\n"
     main(["migrate", "down"])
