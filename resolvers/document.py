@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TypedDict, Unpack
 
 from domain import access
 from domain.access import Read
@@ -99,14 +99,23 @@ async def upload_sow_evidence(ctx: Context, viewer: Viewer, command: UploadSowEv
     )
 
 
+class _Owner(TypedDict, total=False):
+    """The `Document` fields naming what an upload belongs to."""
+
+    entity_type: EntityType
+    entity_id: str
+    client_id: str
+    agent_id: str
+
+
 async def _store_upload(
     ctx: Context,
     upload: UploadedFile,
     kind: DocumentKind,
     title: str,
-    **owner: Any,
+    **owner: Unpack[_Owner],
 ) -> Document:
-    """An uploaded file of `kind` for `owner` (the `Document` fields naming it). Read twice
+    """An uploaded file of `kind` for `owner`. Read twice
     from the transport's spool: first to check it (size while reading, type from its first
     bytes) and take its SHA-256, then into GridFS; nothing is written before the first read
     has accepted it."""
