@@ -109,6 +109,7 @@ RULES: Mapping[Operation, frozenset[Role]] = {
     commands.RenewCsa: COMPLIANCE,
     commands.TerminateCsa: COMPLIANCE,
     commands.UploadAgentDocument: COMPLIANCE,
+    commands.UploadSowEvidence: COMPLIANCE,
     commands.RecordSlaIntervals: COMPLIANCE,
     commands.CloseSlaPeriod: COMPLIANCE,
     # The client asks for what the contract lets it ask for; the operator's compliance

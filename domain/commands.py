@@ -178,6 +178,16 @@ class UploadAgentDocument(Command["Document"]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UploadSowEvidence(Command["Document"]):
+    """A file evidencing a SOW's deliveries, for `FulfilObligation` to name; checked like
+    `UploadAgentDocument`'s."""
+
+    sow_id: str
+    title: str
+    file: UploadedFile
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordSlaIntervals(Command["Merge"]):
     """A batch of interval rows of one SOW (GraphQL names), recorded all or nothing."""
 
@@ -204,7 +214,8 @@ class RequestObligation(Command["Occurrence"]):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FulfilObligation(Command["Occurrence"]):
-    """Compliance records an occurrence delivered, optionally with a document of its SOW."""
+    """Compliance records an occurrence delivered, optionally with a document of its SOW
+    (evidence it uploaded, or a signed copy)."""
 
     id: str
     note: str | None = None

@@ -1,5 +1,6 @@
-"""Documents: signed copies of SOWs and CSAs, administrative files of an agent's folder, and
-the rules an uploaded file must pass (recognised by its bytes, named safely, size-limited).
+"""Documents: signed copies of SOWs and CSAs, administrative files of an agent's folder,
+evidence uploaded for a SOW's obligations, and the rules an uploaded file must pass
+(recognised by its bytes, named safely, size-limited).
 """
 
 from __future__ import annotations
@@ -49,12 +50,13 @@ class DocumentKind(StrEnum):
     SOW_SIGNED_COPY = "SOW_SIGNED_COPY"
     CSA_EXECUTED_COPY = "CSA_EXECUTED_COPY"
     ADMINISTRATIVE = "ADMINISTRATIVE"
+    EVIDENCE = "EVIDENCE"
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
     """A stored file and what it is. `client_id` and `agent_id` are its scope keys: a SOW's
-    copy is its client's, a CSA's copy and an administrative file are an agent's."""
+    copy and evidence are its client's, a CSA's copy and an administrative file an agent's."""
 
     id: str
     kind: DocumentKind
@@ -64,7 +66,8 @@ class Document:
     size: int
     sha256: str
     created_at: datetime
-    # The signed SOW or CSA and the version the copy shows; None for an upload.
+    # The signed SOW or CSA and the version a copy shows; for evidence its SOW and no
+    # version (a copy is one per version, evidence any number); None for an agent's file.
     entity_type: EntityType | None = None
     entity_id: str | None = None
     version: int | None = None

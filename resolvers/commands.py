@@ -45,6 +45,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler[Any, Any]] = {
     commands.RenewCsa: csa.renew_csa,
     commands.TerminateCsa: ChangeOne(csa.csa, csa_rules.terminate),
     commands.UploadAgentDocument: document.upload_agent_document,
+    commands.UploadSowEvidence: document.upload_sow_evidence,
     commands.RecordSlaIntervals: sla.record_intervals,
     commands.CloseSlaPeriod: sla.close_period,
     commands.RequestObligation: occurrence.request,

@@ -1,14 +1,15 @@
-"""Documents: a SOW's or CSA's copies, an agent's folder, verification by SHA-256, uploads
-by compliance, and what the download route may serve."""
+"""Documents: a SOW's or CSA's copies and a SOW's evidence, an agent's folder, verification
+by SHA-256, uploads by compliance, and what the download route may serve."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from typing import TypedDict, Unpack
 
 from domain import access
 from domain.access import Read
-from domain.commands import UploadAgentDocument
+from domain.commands import UploadAgentDocument, UploadSowEvidence
 from domain.document import (
     MAGIC_BYTES,
     Document,
@@ -21,8 +22,10 @@ from domain.document import (
     safe_file_name,
 )
 from domain.errors import BadUserInput
+from domain.events import EntityType
 from domain.party import Viewer
 from domain.scope import Scope
+from resolvers import sow as sows
 from resolvers.context import Context
 
 # How much of an upload is read at a time: GridFS's chunk size.
@@ -72,13 +75,50 @@ def file_part(file: object) -> UploadedFile:
 async def upload_agent_document(
     ctx: Context, viewer: Viewer, command: UploadAgentDocument
 ) -> Document:
-    """An administrative file into an agent's folder. Read twice from the transport's spool:
-    first to check it (size while reading, type from its first bytes) and take its SHA-256,
-    then into GridFS; nothing is written before the first read has accepted it."""
-    text = check_title(command.title)
-    upload, agent_id = command.file, command.agent_id
+    """An administrative file into an agent's folder."""
+    title, agent_id = check_title(command.title), command.agent_id
     if agent_id not in await ctx.store.parties.agents([agent_id]):
         raise BadUserInput("agentId: no such agent", field="agentId")
+    return await _store_upload(
+        ctx, command.file, DocumentKind.ADMINISTRATIVE, title, agent_id=agent_id
+    )
+
+
+async def upload_sow_evidence(ctx: Context, viewer: Viewer, command: UploadSowEvidence) -> Document:
+    """Evidence of a SOW's deliveries: its client's document, like the SOW's signed copy."""
+    title = check_title(command.title)
+    sow = await sows.sow(ctx, viewer, command.sow_id)
+    return await _store_upload(
+        ctx,
+        command.file,
+        DocumentKind.EVIDENCE,
+        title,
+        entity_type=EntityType.SOW,
+        entity_id=sow.id,
+        client_id=sow.client_id,
+    )
+
+
+class _Owner(TypedDict, total=False):
+    """The `Document` fields naming what an upload belongs to."""
+
+    entity_type: EntityType
+    entity_id: str
+    client_id: str
+    agent_id: str
+
+
+async def _store_upload(
+    ctx: Context,
+    upload: UploadedFile,
+    kind: DocumentKind,
+    title: str,
+    **owner: Unpack[_Owner],
+) -> Document:
+    """An uploaded file of `kind` for `owner`. Read twice
+    from the transport's spool: first to check it (size while reading, type from its first
+    bytes) and take its SHA-256, then into GridFS; nothing is written before the first read
+    has accepted it."""
     limit = ctx.limits.max_upload_bytes
     digest, size, head = hashlib.sha256(), 0, b""
     while chunk := await upload.read(READ_BYTES):
@@ -90,14 +130,14 @@ async def upload_agent_document(
     content_type = check_upload(head, size, limit)
     document = Document(
         id=ctx.store.new_id(),
-        kind=DocumentKind.ADMINISTRATIVE,
-        title=text,
+        kind=kind,
+        title=title,
         file_name=safe_file_name(upload.filename, content_type),
         content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),
         created_at=ctx.clock(),
-        agent_id=agent_id,
+        **owner,
     )
     await upload.seek(0)
     await ctx.store.documents.add(document, _again(upload, size))

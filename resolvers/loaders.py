@@ -10,10 +10,13 @@ from strawberry.dataloader import DataLoader
 
 from domain.csa import Csa, Staffing
 from domain.document import Document
+from domain.occurrence import Occurrence
 from domain.party import Agent, Client
 from domain.sla import IntervalCounts
 from domain.sow import SowTerms
 from domain.statement import SlaPeriod
+from storage.occurrences import SowList, SowPage
+from storage.pages import Page
 from storage.sla import AgentRows
 from storage.store import Store
 
@@ -84,4 +87,11 @@ class Loaders:
         )
         self.folder: DataLoader[str, list[Document] | None] = DataLoader(
             _batch(store.documents.folders)
+        )
+        # Sow.occurrences of a page of SOWs: each SOW's page and total, in a few queries.
+        self.sow_occurrences: DataLoader[SowPage, Page[Occurrence] | None] = DataLoader(
+            _batch(store.occurrences.sow_pages)
+        )
+        self.sow_occurrence_count: DataLoader[SowList, int | None] = DataLoader(
+            _batch(store.occurrences.sow_counts)
         )

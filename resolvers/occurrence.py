@@ -15,7 +15,7 @@ from domain.sow import Sow
 from resolvers import sow as sows
 from resolvers.context import Context
 from resolvers.paging import page_size
-from storage.occurrences import OccurrenceQuery
+from storage.occurrences import OccurrenceQuery, SowList, SowPage
 from storage.pages import Page
 
 
@@ -60,11 +60,21 @@ async def fulfil(ctx: Context, viewer: Viewer, command: FulfilObligation) -> Occ
 async def occurrences(
     ctx: Context, viewer: Viewer, where: OccurrenceQuery, first: int | None, after: str | None
 ) -> Page[Occurrence]:
-    return await ctx.store.occurrences.page(Scope.of(viewer), where, page_size(ctx, first), after)
+    """A page of the viewer's occurrences. One SOW's go through the request's loader: the
+    `occurrences` of every SOW of a page are read together."""
+    scope, size = Scope.of(viewer), page_size(ctx, first)
+    if where.sow_id is None:
+        return await ctx.store.occurrences.page(scope, where, size, after)
+    key = SowPage(SowList(scope, where.sow_id, where.status), size, after)
+    return await ctx.loaders.sow_occurrences.load(key) or Page([], False)
 
 
 async def count(ctx: Context, viewer: Viewer, where: OccurrenceQuery) -> int:
-    return await ctx.store.occurrences.count(Scope.of(viewer), where)
+    scope = Scope.of(viewer)
+    if where.sow_id is None:
+        return await ctx.store.occurrences.count(scope, where)
+    key = SowList(scope, where.sow_id, where.status)
+    return await ctx.loaders.sow_occurrence_count.load(key) or 0
 
 
 async def evidence(ctx: Context, found: Occurrence) -> Document | None:

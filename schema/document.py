@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -22,7 +22,10 @@ from schema.mapping import from_fields
 DOWNLOAD_PATH = "/documents/"
 
 
-@strawberry.type(description="A stored file: a signed copy, or an administrative document.")
+@strawberry.type(
+    description="A stored file: a signed copy, an agent's administrative document, or a "
+    "SOW's evidence."
+)
 class Document:
     id: strawberry.ID
     kind: DocumentKind
@@ -49,9 +52,13 @@ class Document:
 @strawberry.type(description="What a file is: the document, and the SOW or CSA version signed.")
 class DocumentMatch:
     document: Document
-    entity_type: EntityType | None = strawberry.field(description="Null for an upload.")
+    entity_type: EntityType | None = strawberry.field(
+        description="The SOW or CSA of a copy or of evidence; null for an agent's upload."
+    )
     entity_id: strawberry.ID | None
-    version: int | None
+    version: int | None = strawberry.field(
+        description="The version a copy shows; null for an upload."
+    )
 
     @staticmethod
     def from_domain(document: domain.Document) -> DocumentMatch:
@@ -64,7 +71,8 @@ class _Identified(Protocol):
 
 
 def copies_field(operation: Read, description: str) -> Any:
-    """`documents` of a SOW or CSA (`operation` its rule): its copies, newest first."""
+    """`documents` of a SOW or CSA (`operation` its rule): its copies (and a SOW's evidence),
+    newest first."""
 
     async def resolver(
         parent: strawberry.Parent[_Identified], info: Info[Context, Any]
@@ -110,5 +118,26 @@ class DocumentMutations:
     ) -> Document:
         command = commands.UploadAgentDocument(
             agent_id=agent_id, title=title, file=resolve.file_part(file)
+        )
+        return Document.from_domain(await run(info, command))
+
+    @strawberry.mutation(
+        permission_classes=allowed(commands.UploadSowEvidence),
+        description="A PDF, PNG or JPEG evidencing a SOW's deliveries (GraphQL multipart "
+        "request), for `fulfilObligation(evidenceDocumentId:)`: listed in the SOW's "
+        "`documents`, downloadable by its client and compliance. Checked like "
+        "`uploadAgentDocument`'s; nothing is stored when refused.",
+    )
+    async def upload_sow_evidence(
+        self,
+        info: Info[Context, Any],
+        sow_id: Annotated[strawberry.ID, strawberry.argument(description="The SOW.")],
+        title: Annotated[
+            str, strawberry.argument(description="What it shows, 1 to 200 characters.")
+        ],
+        file: Annotated[Upload, strawberry.argument(description="The file part.")],
+    ) -> Document:
+        command = commands.UploadSowEvidence(
+            sow_id=sow_id, title=title, file=resolve.file_part(file)
         )
         return Document.from_domain(await run(info, command))

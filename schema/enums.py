@@ -44,7 +44,6 @@ for enum in (
     SignatureParty,
     VersionState,
     RenewalRecommendation,
-    DocumentKind,
 ):
     strawberry.enum(enum)
 
@@ -71,6 +70,17 @@ described(
         EventType.OBLIGATION_OVERDUE: "An occurrence's deadline passed unfulfilled.",
     },
     name="ContractEventType",
+)
+described(
+    DocumentKind,
+    "What a stored file is.",
+    {
+        DocumentKind.SOW_SIGNED_COPY: "A SOW's signed copy, rendered when it was signed.",
+        DocumentKind.CSA_EXECUTED_COPY: "A CSA's executed copy, rendered when countersigned.",
+        DocumentKind.ADMINISTRATIVE: "A file compliance uploaded to an agent's folder.",
+        DocumentKind.EVIDENCE: "A file compliance uploaded for a SOW, as evidence of its "
+        "obligations' deliveries (`fulfilObligation`); seen by the SOW's client.",
+    },
 )
 described(
     ObligationKind,

@@ -278,7 +278,9 @@ class Sow:
     statement = sla.statement_field()
 
     documents = copies_field(
-        Read.SOW_DOCUMENTS, "Signed copies, newest first (one per version signed)."
+        Read.SOW_DOCUMENTS,
+        "Signed copies (one per version signed) and evidence uploaded by compliance "
+        "(`uploadSowEvidence`), newest first.",
     )
 
     occurrences = occurrences_field()

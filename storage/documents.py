@@ -105,7 +105,7 @@ class DocumentStore:
         return None
 
     async def of_entities(self, entity_ids: list[str]) -> dict[str, list[Document]]:
-        """Each SOW's or CSA's copies, newest version first, in one query."""
+        """Each SOW's or CSA's copies and a SOW's evidence, newest first, in one query."""
         found: dict[str, list[Document]] = {entity_id: [] for entity_id in entity_ids}
         query = {"entityId": {"$in": [ObjectId(i) for i in entity_ids]}}
         async for doc in self._db.db.documents.find(query).sort("_id", -1):

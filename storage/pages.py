@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,5 +56,15 @@ async def fetch_page[T](
     """
     cursor = collection.find(after_filter(kind, query, after)).sort("_id", -1)
     docs = [doc async for doc in cursor.limit(first + 1)]
+    return page_of(kind, docs, first, from_bson)
+
+
+def page_of[T](
+    kind: str,
+    docs: Sequence[Mapping[str, Any]],
+    first: int,
+    from_bson: Callable[[Mapping[str, Any]], T],
+) -> Page[T]:
+    """The page of `first` documents out of up to `first + 1` read newest first."""
     items = [(encode_cursor(kind, doc["_id"]), from_bson(doc)) for doc in docs[:first]]
     return Page(items, len(docs) > first)

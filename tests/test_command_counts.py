@@ -14,10 +14,11 @@ import pytest
 from api.settings import Settings
 from domain.party import Role
 from tests.commands import CommandCounter
-from tests.conftest import Api, Clock, serve
+from tests.conftest import Api, Clock, configured, serve
 from tests.csa_helpers import agent_token, create_agent, executed, produce
 from tests.sla_helpers import WORKED_ROWS, WORKED_TERMS, amend, quarter_hours, record, worked_sow
 from tests.sow_helpers import create_client, create_sow, signed_sow
+from tests.test_obligations import REQUEST, active_sow, client, staff
 
 SOW_PAGE = """
 query($first: Int!) {
@@ -58,7 +59,10 @@ def counter() -> CommandCounter:
 
 @pytest.fixture
 async def counted(settings: Settings, clock: Clock, counter: CommandCounter) -> AsyncIterator[Api]:
-    async with serve(settings, clock, {"event_listeners": [counter]}) as running:
+    # Without the rate limiter: it checks a subject against the database at most once a
+    # second, so whether its command falls inside a counted request depends on timing.
+    unlimited = configured(settings, rate_limit_per_minute=0)
+    async with serve(unlimited, clock, {"event_listeners": [counter]}) as running:
         yield running
 
 
@@ -229,3 +233,57 @@ async def test_a_page_of_csas_sums_every_agents_rows_in_one_aggregation(
     small = await _commands(counted, counter, PERFORMANCE_PAGE, {"first": 2}, token)
     large = await _commands(counted, counter, PERFORMANCE_PAGE, {"first": 50}, token)
     assert len(small) == len(large) == 2, (small, large)  # the page, the rows' sums
+
+
+SOW_OCCURRENCES_PAGE = """
+query($first: Int!, $status: OccurrenceStatus) {
+  sows(first: $first) { edges { node { id occurrences(first: 2, status: $status) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { id } }
+  } } } }
+}
+"""
+
+
+async def test_a_page_of_sows_reads_their_occurrences_together(
+    counted: Api, counter: CommandCounter, clock: Clock
+) -> None:
+    # Three ACTIVE SOWs with 3, 1 and 0 requested recordings; the newest SOW is listed first.
+    requested: dict[str, list[str]] = {}
+    for count in (3, 1, 0):
+        client_id, sow = await active_sow(counted, clock)
+        token = client(counted, client_id)
+        asked = {"s": sow["id"], "k": "recordings"}
+        requested[sow["id"]] = [
+            (await counted.ok(REQUEST, asked, token=token))["requestObligation"]["id"]
+            for _ in range(count)
+        ]
+    variables: dict[str, object] = {"first": 50, "status": None}
+    data = await counted.ok(SOW_OCCURRENCES_PAGE, variables, token=staff(counted))
+    pages = {edge["node"]["id"]: edge["node"]["occurrences"] for edge in data["sows"]["edges"]}
+    for sow_id, ids in requested.items():
+        page = pages[sow_id]
+        newest_first = ids[::-1]
+        assert [edge["node"]["id"] for edge in page["edges"]] == newest_first[:2], sow_id
+        assert page["totalCount"] == len(ids)
+        assert page["pageInfo"]["hasNextPage"] is (len(ids) > 2)
+    # Each SOW's next page (the cursor is its own), and the status filter, per SOW.
+    (busy,) = [sow_id for sow_id, ids in requested.items() if len(ids) == 3]
+    after = pages[busy]["pageInfo"]["endCursor"]
+    rest = await counted.ok(
+        "query($id: ID!, $a: String) { sow(id: $id) { occurrences(first: 2, after: $a) {"
+        " edges { node { id } } } } }",
+        {"id": busy, "a": after},
+        token=staff(counted),
+    )
+    assert rest["sow"]["occurrences"]["edges"] == [{"node": {"id": requested[busy][0]}}]
+    fulfilled = await counted.ok(
+        SOW_OCCURRENCES_PAGE, {"first": 50, "status": "FULFILLED"}, token=staff(counted)
+    )
+    assert all(
+        edge["node"]["occurrences"]["totalCount"] == 0 for edge in fulfilled["sows"]["edges"]
+    )
+
+    one = await _commands(counted, counter, SOW_OCCURRENCES_PAGE, {"first": 1, "status": None})
+    every = await _commands(counted, counter, SOW_OCCURRENCES_PAGE, variables)
+    # The SOWs, their occurrences' pages, their totals: however many SOWs the page holds.
+    assert len(one) == len(every) == 3, (one, every)

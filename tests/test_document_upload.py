@@ -4,7 +4,6 @@ safely, size-limited while reading, and nothing stored when refused."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from api.settings import Settings
 from domain.party import Role
 from tests.conftest import Api, Clock, configured, serve
 from tests.csa_helpers import agent_token, create_agent, staff
+from tests.upload_helpers import NOTHING, PDF, PNG, post_file, stored
 
 UPLOAD = """
 mutation($a: ID!, $t: String!, $f: Upload!) {
@@ -23,8 +23,6 @@ mutation($a: ID!, $t: String!, $f: Upload!) {
 }
 """
 LIMIT = 300 * 1024
-PDF = b"%PDF-1.4\n" + b"0" * 1000 + b"\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
@@ -41,24 +39,8 @@ async def upload(
     declared: str = "application/pdf",
     token: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    operations = {"query": UPLOAD, "variables": {"a": agent_id, "t": " ID  card ", "f": None}}
-    response = await api.http.post(
-        "/graphql",
-        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
-        files={"0": (name, data, declared)},
-        headers={"Authorization": f"Bearer {token or staff(api)}"},
-    )
-    body: dict[str, Any] = response.json()
-    return response.status_code, body
-
-
-async def stored(api: Api) -> dict[str, int]:
-    db = api.app.state.services.db.db
-    names = ("documents", "documentFiles.files", "documentFiles.chunks")
-    return {name: await db[name].count_documents({}) for name in names}
-
-
-NOTHING = {"documents": 0, "documentFiles.files": 0, "documentFiles.chunks": 0}
+    variables = {"a": agent_id, "t": " ID  card "}
+    return await post_file(api, UPLOAD, variables, data, token or staff(api), name, declared)
 
 
 async def test_a_pdf_goes_into_the_agent_folder_under_a_safe_name(api: Api) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from bson import Decimal128, ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import WriteError
+from pymongo.errors import DuplicateKeyError, WriteError
 
 from api.cli import main
 from domain.party import Role
@@ -44,6 +44,7 @@ LATEST = [
     "m0006_obligation_occurrences",
     "m0007_shared_limits",
     "m0008_persisted_queries",
+    "m0009_sow_evidence",
 ]
 
 
@@ -202,9 +203,13 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     database: Database,
 ) -> None:
     await Migrator(database).up()
-    with pytest.raises(MigrationError, match="m0009_x is not applied"):
-        await Migrator(database).down(to="m0009_x")
+    with pytest.raises(MigrationError, match="m0099_x is not applied"):
+        await Migrator(database).down(to="m0099_x")
 
+    assert await Migrator(database).down() == ["m0009_sow_evidence"]
+    assert "document_entity" not in {
+        index["name"] async for index in await database.db.documents.list_indexes()
+    }
     assert await Migrator(database).down() == ["m0008_persisted_queries"]
     assert "persisted_queries" not in await database.db.list_collection_names()
     assert await Migrator(database).down() == ["m0007_shared_limits"]
@@ -232,6 +237,7 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         "pending",
         "pending",
         "pending",
+        "pending",
     ]
 
     assert await Migrator(database).up() == [
@@ -240,18 +246,52 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         "m0006_obligation_occurrences",
         "m0007_shared_limits",
         "m0008_persisted_queries",
+        "m0009_sow_evidence",
     ]
     assert "sla_interval_key_unique" in (await index_names(database))["sla_intervals"]
     assert "document_sha256" in {
         index["name"] async for index in await database.db.documents.list_indexes()
     }
     assert await Migrator(database).down(to="m0003_sla_collections") == [
+        "m0009_sow_evidence",
         "m0008_persisted_queries",
         "m0007_shared_limits",
         "m0006_obligation_occurrences",
         "m0005_sla_indexes",
         "m0004_documents",
     ]
+
+
+async def test_evidence_keeps_copies_unique_and_holds_back_its_own_down(
+    database: Database,
+) -> None:
+    await Migrator(database).up()
+    documents, sow_id = database.db.documents, ObjectId()
+    record = {
+        "kind": "SOW_SIGNED_COPY",
+        "title": "Signed copy",
+        "fileName": "copy.pdf",
+        "contentType": "application/pdf",
+        "size": 10,
+        "sha256": "0" * 64,
+        "createdAt": datetime.now(UTC),
+        "entityType": "SOW",
+        "entityId": sow_id,
+        "version": 1,
+    }
+    await documents.insert_one(dict(record))
+    with pytest.raises(DuplicateKeyError):
+        await documents.insert_one(dict(record))
+    evidence = {**record, "kind": "EVIDENCE", "version": None}
+    await documents.insert_many([dict(evidence), dict(evidence)])
+
+    with pytest.raises(MigrationError, match="while evidence documents exist"):
+        await Migrator(database).down()
+    assert (await Migrator(database).status())[-1].state == "applied"
+    await documents.delete_many({"kind": "EVIDENCE"})
+    assert await Migrator(database).down() == ["m0009_sow_evidence"]
+    with pytest.raises(WriteError):
+        await documents.insert_one(dict(evidence))
 
 
 async def test_the_validators_refuse_documents_that_break_the_storage_rules(api: Api) -> None:
@@ -303,6 +343,8 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     assert capsys.readouterr().out.split() == [word for i in LATEST for word in ("pending", i)]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
+    main(["migrate", "down"])
+    assert capsys.readouterr().out == "reverted: m0009_sow_evidence\n"
     main(["migrate", "down"])
     assert capsys.readouterr().out == "reverted: m0008_persisted_queries\n"
     main(["migrate", "down"])
