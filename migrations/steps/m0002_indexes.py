@@ -5,6 +5,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from migrations.collections import create_indexes, drop_indexes
 from storage.database import Document
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -69,12 +70,8 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    # create_indexes is a no-op for an index that already exists with the same definition.
-    for name, indexes in INDEXES.items():
-        await db[name].create_indexes(indexes)
+    await create_indexes(db, INDEXES)
 
 
 async def down(db: AsyncDatabase[Document]) -> None:
-    for name, indexes in INDEXES.items():
-        for index in indexes:
-            await db[name].drop_index(index.document["name"])
+    await drop_indexes(db, INDEXES)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from migrations.collections import create_validated
 from migrations.steps.m0001_collections import (
     ACTOR,
     COUNT,
@@ -105,16 +106,7 @@ VALIDATORS: dict[str, Schema] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    existing = set(await db.list_collection_names())
-    for name, schema in VALIDATORS.items():
-        # Present only when an earlier attempt of this very step stopped half-way.
-        if name not in existing:
-            await db.create_collection(
-                name,
-                validator={"$jsonSchema": schema},
-                validationLevel="strict",
-                validationAction="error",
-            )
+    await create_validated(db, VALIDATORS)
 
 
 # No `down`: reverting would drop the recorded interval data and the closed statements.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from migrations.collections import create_indexes, create_validated, drop_indexes
 from migrations.steps.m0001_collections import (
     ACTOR,
     COUNT,
@@ -95,21 +96,10 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    existing = set(await db.list_collection_names())
-    for name, schema in VALIDATORS.items():
-        if name not in existing:
-            await db.create_collection(
-                name,
-                validator={"$jsonSchema": schema},
-                validationLevel="strict",
-                validationAction="error",
-            )
-    for name, indexes in INDEXES.items():
-        await db[name].create_indexes(indexes)
+    await create_validated(db, VALIDATORS)
+    await create_indexes(db, INDEXES)
 
 
 async def down(db: AsyncDatabase[Document]) -> None:
     # The indexes go; the collection and its documents stay (as step 4's would).
-    for name, indexes in INDEXES.items():
-        for index in indexes:
-            await db[name].drop_index(index.document["name"])
+    await drop_indexes(db, INDEXES)

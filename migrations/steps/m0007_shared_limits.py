@@ -5,6 +5,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from migrations.collections import create_indexes
 from storage.database import Document
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -25,8 +26,7 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    for name, indexes in INDEXES.items():
-        await db[name].create_indexes(indexes)
+    await create_indexes(db, INDEXES)
 
 
 async def down(db: AsyncDatabase[Document]) -> None:
