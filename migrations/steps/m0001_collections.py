@@ -16,7 +16,6 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from migrations.collections import create_validated
 from storage.database import Document
 
 Schema = dict[str, Any]
@@ -167,7 +166,16 @@ VALIDATORS: dict[str, Schema] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    await create_validated(db, VALIDATORS)
+    existing = set(await db.list_collection_names())
+    for name, schema in VALIDATORS.items():
+        # Present only when an earlier attempt of this very step stopped half-way.
+        if name not in existing:
+            await db.create_collection(
+                name,
+                validator={"$jsonSchema": schema},
+                validationLevel="strict",
+                validationAction="error",
+            )
 
 
 # No `down`: reverting would drop every collection and the data in it.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from migrations.collections import create_validated
 from migrations.steps.m0001_collections import (
     ACTOR,
     COUNT,
@@ -106,7 +105,16 @@ VALIDATORS: dict[str, Schema] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    await create_validated(db, VALIDATORS)
+    existing = set(await db.list_collection_names())
+    for name, schema in VALIDATORS.items():
+        # Present only when an earlier attempt of this very step stopped half-way.
+        if name not in existing:
+            await db.create_collection(
+                name,
+                validator={"$jsonSchema": schema},
+                validationLevel="strict",
+                validationAction="error",
+            )
 
 
 # No `down`: reverting would drop the recorded interval data and the closed statements.

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from migrations.collections import create_indexes, create_validated, drop_indexes
 from migrations.steps.m0001_collections import (
     COUNT,
     DATE,
@@ -111,11 +110,25 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    await create_validated(db, VALIDATORS, plain=BUCKET_COLLECTIONS)
-    await create_indexes(db, INDEXES)
+    existing = set(await db.list_collection_names())
+    for name, schema in VALIDATORS.items():
+        if name not in existing:
+            await db.create_collection(
+                name,
+                validator={"$jsonSchema": schema},
+                validationLevel="strict",
+                validationAction="error",
+            )
+    for name in BUCKET_COLLECTIONS:
+        if name not in existing:
+            await db.create_collection(name)
+    for name, indexes in INDEXES.items():
+        await db[name].create_indexes(indexes)
 
 
 async def down(db: AsyncDatabase[Document]) -> None:
     # The indexes go; the collections and the documents in them stay (as step 1's would):
     # a release before this one never reads them, and going up again finds them intact.
-    await drop_indexes(db, INDEXES)
+    for name, indexes in INDEXES.items():
+        for index in indexes:
+            await db[name].drop_index(index.document["name"])

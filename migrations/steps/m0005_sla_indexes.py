@@ -5,7 +5,6 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from migrations.collections import create_indexes, drop_indexes
 from storage.database import Document
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -42,8 +41,11 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def up(db: AsyncDatabase[Document]) -> None:
-    await create_indexes(db, INDEXES)
+    for name, indexes in INDEXES.items():
+        await db[name].create_indexes(indexes)
 
 
 async def down(db: AsyncDatabase[Document]) -> None:
-    await drop_indexes(db, INDEXES)
+    for name, indexes in INDEXES.items():
+        for index in indexes:
+            await db[name].drop_index(index.document["name"])
