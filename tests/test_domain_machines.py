@@ -235,7 +235,7 @@ def test_the_ended_statuses_are_those_no_row_leaves() -> None:
         (csas.MACHINE, CsaStatus),
         (occurrences.MACHINE, occurrences.OccurrenceStatus),
     ],
-    ids=name,
+    ids=["sow", "csa", "occurrence"],
 )
 def test_every_status_is_reached_from_creation(
     machine: Machine[Any], statuses: type[StrEnum]
