@@ -2,7 +2,9 @@
 
 Every applied step is recorded in the `migrations` collection with the checksum of its
 source file: a step whose file changed after it was applied is refused (`ChangedStep`),
-since the database no longer matches what the file says. Runs hold the migration lock
+since the database no longer matches what the file says. So a step stands alone, its
+repetitions included: code it shared with other steps would change what an applied step
+means without changing its checksum. Runs hold the migration lock
 (`migrations.lock`), so processes starting together apply each step once.
 """
 
