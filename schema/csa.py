@@ -19,7 +19,7 @@ from resolvers.loaders import Soon, at_once, then
 from schema import sla
 from schema.access import allowed, viewer_of
 from schema.commands import revision, run
-from schema.connection import Connection, PageSize, page_connection
+from schema.connection import After, Connection, PageSize, page_connection
 from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
@@ -191,7 +191,7 @@ class CsaQueries:
         info: Info[Context, Any],
         filter: CsaFilter | None = None,
         first: PageSize = None,
-        after: str | None = None,
+        after: After = None,
     ) -> Connection[Csa]:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or CsaFilter()).query()

@@ -15,7 +15,7 @@ from resolvers import party as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
 from schema.commands import run
-from schema.connection import Connection, PageSize
+from schema.connection import After, Connection, PageSize
 from schema.document import Document
 from schema.enums import AgentStatus, Role
 from schema.mapping import from_fields
@@ -94,7 +94,7 @@ class PartyQuery:
 
     @strawberry.field(permission_classes=allowed(Read.CLIENTS))
     async def clients(
-        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
+        self, info: Info[Context, Any], first: PageSize = None, after: After = None
     ) -> Connection[Client]:
         ctx = info.context
         page = await resolve.clients(ctx, first, after)
@@ -103,7 +103,7 @@ class PartyQuery:
 
     @strawberry.field(permission_classes=allowed(Read.AGENTS))
     async def agents(
-        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
+        self, info: Info[Context, Any], first: PageSize = None, after: After = None
     ) -> Connection[Agent]:
         ctx = info.context
         page = await resolve.agents(ctx, first, after)
