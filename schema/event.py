@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -84,15 +84,23 @@ async def event_connection(
     return Connection.of(items, more, count, ContractEvent.from_domain)
 
 
+EntityId = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only the events of this SOW or CSA; null: all."),
+]
+
+
 @strawberry.type
 class EventQueries:
     @strawberry.field(
-        permission_classes=allowed(Read.EVENTS), description="Oldest first, after a cursor."
+        permission_classes=allowed(Read.EVENTS),
+        description="The events the viewer may see, oldest first: compliance every one, a "
+        "client its SOWs', an agent their CSAs'.",
     )
     async def events(
         self,
         info: Info[Context, Any],
-        entity_id: strawberry.ID | None = None,
+        entity_id: EntityId = None,
         after: After = None,
         first: PageSize = None,
     ) -> Connection[ContractEvent]:
@@ -111,8 +119,14 @@ class EventSubscription:
     async def contract_events(
         self,
         info: Info[Context, Any],
-        entity_id: strawberry.ID | None = None,
-        after: After = None,
+        entity_id: EntityId = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `id` of the last event received: those since it come first. "
+                "Null: live events only."
+            ),
+        ] = None,
     ) -> AsyncGenerator[ContractEvent]:
         stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
         # Closing this stream (the client completed, or disconnected) closes the resolver's.

@@ -147,6 +147,7 @@ class TermsVersion:
         deprecation_reason="Untyped: select `sowTerms` or `csaTerms`.",
     )
     entity_type: strawberry.Private[EntityType]
+    source: strawberry.Private[versioning.TermsVersion]
 
     @strawberry.field(
         description="The terms of a SOW's version, typed; null on a CSA's version.",
@@ -158,7 +159,7 @@ class TermsVersion:
         # schema.sow imports this module: its types are imported when a version is resolved.
         from schema.sow import SowTerms
 
-        return SowTerms.from_domain(sow.SowTerms.from_canonical(self.terms))
+        return SowTerms.from_domain(sow.SowTerms.from_canonical(self.source.terms))
 
     @strawberry.field(
         description="The terms of a CSA's version, typed; null on a SOW's version.",
@@ -169,13 +170,18 @@ class TermsVersion:
             return None
         from schema.csa import CsaTerms
 
-        return CsaTerms.from_domain(csa.CsaTerms.from_canonical(self.terms))
+        return CsaTerms.from_domain(csa.CsaTerms.from_canonical(self.source.terms))
 
     @staticmethod
     def from_domain(version: versioning.TermsVersion, entity_type: EntityType) -> TermsVersion:
         author = Actor.from_domain(version.author)
         return from_fields(
-            TermsVersion, version, author=author, terms=JSON(version.terms), entity_type=entity_type
+            TermsVersion,
+            version,
+            author=author,
+            terms=JSON(version.terms),
+            entity_type=entity_type,
+            source=version,
         )
 
 

@@ -7,7 +7,7 @@ Each type declares them with its own description, e.g.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
 import strawberry
 from strawberry.types import Info
@@ -34,7 +34,7 @@ class Versioned(Protocol):
     def source(self) -> Entity: ...
 
 
-class Document(Versioned, Protocol):
+class Document(Protocol):
     @property
     def signatures(self) -> tuple[versioning.Signature, ...]: ...
 
@@ -53,7 +53,9 @@ async def _versions(
 
 
 async def _terms_version(
-    parent: strawberry.Parent[Versioned], info: Info[Context, Any], number: int
+    parent: strawberry.Parent[Versioned],
+    info: Info[Context, Any],
+    number: Annotated[int, strawberry.argument(description="The version's number, from 1.")],
 ) -> TermsVersion | None:
     found = await versions.version(info.context, parent.id, number)
     return None if found is None else TermsVersion.from_domain(found, parent.source.ENTITY_TYPE)
@@ -62,8 +64,12 @@ async def _terms_version(
 async def _diff(
     parent: strawberry.Parent[Versioned],
     info: Info[Context, Any],
-    from_version: int,
-    to_version: int,
+    from_version: Annotated[
+        int, strawberry.argument(description="The version compared from (`before`).")
+    ],
+    to_version: Annotated[
+        int, strawberry.argument(description="The version compared to (`after`).")
+    ],
 ) -> list[FieldChange]:
     changes = await versions.terms_diff(
         info.context, parent.id, parent.latest_version, from_version, to_version
