@@ -64,7 +64,9 @@ query($id: ID!) {
   sow(id: $id) {
     createdAt
     terms { pricing { amount rate currency } }
-    versions { number at sowTerms { title pricing { amount unit currency } } csaTerms { effectiveDate } }
+    versions {
+      number at sowTerms { title pricing { amount unit currency } } csaTerms { effectiveDate }
+    }
     events { edges { node { type fromStatus toStatus at } } }
   }
 }
