@@ -1,7 +1,8 @@
 """Contract terms shared by SOWs and CSAs: service hours, SLA targets, versions, signatures.
 
 Each output type says how it is made from its domain object (`from_domain`): plain
-attributes, no per-field resolvers (but `Actor.id`, which depends on the viewer). Inputs are
+attributes, no per-field resolvers (but `Actor.id`, which depends on the viewer, and a
+version's typed terms, parsed only when selected). Inputs are
 plain input types the domain validates; a test checks every terms type against the domain
 model it mirrors (tests/test_terms_types.py).
 """
@@ -15,9 +16,10 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain import csa, party, sow, values, versioning
+from domain import party, values, versioning
 from domain.events import EntityType
 from domain.scope import Scope
+from resolvers import versions
 from resolvers.context import Context
 from schema.access import viewer_of
 from schema.enums import Role, SignatureParty, SlaMetric, TargetDirection, VersionState, Weekday
@@ -99,7 +101,7 @@ class Actor:
         )
     )
     def id(self, info: Info[Context, Any]) -> str:
-        # The one field of the terms types with a resolver: who sees what is the viewer's.
+        # A resolver, not an attribute: who sees what is the viewer's.
         return Scope.of(viewer_of(info)).shows(self.acted).id
 
     @staticmethod
@@ -159,7 +161,7 @@ class TermsVersion:
         # schema.sow imports this module: its types are imported when a version is resolved.
         from schema.sow import SowTerms
 
-        return SowTerms.from_domain(sow.SowTerms.from_canonical(self.source.terms))
+        return SowTerms.from_domain(versions.sow_terms(self.source))
 
     @strawberry.field(
         description="The terms of a CSA's version, typed; null on a SOW's version.",
@@ -170,7 +172,7 @@ class TermsVersion:
             return None
         from schema.csa import CsaTerms
 
-        return CsaTerms.from_domain(csa.CsaTerms.from_canonical(self.source.terms))
+        return CsaTerms.from_domain(versions.csa_terms(self.source))
 
     @staticmethod
     def from_domain(version: versioning.TermsVersion, entity_type: EntityType) -> TermsVersion:
