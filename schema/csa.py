@@ -80,7 +80,9 @@ class CsaTerms:
     effective_date: date = strawberry.field(
         description="The first day: an EXECUTED CSA becomes ACTIVE that day."
     )
-    expiration_date: date = strawberry.field(description="The last day: EXPIRED after it.")
+    expiration_date: date = strawberry.field(
+        description="The day it ends: an ACTIVE CSA becomes EXPIRED that day."
+    )
     service_level_metrics: list[SlaMetric] = strawberry.field(
         description="The metrics of performanceExpectations."
     )
@@ -122,7 +124,7 @@ class CsaTermsInput:
     effective_date: date = strawberry.field(
         description="The first day; the term must last three to four months (the policy)."
     )
-    expiration_date: date = strawberry.field(description="The last day.")
+    expiration_date: date = strawberry.field(description="The day it ends.")
 
 
 def _patch(field: str) -> Any:

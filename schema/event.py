@@ -107,7 +107,10 @@ class EventQueries:
         return await event_connection(info, entity_id, after, first)
 
 
-@strawberry.type(name="Subscription")
+@strawberry.type(
+    name="Subscription",
+    description="Live feeds over WebSocket (`graphql-transport-ws`).",
+)
 class EventSubscription:
     @strawberry.subscription(
         permission_classes=allowed(Read.LIVE_EVENTS),

@@ -103,7 +103,9 @@ class SowTerms:
     go_live_date: date = strawberry.field(
         description="Live calls start: the SOW becomes ACTIVE that day."
     )
-    end_date: date = strawberry.field(description="The last day: EXPIRED after it.")
+    end_date: date = strawberry.field(
+        description="The day it ends: an ACTIVE SOW becomes EXPIRED that day."
+    )
     billing_term: BillingTerm = strawberry.field(description="How often the client is billed.")
     pricing: Pricing = strawberry.field(description="What the client pays.")
     payment_terms_days: int = strawberry.field(description="Days the client has to pay an invoice.")
@@ -178,7 +180,7 @@ class SowTermsInput:
     service_hours: ServiceHoursInput = strawberry.field(description="When the service runs.")
     agents_required: int = strawberry.field(description="How many agents, 1 to 100,000.")
     go_live_date: date = strawberry.field(description="The day live calls start.")
-    end_date: date = strawberry.field(description="The last day, after goLiveDate.")
+    end_date: date = strawberry.field(description="The day it ends, after goLiveDate.")
     billing_term: BillingTerm = strawberry.field(description="How often the client is billed.")
     pricing: PricingInput = strawberry.field(description="What the client pays.")
     payment_terms_days: int = strawberry.field(

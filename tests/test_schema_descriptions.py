@@ -33,11 +33,7 @@ def undescribed(schema: GraphQLSchema) -> list[str]:
     for name, type_ in sorted(schema.type_map.items()):
         if is_introspection_type(type_) or is_specified_scalar_type(type_):
             continue
-        if type_ in (schema.query_type, schema.mutation_type, schema.subscription_type):
-            # The root types are entry points, not things: their fields carry the meaning.
-            pass
-        else:
-            check(name, type_.description)
+        check(name, type_.description)
         if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
             for field_name, field in type_.fields.items():
                 check(f"{name}.{field_name}", field.description)
