@@ -30,7 +30,7 @@ from schema.commands import (
 from schema.connection import After, Connection, PageSize, page_connection
 from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
-from schema.inputs import input_to_dict
+from schema.inputs import input_to_dict, patch_field
 from schema.mapping import from_fields
 from schema.party import Agent
 from schema.scalars import Currency
@@ -128,9 +128,7 @@ class CsaTermsInput:
 
 
 def _patch(field: str) -> Any:
-    return strawberry.field(
-        default=strawberry.UNSET, description=f"The new `{field}` (see CsaTermsInput)."
-    )
+    return patch_field(field, "CsaTermsInput")
 
 
 @strawberry.input(description="The fields of CsaTermsInput to change; absent fields stay.")

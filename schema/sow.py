@@ -32,7 +32,7 @@ from schema.enums import (
     SlaMetric,
     SowStatus,
 )
-from schema.inputs import input_to_dict
+from schema.inputs import input_to_dict, patch_field
 from schema.mapping import from_fields
 from schema.obligation import ObligationInput, ObligationTerm, occurrences_field
 from schema.party import Client
@@ -211,9 +211,7 @@ class SowTermsInput:
 
 
 def _patch(field: str) -> Any:
-    return strawberry.field(
-        default=strawberry.UNSET, description=f"The new `{field}` (see SowTermsInput)."
-    )
+    return patch_field(field, "SowTermsInput")
 
 
 @strawberry.input(description="The fields of SowTermsInput to change; absent fields stay.")
