@@ -15,8 +15,9 @@ const config: CodegenConfig = {
         scalars: {
           ID: { input: "string", output: "string" },
           Date: { input: "string", output: "string" }, // YYYY-MM-DD
-          DateTime: { input: "string", output: "string" }, // ISO 8601, UTC
+          DateTime: { input: "string", output: "string" }, // RFC 3339, UTC: 2026-12-05T07:20:30.123Z
           Decimal: { input: "string", output: "string" }, // "18.50": never a float
+          Currency: { input: "string", output: "string" }, // ISO 4217: "USD"
           JSON: { input: "unknown", output: "unknown" },
           Upload: { input: "File | Blob", output: "never" },
         },

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import asyncio
+from collections.abc import Awaitable, Collection, Sequence
 from functools import partial
 from typing import Any
 
@@ -12,12 +13,14 @@ from domain.changes import Change
 from domain.commands import ProduceCsas, RenewCsa, UpdateCsaDraft
 from domain.csa import Csa, CsaFlag, NewCsa
 from domain.errors import BadUserInput, NotFound
+from domain.events import EntityType
 from domain.party import Agent, Viewer
 from domain.policy import CsaPolicy
 from domain.scope import EVERYTHING, Scope
 from domain.sow import Sow
 from resolvers.changing import ChangeOne
 from resolvers.context import Context
+from resolvers.loaders import Soon, at_once
 from resolvers.paging import page_size
 from storage.csas import CsaQuery
 from storage.pages import Page
@@ -43,10 +46,23 @@ async def csas(
 
 
 async def prefetch(ctx: Context, csas: list[Csa], fields: Collection[str]) -> None:
-    """Load the agents of a page's CSAs before the page is resolved, when selected
+    """Load the agents and SOWs of a page's CSAs before the page is resolved, when selected
     (see `resolvers.sow.prefetch`)."""
+    loads: list[Awaitable[object]] = []
     if "agent" in fields:
-        await ctx.loaders.agent.load_many([c.agent_id for c in csas])
+        loads.append(ctx.loaders.agent.load_many([c.agent_id for c in csas]))
+    if "sow" in fields and ctx.viewer is not None and Scope.of(ctx.viewer).sees(EntityType.SOW):
+        loads.append(ctx.loaders.sow.load_many([c.sow_id for c in csas]))
+    await asyncio.gather(*loads)
+
+
+def sow_of(ctx: Context, viewer: Viewer, csa: Csa) -> Soon[Sow | None]:
+    """The SOW `csa` serves, if `viewer` may see it (`sow(id:)`'s scope): compliance any, a
+    client its own."""
+    client = Scope.of(viewer).client_id
+    if client is not None and client != csa.client_id:
+        return None
+    return at_once(ctx.loaders.sow, csa.sow_id)
 
 
 async def count_csas(ctx: Context, viewer: Viewer, where: CsaQuery) -> int:

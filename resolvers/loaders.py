@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import cast
 
 from strawberry.dataloader import DataLoader
@@ -12,8 +13,9 @@ from domain.csa import Csa, Staffing
 from domain.document import Document
 from domain.occurrence import Occurrence
 from domain.party import Agent, Client
+from domain.scope import EVERYTHING
 from domain.sla import IntervalCounts
-from domain.sow import SowTerms
+from domain.sow import Sow, SowTerms
 from domain.statement import SlaPeriod
 from storage.occurrences import SowList, SowPage
 from storage.pages import Page
@@ -29,6 +31,10 @@ def _batch[K, T](
         return [found.get(key) for key in keys]
 
     return load
+
+
+async def _every_sow(store: Store, ids: list[str]) -> Mapping[str, Sow]:
+    return await store.sows.get_many(ids, EVERYTHING)
 
 
 type Soon[T] = T | Awaitable[T]
@@ -64,6 +70,8 @@ class Loaders:
         self.agent: DataLoader[str, Agent | None] = DataLoader(_batch(store.parties.agents))
         # Unscoped: only for links (renewalOf, renewedBy) from a CSA the viewer already sees.
         self.csa: DataLoader[str, Csa | None] = DataLoader(_batch(store.csas.get_many))
+        # Unscoped: a CSA's SOW, for viewers `resolvers.csa.sow_of` lets see it.
+        self.sow: DataLoader[str, Sow | None] = DataLoader(_batch(partial(_every_sow, store)))
         self.sow_csas: DataLoader[str, list[Csa] | None] = DataLoader(_batch(store.csas.of_sows))
         self.staffing: DataLoader[str, Staffing | None] = DataLoader(_batch(store.csas.staffing))
         # Performance against the contract: a SOW's period records, terms versions by

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from domain.csa import CsaTerms
+from domain.sow import SowTerms
 from domain.versioning import FieldChange, TermsVersion, check_version_number, diff
 from resolvers.context import Context
+from storage import csas, sows
 
 
 async def versions(ctx: Context, entity_id: str) -> list[TermsVersion]:
@@ -25,3 +28,13 @@ async def terms_diff(
     assert before is not None
     assert after is not None
     return diff(before.terms, after.terms)
+
+
+def sow_terms(version: TermsVersion) -> SowTerms:
+    """A SOW version's terms, parsed once per content hash (the cache SOWs read through)."""
+    return sows.TERMS.get(version.hash, version.terms)
+
+
+def csa_terms(version: TermsVersion) -> CsaTerms:
+    """A CSA version's terms, parsed once per content hash (the cache CSAs read through)."""
+    return csas.TERMS.get(version.hash, version.terms)

@@ -4,8 +4,9 @@ command (`schema.access.allowed`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from domain.commands import Command, Revise
@@ -27,3 +28,22 @@ def revision[C: Revise[Any]](
     return command(
         id=id, expected_version=expected_version, patch=patch, change_summary=change_summary
     )
+
+
+# The arguments most mutations share.
+SowId = Annotated[strawberry.ID, strawberry.argument(description="The SOW's id.")]
+CsaId = Annotated[strawberry.ID, strawberry.argument(description="The CSA's id.")]
+ExpectedVersion = Annotated[
+    int,
+    strawberry.argument(
+        description="The document's `version` as you last read it: CONFLICT, and nothing "
+        "changes, if it has changed since."
+    ),
+]
+Reason = Annotated[
+    str, strawberry.argument(description="Why, for the other party: kept in the event.")
+]
+ChangeSummary = Annotated[
+    str | None,
+    strawberry.argument(description="What changed, kept with the new version; null: none."),
+]

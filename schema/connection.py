@@ -13,26 +13,41 @@ from storage.pages import Page
 
 T = TypeVar("T")
 
-# The `first` argument of every list.
-PageSize = Annotated[int | None, strawberry.argument(description="Page size.")]
+# The `first` and `after` arguments of every list.
+PageSize = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size: 0 to the service's maximum (QUERY_TOO_COMPLEX above it); null: 20."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="The `endCursor` of the page before; null: the first page."),
+]
 
 
-@strawberry.type
+@strawberry.type(description="Where a page ends, and whether another follows.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether items follow this page: ask again with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last edge; null when the page is empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[T]):  # noqa: UP046  (Strawberry resolves TypeVar generics only)
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque: pass it as `after` to get the items after this one."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a list (a Relay connection), with the total count.")
 class Connection(Generic[T]):  # noqa: UP046
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's items, in the list's order.")
+    page_info: PageInfo = strawberry.field(description="Where the page ends.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="All items matching the filter, across pages.")

@@ -27,14 +27,18 @@ DOWNLOAD_PATH = "/documents/"
     "SOW's evidence."
 )
 class Document:
-    id: strawberry.ID
-    kind: DocumentKind
-    title: str
-    file_name: str
-    content_type: str
-    size: int = strawberry.field(description="Bytes.")
+    id: strawberry.ID = strawberry.field(description="The document's id.")
+    kind: DocumentKind = strawberry.field(description="What the file is.")
+    title: str = strawberry.field(description="What it is, for people: its uploader's title.")
+    file_name: str = strawberry.field(
+        description="The name a download is saved under (`Content-Disposition`)."
+    )
+    content_type: str = strawberry.field(
+        description="Its media type: `application/pdf`, `image/png` or `image/jpeg`."
+    )
+    size: int = strawberry.field(description="Its size in bytes.")
     sha256: str = strawberry.field(description="SHA-256 of the bytes, hex: the ETag too.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was stored.")
 
     @staticmethod
     def from_domain(document: domain.Document) -> Document:
@@ -51,11 +55,13 @@ class Document:
 
 @strawberry.type(description="What a file is: the document, and the SOW or CSA version signed.")
 class DocumentMatch:
-    document: Document
+    document: Document = strawberry.field(description="The document with those bytes.")
     entity_type: EntityType | None = strawberry.field(
         description="The SOW or CSA of a copy or of evidence; null for an agent's upload."
     )
-    entity_id: strawberry.ID | None
+    entity_id: strawberry.ID | None = strawberry.field(
+        description="That SOW's or CSA's id; null for an agent's upload."
+    )
     version: int | None = strawberry.field(
         description="The version a copy shows; null for an upload."
     )
@@ -92,7 +98,12 @@ class DocumentQueries:
         "An agent: their own (agentId may be left out); compliance: any agent's.",
     )
     async def agent_folder(
-        self, info: Info[Context, Any], agent_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, Any],
+        agent_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The agent; required of compliance."),
+        ] = None,
     ) -> list[Document]:
         found = await resolve.agent_folder(info.context, viewer_of(info), agent_id)
         return Document.all_from_domain(found)
@@ -102,7 +113,13 @@ class DocumentQueries:
         description="The document whose bytes have this SHA-256 (hex), or null: not a copy "
         "this service issued, or not one the caller may see.",
     )
-    async def verify_document(self, info: Info[Context, Any], sha256: str) -> DocumentMatch | None:
+    async def verify_document(
+        self,
+        info: Info[Context, Any],
+        sha256: Annotated[
+            str, strawberry.argument(description="SHA-256 of the file's bytes, 64 hex digits.")
+        ],
+    ) -> DocumentMatch | None:
         found = await resolve.verify(info.context, viewer_of(info), sha256)
         return None if found is None else DocumentMatch.from_domain(found)
 
@@ -114,7 +131,13 @@ class DocumentMutations:
         description="A PDF, PNG or JPEG into an agent's folder (GraphQL multipart request).",
     )
     async def upload_agent_document(
-        self, info: Info[Context, Any], agent_id: strawberry.ID, title: str, file: Upload
+        self,
+        info: Info[Context, Any],
+        agent_id: Annotated[strawberry.ID, strawberry.argument(description="The agent.")],
+        title: Annotated[str, strawberry.argument(description="What it is, 1 to 200 characters.")],
+        file: Annotated[
+            Upload, strawberry.argument(description="The file part: a PDF, PNG or JPEG.")
+        ],
     ) -> Document:
         command = commands.UploadAgentDocument(
             agent_id=agent_id, title=title, file=resolve.file_part(file)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,31 +15,60 @@ from domain.events import Event
 from resolvers import event as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
-from schema.connection import Connection, PageSize
-from schema.enums import EntityType, EventType
+from schema.connection import After, Connection, PageSize
+from schema.enums import ContractStatus, EntityType, EventType
 from schema.mapping import from_fields
 from schema.terms import Actor
 
 
-@strawberry.type(description="One state change. `id` is also its cursor.")
+@strawberry.type(
+    description="One state change of a SOW, a CSA or a SOW's obligation occurrence: the "
+    "audit log, and what `contractEvents` delivers live."
+)
 class ContractEvent:
-    id: strawberry.ID
-    type: EventType
-    entity_type: EntityType
-    entity_id: strawberry.ID
-    from_status: str | None
-    to_status: str | None
-    version: int = strawberry.field(description="Terms version the event concerns.")
-    actor: Actor
-    at: datetime
-    reason: str | None
+    id: strawberry.ID = strawberry.field(
+        description="The event's id, also its cursor: pass it as `after` to `events` or "
+        "`contractEvents` to resume after it."
+    )
+    type: EventType = strawberry.field(description="What happened.")
+    entity_type: EntityType = strawberry.field(
+        description="The kind of document it happened to (an occurrence's events are its SOW's)."
+    )
+    entity_id: strawberry.ID = strawberry.field(description="The SOW's or CSA's id.")
+    from_status: ContractStatus | None = strawberry.field(
+        description="The status before: the document's, or the occurrence's for the "
+        "OBLIGATION_* events; null when it was created or opened."
+    )
+    to_status: ContractStatus | None = strawberry.field(
+        description="The status after; equal to fromStatus when the event changed no status "
+        "(TERMS_UPDATED, SLA_BREACHED, ...)."
+    )
+    version: int = strawberry.field(
+        description="The number of the terms version the event concerns."
+    )
+    actor: Actor = strawberry.field(description="Who did it: a user, or the scheduler.")
+    at: datetime = strawberry.field(description="When it happened.")
+    reason: str | None = strawberry.field(
+        description="Why, as the actor gave it (a rejection, termination, breach, renewal "
+        "recommendation); null when none applies."
+    )
     recipient: str | None = strawberry.field(
-        description="FINAL_COPY_DELIVERED: the party the final copy went to."
+        description="FINAL_COPY_DELIVERED only: the party the final copy went to; else null."
     )
 
     @staticmethod
     def from_domain(event: Event) -> ContractEvent:
-        return from_fields(ContractEvent, event, actor=Actor.from_domain(event.actor))
+        return from_fields(
+            ContractEvent,
+            event,
+            actor=Actor.from_domain(event.actor),
+            from_status=_status(event.from_status),
+            to_status=_status(event.to_status),
+        )
+
+
+def _status(value: str | None) -> ContractStatus | None:
+    return None if value is None else ContractStatus(value)
 
 
 async def event_connection(
@@ -55,22 +84,33 @@ async def event_connection(
     return Connection.of(items, more, count, ContractEvent.from_domain)
 
 
+EntityId = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only the events of this SOW or CSA; null: all."),
+]
+
+
 @strawberry.type
 class EventQueries:
     @strawberry.field(
-        permission_classes=allowed(Read.EVENTS), description="Oldest first, after a cursor."
+        permission_classes=allowed(Read.EVENTS),
+        description="The events the viewer may see, oldest first: compliance every one, a "
+        "client its SOWs', an agent their CSAs'.",
     )
     async def events(
         self,
         info: Info[Context, Any],
-        entity_id: strawberry.ID | None = None,
-        after: str | None = None,
+        entity_id: EntityId = None,
+        after: After = None,
         first: PageSize = None,
     ) -> Connection[ContractEvent]:
         return await event_connection(info, entity_id, after, first)
 
 
-@strawberry.type(name="Subscription")
+@strawberry.type(
+    name="Subscription",
+    description="Live feeds over WebSocket (`graphql-transport-ws`).",
+)
 class EventSubscription:
     @strawberry.subscription(
         permission_classes=allowed(Read.LIVE_EVENTS),
@@ -82,8 +122,14 @@ class EventSubscription:
     async def contract_events(
         self,
         info: Info[Context, Any],
-        entity_id: strawberry.ID | None = None,
-        after: str | None = None,
+        entity_id: EntityId = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `id` of the last event received: those since it come first. "
+                "Null: live events only."
+            ),
+        ] = None,
     ) -> AsyncGenerator[ContractEvent]:
         stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
         # Closing this stream (the client completed, or disconnected) closes the resolver's.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import strawberry
 from strawberry.types.unset import UNSET
 from strawberry.utils.str_converters import to_camel_case
 
@@ -24,3 +25,9 @@ def input_to_dict(value: Any) -> Any:
     if isinstance(value, list):
         return [input_to_dict(item) for item in value]
     return value
+
+
+def patch_field(field: str, whole: str) -> Any:
+    """A field of a patch input (`SowTermsPatch`): absent unless sent, and described as the
+    field `field` of the input `whole` it changes."""
+    return strawberry.field(default=UNSET, description=f"The new `{field}` (see {whole}).")

@@ -17,7 +17,7 @@ from resolvers import occurrence as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
 from schema.commands import run
-from schema.connection import Connection, PageSize
+from schema.connection import After, Connection, PageSize
 from schema.document import Document
 from schema.enums import ObligationKind, OccurrenceStatus, Recurrence
 from schema.mapping import from_fields
@@ -129,9 +129,6 @@ class ObligationOccurrence:
 # The arguments of both lists of occurrences.
 StatusFilter = Annotated[
     OccurrenceStatus | None, strawberry.argument(description="Only occurrences in this status.")
-]
-After = Annotated[
-    str | None, strawberry.argument(description="The `endCursor` of the page before.")
 ]
 
 

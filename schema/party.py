@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,7 @@ from resolvers import party as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
 from schema.commands import run
-from schema.connection import Connection, PageSize
+from schema.connection import After, Connection, PageSize
 from schema.document import Document
 from schema.enums import AgentStatus, Role
 from schema.mapping import from_fields
@@ -23,9 +23,9 @@ from schema.mapping import from_fields
 
 @strawberry.type(description="A client company.")
 class Client:
-    id: strawberry.ID
-    name: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The client's id.")
+    name: str = strawberry.field(description="The company's name.")
+    created_at: datetime = strawberry.field(description="When compliance created it.")
     notification_email: str | None = strawberry.field(
         description="Where the SOWs' signed copies are e-mailed; null: not e-mailed."
     )
@@ -37,12 +37,14 @@ class Client:
 
 @strawberry.type(description="A work-at-home agent.")
 class Agent:
-    id: strawberry.ID
-    name: str
-    status: AgentStatus
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The agent's id.")
+    name: str = strawberry.field(description="The agent's full name.")
+    status: AgentStatus = strawberry.field(description="Whether the agent is working.")
+    created_at: datetime = strawberry.field(description="When compliance created them.")
     email: str = strawberry.field(
-        permission_classes=allowed(Read.AGENT_EMAIL), description="Compliance and the agent."
+        permission_classes=allowed(Read.AGENT_EMAIL),
+        description="The agent's e-mail address: seen by compliance and the agent only "
+        "(FORBIDDEN for others).",
     )
 
     @staticmethod
@@ -61,19 +63,23 @@ class Agent:
 
 @strawberry.type(description="The caller, as its token describes it.")
 class Viewer:
-    id: strawberry.ID
-    role: Role
-    client_id: strawberry.ID | None
-    agent_id: strawberry.ID | None
+    id: strawberry.ID = strawberry.field(description="The token's subject (`sub`).")
+    role: Role = strawberry.field(description="The party the token acts for.")
+    client_id: strawberry.ID | None = strawberry.field(
+        description="A client user's company; null for other roles."
+    )
+    agent_id: strawberry.ID | None = strawberry.field(
+        description="An agent's own agent id; null for other roles."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="A client user's company; null for other roles.")
     async def client(self, info: Info[Context, Any]) -> Client | None:
         if self.client_id is None:
             return None
         found = await info.context.loaders.client.load(self.client_id)
         return None if found is None else Client.from_domain(found)
 
-    @strawberry.field
+    @strawberry.field(description="The agent themselves; null for other roles.")
     async def agent(self, info: Info[Context, Any]) -> Agent | None:
         if self.agent_id is None:
             return None
@@ -88,22 +94,28 @@ class Viewer:
 
 @strawberry.type
 class PartyQuery:
-    @strawberry.field(permission_classes=allowed(Read.VIEWER))
+    @strawberry.field(
+        permission_classes=allowed(Read.VIEWER), description="Who the token says you are."
+    )
     def viewer(self, info: Info[Context, Any]) -> Viewer:
         return Viewer.from_domain(viewer_of(info))
 
-    @strawberry.field(permission_classes=allowed(Read.CLIENTS))
+    @strawberry.field(
+        permission_classes=allowed(Read.CLIENTS), description="Every client (compliance)."
+    )
     async def clients(
-        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
+        self, info: Info[Context, Any], first: PageSize = None, after: After = None
     ) -> Connection[Client]:
         ctx = info.context
         page = await resolve.clients(ctx, first, after)
         count = ctx.store.parties.count_clients
         return Connection.of(page.items, page.has_next_page, count, Client.from_domain)
 
-    @strawberry.field(permission_classes=allowed(Read.AGENTS))
+    @strawberry.field(
+        permission_classes=allowed(Read.AGENTS), description="Every agent (compliance)."
+    )
     async def agents(
-        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
+        self, info: Info[Context, Any], first: PageSize = None, after: After = None
     ) -> Connection[Agent]:
         ctx = info.context
         page = await resolve.agents(ctx, first, after)
@@ -113,13 +125,34 @@ class PartyQuery:
 
 @strawberry.type
 class PartyMutation:
-    @strawberry.mutation(permission_classes=allowed(commands.CreateClient))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.CreateClient),
+        description="Compliance adds a client company.",
+    )
     async def create_client(
-        self, info: Info[Context, Any], name: str, notification_email: str | None = None
+        self,
+        info: Info[Context, Any],
+        name: Annotated[str, strawberry.argument(description="The company's name.")],
+        notification_email: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Where its SOWs' signed copies are e-mailed; null: not e-mailed."
+            ),
+        ] = None,
     ) -> Client:
         command = commands.CreateClient(name=name, notification_email=notification_email)
         return Client.from_domain(await run(info, command))
 
-    @strawberry.mutation(permission_classes=allowed(commands.CreateAgent))
-    async def create_agent(self, info: Info[Context, Any], name: str, email: str) -> Agent:
+    @strawberry.mutation(
+        permission_classes=allowed(commands.CreateAgent),
+        description="Compliance adds an agent.",
+    )
+    async def create_agent(
+        self,
+        info: Info[Context, Any],
+        name: Annotated[str, strawberry.argument(description="The agent's full name.")],
+        email: Annotated[
+            str, strawberry.argument(description="The agent's e-mail address, for copies.")
+        ],
+    ) -> Agent:
         return Agent.from_domain(await run(info, commands.CreateAgent(name=name, email=email)))

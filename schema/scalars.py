@@ -7,13 +7,18 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from typing import NewType
 
 import strawberry
 from graphql import StringValueNode, ValueNode
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
+from domain.currencies import ISO_4217
 from domain.policy import EARLIEST_DATE, LATEST_DATE
+
+RFC_3339 = "https://datatracker.ietf.org/doc/html/rfc3339"
+ISO_4217_URL = "https://www.iso.org/iso-4217-currency-codes.html"
 
 # Plain notation only: no exponent, no NaN or Infinity, no surrounding blanks; ASCII digits
 # only (`\d` would take fullwidth and other scripts' digits, which Decimal normalises).
@@ -40,6 +45,36 @@ DECIMAL = strawberry.scalar(
 )
 
 
+def _parse_currency(value: object) -> str:
+    if not isinstance(value, str) or value not in ISO_4217:
+        raise ValueError('a Currency is an ISO 4217 code in capitals, e.g. "USD"')
+    return value
+
+
+def _parse_currency_literal(node: ValueNode, _variables: object = None) -> str:
+    return _parse_currency(node.value if isinstance(node, StringValueNode) else None)
+
+
+Currency = NewType("Currency", str)
+"""A currency code of the schema: validated by the scalar, plain `str` to the domain."""
+
+CURRENCY = strawberry.scalar(
+    name="Currency",
+    description='An ISO 4217 currency code in circulation, in capitals: "USD", "EUR".',
+    specified_by_url=ISO_4217_URL,
+    serialize=str,
+    parse_value=_parse_currency,
+    parse_literal=_parse_currency_literal,
+)
+
+
+def _serialize_datetime(value: dt.datetime) -> str:
+    # One form on the wire whatever the stored value's zone: UTC, milliseconds (what BSON
+    # keeps), `Z`. Codegen clients and `Date.parse` read it; string comparisons order it.
+    utc = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
 def _within_window[T: dt.date](parse: Callable[[object], T]) -> Callable[[object], T]:
     def parse_within(value: object) -> T:
         parsed = parse(value)
@@ -61,8 +96,24 @@ def _bounded(definition: ScalarDefinition) -> ScalarDefinition:
     )
 
 
+DATE = dataclasses.replace(
+    _bounded(DateDefinition),
+    description=f"A calendar day, YYYY-MM-DD (RFC 3339 full-date), from {EARLIEST_DATE} to "
+    f"{LATEST_DATE}.",
+    specified_by_url=RFC_3339,
+)
+DATETIME = dataclasses.replace(
+    _bounded(DateTimeDefinition),
+    description="An instant, always sent in UTC with milliseconds: 2026-12-05T07:20:30.123Z "
+    "(RFC 3339). Accepted with any offset; from "
+    f"{EARLIEST_DATE} to {LATEST_DATE}.",
+    specified_by_url=RFC_3339,
+    serialize=_serialize_datetime,
+)
+
 SCALAR_MAP: dict[object, ScalarDefinition] = {
     Decimal: DECIMAL,
-    dt.date: _bounded(DateDefinition),
-    dt.datetime: _bounded(DateTimeDefinition),
+    Currency: CURRENCY,
+    dt.date: DATE,
+    dt.datetime: DATETIME,
 }

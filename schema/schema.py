@@ -17,7 +17,6 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 
 from resolvers.paging import DEFAULT_PAGE_SIZE
 from schema.cost import cost_report, query_cost_rule
@@ -34,12 +33,23 @@ from schema.shared_events import SharedEventExecution
 from schema.sla import SlaMutations
 from schema.sow import SowMutations, SowQueries
 
-Query = merge_types(
+
+def merged(name: str, description: str, types: tuple[type, ...]) -> type:
+    """One root type of every concept's fields, as `strawberry.tools.merge_types`, with a
+    description (which merge_types cannot give)."""
+    return strawberry.type(type(name, types, {}), description=description)
+
+
+Query = merged(
     "Query",
+    "What a token may read: its viewer, clients and agents, SOWs, CSAs, their events, "
+    "documents and obligations' occurrences.",
     (PartyQuery, SowQueries, CsaQueries, EventQueries, DocumentQueries, OccurrenceQueries),
 )
-Mutation = merge_types(
+Mutation = merged(
     "Mutation",
+    "Every change. One of a SOW's or CSA's status or terms takes the `expectedVersion` read, "
+    "and writes the change and its events in one transaction.",
     (
         PartyMutation,
         SowMutations,

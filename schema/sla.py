@@ -27,9 +27,10 @@ from domain.statement import PeriodFigures
 from resolvers import sla as resolve
 from resolvers.context import Context
 from schema.access import allowed
-from schema.commands import run
+from schema.commands import SowId, run
 from schema.enums import Channel, PricingUnit, SlaMetric
 from schema.mapping import from_fields
+from schema.scalars import Currency
 
 
 @strawberry.input(
@@ -39,16 +40,24 @@ from schema.mapping import from_fields
     )
 )
 class SlaIntervalInput:
-    channel: Channel
+    channel: Channel = strawberry.field(description="A channel of the SOW's scope.")
     interval_start: datetime = strawberry.field(
         description="UTC, aligned to intervalMinutes (e.g. 14:15 for 15 minutes)."
     )
     interval_minutes: int = strawberry.field(description="15, 30 or 60.")
-    agent_id: strawberry.ID | None = None
-    offered: int
-    answered: int
-    abandoned: int
-    answered_within_threshold: int
+    agent_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The agent of an agent's row, with a CSA under the SOW covering the day; "
+        "null: the queue's row.",
+    )
+    offered: int = strawberry.field(description="Contacts offered to the queue.")
+    answered: int = strawberry.field(
+        description="Contacts answered; with abandoned, at most offered."
+    )
+    abandoned: int = strawberry.field(description="Contacts abandoned before an answer.")
+    answered_within_threshold: int = strawberry.field(
+        description="Contacts answered within thresholdSeconds; at most answered."
+    )
     threshold_seconds: int = strawberry.field(
         description="The answer threshold answeredWithinThreshold was counted at: the SOW's."
     )
@@ -57,8 +66,10 @@ class SlaIntervalInput:
     )
     handle_seconds: int = strawberry.field(description="Talk, hold and after-call work.")
     staffed_seconds: int = strawberry.field(description="Agents' logged-in time.")
-    first_contact_resolutions: int
-    csat_responses: int
+    first_contact_resolutions: int = strawberry.field(
+        description="Answered contacts resolved at first contact; at most answered."
+    )
+    csat_responses: int = strawberry.field(description="Satisfaction surveys answered.")
     csat_satisfied: int = strawberry.field(description="Surveys scoring 4 or 5 of 5.")
 
 
@@ -75,7 +86,7 @@ def _row(item: SlaIntervalInput) -> dict[str, Any]:
 
 @strawberry.type(description="What recording a batch did: each row is one of the three.")
 class SlaIngestResult:
-    inserted: int
+    inserted: int = strawberry.field(description="Keys not stored before.")
     updated: int = strawberry.field(description="Corrections: a stored key with new values.")
     unchanged: int = strawberry.field(description="A stored key with the very same values.")
 
@@ -86,10 +97,16 @@ class SlaIngestResult:
     "target."
 )
 class SlaResult:
-    metric: SlaMetric
-    target: float | None
-    actual: float | None
-    met: bool | None
+    metric: SlaMetric = strawberry.field(description="The metric.")
+    target: float | None = strawberry.field(
+        description="The target, in percent or seconds; null: the terms set none."
+    )
+    actual: float | None = strawberry.field(
+        description="The result, in percent or seconds; null: not measured (no contacts)."
+    )
+    met: bool | None = strawberry.field(
+        description="Whether the target was met; null without a target or a result."
+    )
 
     @staticmethod
     def from_domain(result: domain.SlaResult) -> SlaResult:
@@ -111,14 +128,16 @@ class SlaResult:
 )
 class SlaScorecard:
     period: str = strawberry.field(description="YYYY-MM.")
-    closed: bool
+    closed: bool = strawberry.field(
+        description="Whether the period is closed: its figures are then final."
+    )
     terms_version: int = strawberry.field(
         description="The terms version that judges the period: in effect at its end."
     )
-    offered: int
-    answered: int
-    abandoned: int
-    results: list[SlaResult]
+    offered: int = strawberry.field(description="Contacts offered in the period.")
+    answered: int = strawberry.field(description="Contacts answered in the period.")
+    abandoned: int = strawberry.field(description="Contacts abandoned in the period.")
+    results: list[SlaResult] = strawberry.field(description="One per metric the SOW targets.")
 
     @staticmethod
     def from_domain(card: domain.Scorecard) -> SlaScorecard:
@@ -135,14 +154,16 @@ class SlaScorecard:
 
 @strawberry.type(description="The credit owed for one missed metric of a statement.")
 class ServiceCredit:
-    metric: SlaMetric
+    metric: SlaMetric = strawberry.field(description="The metric missed.")
     consecutive_misses: int = strawberry.field(
         description="Periods in a row, up to and including this one, the metric was missed."
     )
     percent: float = strawberry.field(
         description="Percent of the period's fees: percentOfFees times the misses, up to the cap."
     )
-    amount: Decimal
+    amount: Decimal = strawberry.field(
+        description="The credit, in the statement's currency, rounded half up to its minor unit."
+    )
 
     @staticmethod
     def from_domain(credit: statement_domain.Credit) -> ServiceCredit:
@@ -154,19 +175,25 @@ class ServiceCredit:
     "rounded half up to its minor unit; provisional until closed, then frozen."
 )
 class SlaStatement:
-    period: str
-    closed: bool
-    terms_version: int
-    currency: str
-    unit: PricingUnit
+    period: str = strawberry.field(description="The month, YYYY-MM, in the SOW's time zone.")
+    closed: bool = strawberry.field(description="Whether it is closed: then frozen.")
+    terms_version: int = strawberry.field(
+        description="The terms version that priced it: in effect at the period's end."
+    )
+    currency: Currency = strawberry.field(description="The currency of every amount.")
+    unit: PricingUnit = strawberry.field(description="What the pricing bills.")
     quantity: Decimal = strawberry.field(
         description="Answered contacts, handle minutes or staffed hours, as `unit` prices."
     )
-    fees: Decimal
-    credits: list[ServiceCredit]
-    total_credits: Decimal
+    fees: Decimal = strawberry.field(description="quantity times the pricing's amount.")
+    credits: list[ServiceCredit] = strawberry.field(
+        description="One per credited metric missed; empty when none."
+    )
+    total_credits: Decimal = strawberry.field(description="The credits' sum.")
     amount_due: Decimal = strawberry.field(description="Fees less credits, never below zero.")
-    closed_at: datetime | None
+    closed_at: datetime | None = strawberry.field(
+        description="When it was closed; null while provisional."
+    )
 
     @staticmethod
     def from_domain(figures: PeriodFigures) -> SlaStatement:
@@ -188,11 +215,18 @@ class SlaStatement:
     "CUSTOMER_SATISFACTION are measured per agent)."
 )
 class AgentScorecard:
-    from_: date = strawberry.field(name="from")
-    to: date
-    answered: int
-    results: list[SlaResult]
-    recommendation: RenewalRecommendation
+    from_: date = strawberry.field(name="from", description="The CSA's effective date.")
+    to: date = strawberry.field(
+        description="The last day counted: today in the CSA's time zone, its expiration date "
+        "or the day it was terminated, whichever is first."
+    )
+    answered: int = strawberry.field(description="Contacts the agent answered.")
+    results: list[SlaResult] = strawberry.field(
+        description="One per performance expectation measured per agent."
+    )
+    recommendation: RenewalRecommendation = strawberry.field(
+        description="What the results advise about renewing."
+    )
 
     @staticmethod
     def from_domain(found: domain.AgentPerformance) -> AgentScorecard:
@@ -215,8 +249,13 @@ class _OfCsa(Protocol):
     def source(self) -> csa_domain.Csa: ...
 
 
+Period = Annotated[
+    str, strawberry.argument(description="A month of the SOW's term, YYYY-MM, in its time zone.")
+]
+
+
 async def _sow_scorecard(
-    parent: strawberry.Parent[_OfSow], info: Info[Context, Any], period: str
+    parent: strawberry.Parent[_OfSow], info: Info[Context, Any], period: Period
 ) -> SlaScorecard:
     return SlaScorecard.from_domain(await resolve.scorecard(info.context, parent.source, period))
 
@@ -224,15 +263,21 @@ async def _sow_scorecard(
 async def _sow_scorecards(
     parent: strawberry.Parent[_OfSow],
     info: Info[Context, Any],
-    from_: Annotated[str | None, strawberry.argument(name="from")] = None,
-    to: str | None = None,
+    from_: Annotated[
+        str | None,
+        strawberry.argument(name="from", description="The first month, YYYY-MM; null: go-live's."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        strawberry.argument(description="The last month, YYYY-MM; null: this month."),
+    ] = None,
 ) -> list[SlaScorecard]:
     cards = await resolve.scorecards(info.context, parent.source, from_, to)
     return [SlaScorecard.from_domain(card) for card in cards]
 
 
 async def _sow_statement(
-    parent: strawberry.Parent[_OfSow], info: Info[Context, Any], period: str
+    parent: strawberry.Parent[_OfSow], info: Info[Context, Any], period: Period
 ) -> SlaStatement:
     return SlaStatement.from_domain(await resolve.statement(info.context, parent.source, period))
 
@@ -296,7 +341,13 @@ class SlaMutations:
         ),
     )
     async def record_sla_intervals(
-        self, info: Info[Context, Any], sow_id: strawberry.ID, intervals: list[SlaIntervalInput]
+        self,
+        info: Info[Context, Any],
+        sow_id: SowId,
+        intervals: Annotated[
+            list[SlaIntervalInput],
+            strawberry.argument(description=f"The rows, at most {MAX_BATCH_ROWS:,}."),
+        ],
     ) -> SlaIngestResult:
         rows = tuple(_row(item) for item in intervals)
         merged = await run(info, commands.RecordSlaIntervals(sow_id=sow_id, intervals=rows))
@@ -310,7 +361,7 @@ class SlaMutations:
         "with SLA_PERIOD_CLOSED and one SLA_BREACHED per missed metric; CONFLICT if closed.",
     )
     async def close_sla_period(
-        self, info: Info[Context, Any], sow_id: strawberry.ID, period: str
+        self, info: Info[Context, Any], sow_id: SowId, period: Period
     ) -> SlaStatement:
         closed = await run(info, commands.CloseSlaPeriod(sow_id=sow_id, period=period))
         return SlaStatement.from_domain(closed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -19,15 +19,24 @@ from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
 from schema import sla
 from schema.access import allowed, viewer_of
-from schema.commands import revision, run
-from schema.connection import Connection, PageSize, page_connection
+from schema.commands import ChangeSummary, ExpectedVersion, Reason, SowId, revision, run
+from schema.connection import After, Connection, PageSize, page_connection
 from schema.csa import Csa
 from schema.document import copies_field
-from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
-from schema.inputs import input_to_dict
+from schema.enums import (
+    BillingTerm,
+    Channel,
+    DisputeResolution,
+    EntityType,
+    PricingUnit,
+    SlaMetric,
+    SowStatus,
+)
+from schema.inputs import input_to_dict, patch_field
 from schema.mapping import from_fields
 from schema.obligation import ObligationInput, ObligationTerm, occurrences_field
 from schema.party import Client
+from schema.scalars import Currency
 from schema.terms import (
     ServiceHours,
     ServiceHoursInput,
@@ -46,15 +55,21 @@ from schema.versioned import (
 from storage.sows import SowQuery
 
 
-@strawberry.type
+@strawberry.type(description="What the client pays: an amount per unit, in a currency.")
 class Pricing:
-    rate: Decimal
-    unit: PricingUnit
-    currency: str = strawberry.field(description="ISO 4217 code.")
+    amount: Decimal = strawberry.field(
+        description='The price of one `unit`, a decimal string ("18.50"), in `currency`.'
+    )
+    rate: Decimal = strawberry.field(
+        description="The price of one `unit`: the same as `amount`.",
+        deprecation_reason="Use `amount`, as `PayRate.amount` is named.",
+    )
+    unit: PricingUnit = strawberry.field(description="What one `amount` buys.")
+    currency: Currency = strawberry.field(description="The currency of `amount`.")
 
     @staticmethod
     def from_domain(pricing: domain.Pricing) -> Pricing:
-        return from_fields(Pricing, pricing)
+        return from_fields(Pricing, pricing, amount=pricing.rate)
 
 
 @strawberry.type(
@@ -62,33 +77,53 @@ class Pricing:
     description="A term: the credit owed when a metric is missed (`ServiceCredit` is one owed).",
 )
 class ServiceCreditTerm:
-    metric: SlaMetric
-    percent_of_fees: float = strawberry.field(description="Percent of the period's fees.")
-    cap_percent: float
+    metric: SlaMetric = strawberry.field(description="The metric whose miss it credits.")
+    percent_of_fees: float = strawberry.field(
+        description="Percent of the period's fees credited per consecutive missed period."
+    )
+    cap_percent: float = strawberry.field(
+        description="The most a period's credit for the metric may reach, in percent of fees."
+    )
 
     @staticmethod
     def from_domain(credit: domain.ServiceCredit) -> ServiceCreditTerm:
         return from_fields(ServiceCreditTerm, credit)
 
 
-@strawberry.type
+@strawberry.type(description="The terms of a SOW version: what the parties agreed.")
 class SowTerms:
-    title: str
-    program_name: str
-    scope: list[Channel]
-    languages: list[str] = strawberry.field(description="BCP 47 tags.")
-    service_hours: ServiceHours
-    agents_required: int
-    go_live_date: date = strawberry.field(description="Live calls start.")
-    end_date: date
-    billing_term: BillingTerm
-    pricing: Pricing
-    payment_terms_days: int
-    sla_targets: list[SlaTarget]
-    service_credits: list[ServiceCreditTerm]
-    confidentiality: str | None
-    termination_clause: str | None
-    dispute_resolution: DisputeResolution
+    title: str = strawberry.field(description="The SOW's title.")
+    program_name: str = strawberry.field(
+        description="The client's program the agents work on; its CSAs carry it."
+    )
+    scope: list[Channel] = strawberry.field(description="The channels the operator serves.")
+    languages: list[str] = strawberry.field(description="BCP 47 tags: `en-US`, `es`.")
+    service_hours: ServiceHours = strawberry.field(description="When the service runs.")
+    agents_required: int = strawberry.field(description="How many agents the program needs.")
+    go_live_date: date = strawberry.field(
+        description="Live calls start: the SOW becomes ACTIVE that day."
+    )
+    end_date: date = strawberry.field(
+        description="The day it ends: an ACTIVE SOW becomes EXPIRED that day."
+    )
+    billing_term: BillingTerm = strawberry.field(description="How often the client is billed.")
+    pricing: Pricing = strawberry.field(description="What the client pays.")
+    payment_terms_days: int = strawberry.field(description="Days the client has to pay an invoice.")
+    sla_targets: list[SlaTarget] = strawberry.field(
+        description="The service levels the operator promises, one per metric."
+    )
+    service_credits: list[ServiceCreditTerm] = strawberry.field(
+        description="What the operator credits when a target is missed."
+    )
+    confidentiality: str | None = strawberry.field(
+        description="The confidentiality clause; null: none."
+    )
+    termination_clause: str | None = strawberry.field(
+        description="The termination clause; null: none."
+    )
+    dispute_resolution: DisputeResolution = strawberry.field(
+        description="How disputes are settled."
+    )
     obligations: list[ObligationTerm] = strawberry.field(
         description="What the operator must deliver, and when."
     )
@@ -112,38 +147,60 @@ class SowTerms:
         )
 
 
-@strawberry.input
+@strawberry.input(description="What the client pays: an amount per unit, in a currency.")
 class PricingInput:
-    rate: Decimal
-    unit: PricingUnit
-    currency: str
+    rate: Decimal = strawberry.field(
+        description='The price of one `unit`, a decimal string ("18.50"), above 0, at most 6 '
+        "decimals."
+    )
+    unit: PricingUnit = strawberry.field(description="What one `rate` buys.")
+    currency: Currency = strawberry.field(description="The currency of `rate`.")
 
 
-@strawberry.input
+@strawberry.input(description="What the operator credits when a target is missed.")
 class ServiceCreditInput:
-    metric: SlaMetric
-    percent_of_fees: float
-    cap_percent: float
+    metric: SlaMetric = strawberry.field(
+        description="A metric of the SOW's slaTargets; each at most once."
+    )
+    percent_of_fees: float = strawberry.field(
+        description="Percent (0 to 100) of the period's fees per consecutive missed period, "
+        "at most capPercent."
+    )
+    cap_percent: float = strawberry.field(
+        description="The most a period's credit may reach, in percent (0 to 100) of fees."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The terms of a new SOW.")
 class SowTermsInput:
-    title: str
-    program_name: str
-    scope: list[Channel]
-    languages: list[str]
-    service_hours: ServiceHoursInput
-    agents_required: int
-    go_live_date: date
-    end_date: date
-    billing_term: BillingTerm
-    pricing: PricingInput
-    payment_terms_days: int
-    sla_targets: list[SlaTargetInput]
-    service_credits: list[ServiceCreditInput]
-    confidentiality: str | None = None
-    termination_clause: str | None = None
-    dispute_resolution: DisputeResolution
+    title: str = strawberry.field(description="1 to 200 characters.")
+    program_name: str = strawberry.field(description="The client's program, 1 to 200 characters.")
+    scope: list[Channel] = strawberry.field(description="At least one channel, each once.")
+    languages: list[str] = strawberry.field(description="At least one BCP 47 tag: `en-US`.")
+    service_hours: ServiceHoursInput = strawberry.field(description="When the service runs.")
+    agents_required: int = strawberry.field(description="How many agents, 1 to 100,000.")
+    go_live_date: date = strawberry.field(description="The day live calls start.")
+    end_date: date = strawberry.field(description="The day it ends, after goLiveDate.")
+    billing_term: BillingTerm = strawberry.field(description="How often the client is billed.")
+    pricing: PricingInput = strawberry.field(description="What the client pays.")
+    payment_terms_days: int = strawberry.field(
+        description="Days (0 to 365) the client has to pay an invoice."
+    )
+    sla_targets: list[SlaTargetInput] = strawberry.field(
+        description="Service levels, one per metric at most."
+    )
+    service_credits: list[ServiceCreditInput] = strawberry.field(
+        description="Credits for missed targets, one per metric of slaTargets at most."
+    )
+    confidentiality: str | None = strawberry.field(
+        default=None, description="The confidentiality clause, at most 20,000 characters."
+    )
+    termination_clause: str | None = strawberry.field(
+        default=None, description="The termination clause, at most 20,000 characters."
+    )
+    dispute_resolution: DisputeResolution = strawberry.field(
+        description="How disputes are settled."
+    )
     obligations: list[ObligationInput] | None = strawberry.field(
         default=None, description="At most 50, keys unique; none when absent."
     )
@@ -153,24 +210,32 @@ class SowTermsInput:
     )
 
 
+def _patch(field: str) -> Any:
+    return patch_field(field, "SowTermsInput")
+
+
 @strawberry.input(description="The fields of SowTermsInput to change; absent fields stay.")
 class SowTermsPatch:
-    title: str | None = strawberry.UNSET
-    program_name: str | None = strawberry.UNSET
-    scope: list[Channel] | None = strawberry.UNSET
-    languages: list[str] | None = strawberry.UNSET
-    service_hours: ServiceHoursInput | None = strawberry.UNSET
-    agents_required: int | None = strawberry.UNSET
-    go_live_date: date | None = strawberry.UNSET
-    end_date: date | None = strawberry.UNSET
-    billing_term: BillingTerm | None = strawberry.UNSET
-    pricing: PricingInput | None = strawberry.UNSET
-    payment_terms_days: int | None = strawberry.UNSET
-    sla_targets: list[SlaTargetInput] | None = strawberry.UNSET
-    service_credits: list[ServiceCreditInput] | None = strawberry.UNSET
-    confidentiality: str | None = strawberry.UNSET
-    termination_clause: str | None = strawberry.UNSET
-    dispute_resolution: DisputeResolution | None = strawberry.UNSET
+    title: str | None = _patch("title")
+    program_name: str | None = _patch("programName")
+    scope: list[Channel] | None = _patch("scope")
+    languages: list[str] | None = _patch("languages")
+    service_hours: ServiceHoursInput | None = _patch("serviceHours")
+    agents_required: int | None = _patch("agentsRequired")
+    go_live_date: date | None = _patch("goLiveDate")
+    end_date: date | None = _patch("endDate")
+    billing_term: BillingTerm | None = _patch("billingTerm")
+    pricing: PricingInput | None = _patch("pricing")
+    payment_terms_days: int | None = _patch("paymentTermsDays")
+    sla_targets: list[SlaTargetInput] | None = _patch("slaTargets")
+    service_credits: list[ServiceCreditInput] | None = _patch("serviceCredits")
+    confidentiality: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new clause; null: none."
+    )
+    termination_clause: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The new clause; null: none."
+    )
+    dispute_resolution: DisputeResolution | None = _patch("disputeResolution")
     obligations: list[ObligationInput] | None = strawberry.field(
         default=strawberry.UNSET, description="The whole new list (null: none)."
     )
@@ -181,28 +246,36 @@ class SowTermsPatch:
 
 @strawberry.type(description="A proposed amendment, not in force until the other party accepts.")
 class SowAmendment:
-    version: TermsVersion
-    terms: SowTerms
+    version: TermsVersion = strawberry.field(description="The PROPOSED version.")
+    terms: SowTerms = strawberry.field(description="The terms it proposes, whole.")
 
     @staticmethod
     def from_domain(amendment: domain.Amendment | None) -> SowAmendment | None:
         if amendment is None:
             return None
         return SowAmendment(
-            version=TermsVersion.from_domain(amendment.version),
+            version=TermsVersion.from_domain(amendment.version, EntityType.SOW),
             terms=SowTerms.from_domain(amendment.terms),
         )
 
 
-@strawberry.input
+@strawberry.input(description="Which SOWs to list: every condition given must hold.")
 class SowFilter:
-    status: list[SowStatus] | None = None
-    client_id: strawberry.ID | None = None
+    status: list[SowStatus] | None = strawberry.field(
+        default=None, description="In one of these statuses."
+    )
+    client_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Of this client (compliance; a client sees its own anyway)."
+    )
     search: str | None = strawberry.field(
         default=None, description="Words of the title, program name or number."
     )
-    go_live_from: date | None = None
-    go_live_to: date | None = None
+    go_live_from: date | None = strawberry.field(
+        default=None, description="goLiveDate on or after this day."
+    )
+    go_live_to: date | None = strawberry.field(
+        default=None, description="goLiveDate on or before this day."
+    )
 
     def query(self) -> SowQuery:
         search = (self.search or "").strip()[:200] or None
@@ -211,8 +284,8 @@ class SowFilter:
 
 @strawberry.type(description="How many agents are contracted (EXECUTED or ACTIVE CSAs) and active.")
 class Staffing:
-    contracted: int
-    active: int
+    contracted: int = strawberry.field(description="CSAs under the SOW EXECUTED or ACTIVE.")
+    active: int = strawberry.field(description="CSAs under the SOW ACTIVE.")
 
     @staticmethod
     def from_domain(counts: csa_domain.Staffing) -> Staffing:
@@ -221,17 +294,22 @@ class Staffing:
 
 @strawberry.type(description="A Statement of Work between a client and the operator.")
 class Sow:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The SOW's id.")
     number: str = strawberry.field(description="Human-readable, unique: SOW-2026-0001.")
-    status: SowStatus
+    status: SowStatus = strawberry.field(description="Where it stands.")
     version: int = strawberry.field(
         description="Number of the effective terms version; `expectedVersion` must equal it."
     )
     terms: SowTerms = strawberry.field(description="The effective terms.")
-    pending_amendment: SowAmendment | None
-    signatures: list[Signature]
-    created_at: datetime
-    updated_at: datetime
+    pending_amendment: SowAmendment | None = strawberry.field(
+        description="The amendment waiting for the other party; null: none."
+    )
+    signatures: list[Signature] = strawberry.field(
+        description="Every signature, oldest first: the client's and the operator's, per "
+        "version signed."
+    )
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     source: strawberry.Private[domain.Sow]
     latest_version: strawberry.Private[int]
 
@@ -245,7 +323,7 @@ class Sow:
             **document_fields(sow),
         )
 
-    @strawberry.field(graphql_type=Client)
+    @strawberry.field(graphql_type=Client, description="The client company.")
     def client(self, info: Info[Context, Any]) -> Soon[Client | None]:
         return then(at_once(info.context.loaders.client, self.source.client_id), Client.from_domain)
 
@@ -288,17 +366,25 @@ class Sow:
 
 @strawberry.type
 class SowQueries:
-    @strawberry.field(permission_classes=allowed(Read.SOW))
-    async def sow(self, info: Info[Context, Any], id: strawberry.ID) -> Sow:
+    @strawberry.field(
+        permission_classes=allowed(Read.SOW),
+        description="One SOW: a client's own, any for compliance (NOT_FOUND otherwise).",
+    )
+    async def sow(self, info: Info[Context, Any], id: SowId) -> Sow:
         return Sow.from_domain(await resolve.sow(info.context, viewer_of(info), id))
 
-    @strawberry.field(permission_classes=allowed(Read.SOWS), description="Newest first.")
+    @strawberry.field(
+        permission_classes=allowed(Read.SOWS),
+        description="SOWs, newest first: a client's own, every one for compliance.",
+    )
     async def sows(
         self,
         info: Info[Context, Any],
-        filter: SowFilter | None = None,
+        filter: Annotated[
+            SowFilter | None, strawberry.argument(description="Which SOWs; null: all.")
+        ] = None,
         first: PageSize = None,
-        after: str | None = None,
+        after: After = None,
     ) -> Connection[Sow]:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or SowFilter()).query()
@@ -311,49 +397,76 @@ class SowQueries:
         return await page_connection(info, page, prefetch, count, Sow.from_domain)
 
 
+PatchTerms = Annotated[
+    SowTermsPatch, strawberry.argument(description="The terms to change; the others stay.")
+]
+
+
 @strawberry.type
 class SowMutations:
-    @strawberry.mutation(permission_classes=allowed(commands.CreateSow))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.CreateSow),
+        description="A new SOW in DRAFT, its terms version 1: a client's for itself, "
+        "compliance's for any client.",
+    )
     async def create_sow(
-        self, info: Info[Context, Any], terms: SowTermsInput, client_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, Any],
+        terms: Annotated[SowTermsInput, strawberry.argument(description="Its terms.")],
+        client_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The client: required of compliance; a client's own when left out."
+            ),
+        ] = None,
     ) -> Sow:
         return Sow.from_domain(
             await run(info, commands.CreateSow(client_id=client_id, terms=input_to_dict(terms)))
         )
 
-    @strawberry.mutation(permission_classes=allowed(commands.UpdateSow))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.UpdateSow),
+        description="Edit a DRAFT or CHANGES_REQUESTED SOW's terms: a new version.",
+    )
     async def update_sow(
         self,
         info: Info[Context, Any],
-        id: strawberry.ID,
-        expected_version: int,
-        terms: SowTermsPatch,
-        change_summary: str | None = None,
+        id: SowId,
+        expected_version: ExpectedVersion,
+        terms: PatchTerms,
+        change_summary: ChangeSummary = None,
     ) -> Sow:
         update = revision(commands.UpdateSow, id, expected_version, terms, change_summary)
         return Sow.from_domain(await run(info, update))
 
     @strawberry.mutation(
-        permission_classes=allowed(commands.SubmitSow), description="The client's signature."
+        permission_classes=allowed(commands.SubmitSow),
+        description="The client's signature: a DRAFT or CHANGES_REQUESTED SOW becomes SUBMITTED.",
     )
     async def submit_sow(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+        self, info: Info[Context, Any], id: SowId, expected_version: ExpectedVersion
     ) -> Sow:
         return Sow.from_domain(
             await run(info, commands.SubmitSow(id=id, expected_version=expected_version))
         )
 
-    @strawberry.mutation(permission_classes=allowed(commands.StartSowReview))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.StartSowReview),
+        description="Compliance takes a SUBMITTED SOW into review: UNDER_REVIEW.",
+    )
     async def start_sow_review(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+        self, info: Info[Context, Any], id: SowId, expected_version: ExpectedVersion
     ) -> Sow:
         return Sow.from_domain(
             await run(info, commands.StartSowReview(id=id, expected_version=expected_version))
         )
 
-    @strawberry.mutation(permission_classes=allowed(commands.RequestSowChanges))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.RequestSowChanges),
+        description="Compliance sends a SOW under review back to the client: CHANGES_REQUESTED.",
+    )
     async def request_sow_changes(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
+        self, info: Info[Context, Any], id: SowId, expected_version: ExpectedVersion, reason: Reason
     ) -> Sow:
         return Sow.from_domain(
             await run(
@@ -363,40 +476,53 @@ class SowMutations:
         )
 
     @strawberry.mutation(
-        permission_classes=allowed(commands.SignSow), description="The operator's signature."
+        permission_classes=allowed(commands.SignSow),
+        description="The operator's signature: a SOW under review becomes SIGNED.",
     )
     async def sign_sow(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+        self, info: Info[Context, Any], id: SowId, expected_version: ExpectedVersion
     ) -> Sow:
         return Sow.from_domain(
             await run(info, commands.SignSow(id=id, expected_version=expected_version))
         )
 
-    @strawberry.mutation(permission_classes=allowed(commands.ProposeSowAmendment))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.ProposeSowAmendment),
+        description="Propose new terms for a SIGNED or ACTIVE SOW: a PROPOSED version, in "
+        "force only once the other party accepts it.",
+    )
     async def propose_sow_amendment(
         self,
         info: Info[Context, Any],
-        id: strawberry.ID,
-        expected_version: int,
-        terms: SowTermsPatch,
-        change_summary: str,
+        id: SowId,
+        expected_version: ExpectedVersion,
+        terms: PatchTerms,
+        change_summary: Annotated[
+            str, strawberry.argument(description="What the amendment changes, and why.")
+        ],
     ) -> Sow:
         proposal = revision(
             commands.ProposeSowAmendment, id, expected_version, terms, change_summary
         )
         return Sow.from_domain(await run(info, proposal))
 
-    @strawberry.mutation(permission_classes=allowed(commands.AcceptSowAmendment))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.AcceptSowAmendment),
+        description="The other party accepts the pending amendment: its version becomes effective.",
+    )
     async def accept_sow_amendment(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int
+        self, info: Info[Context, Any], id: SowId, expected_version: ExpectedVersion
     ) -> Sow:
         return Sow.from_domain(
             await run(info, commands.AcceptSowAmendment(id=id, expected_version=expected_version))
         )
 
-    @strawberry.mutation(permission_classes=allowed(commands.RejectSowAmendment))
+    @strawberry.mutation(
+        permission_classes=allowed(commands.RejectSowAmendment),
+        description="The other party rejects the pending amendment: its version is REJECTED.",
+    )
     async def reject_sow_amendment(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
+        self, info: Info[Context, Any], id: SowId, expected_version: ExpectedVersion, reason: Reason
     ) -> Sow:
         return Sow.from_domain(
             await run(
@@ -412,7 +538,7 @@ class SowMutations:
         description="Ends the SOW and every CSA under it not yet ended, in one transaction.",
     )
     async def terminate_sow(
-        self, info: Info[Context, Any], id: strawberry.ID, expected_version: int, reason: str
+        self, info: Info[Context, Any], id: SowId, expected_version: ExpectedVersion, reason: Reason
     ) -> Sow:
         command = commands.TerminateSow(id=id, expected_version=expected_version, reason=reason)
         return Sow.from_domain(await run(info, command))

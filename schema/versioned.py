@@ -7,17 +7,22 @@ Each type declares them with its own description, e.g.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
 import strawberry
 from strawberry.types import Info
 
 from domain import versioning
+from domain.events import EntityType
 from resolvers import versions
 from resolvers.context import Context
-from schema.connection import Connection, PageSize
+from schema.connection import After, Connection, PageSize
 from schema.event import ContractEvent, event_connection
 from schema.terms import FieldChange, Signature, TermsVersion
+
+
+class Entity(Protocol):
+    ENTITY_TYPE: ClassVar[EntityType]
 
 
 class Versioned(Protocol):
@@ -25,9 +30,11 @@ class Versioned(Protocol):
     def id(self) -> str: ...
     @property
     def latest_version(self) -> int: ...
+    @property
+    def source(self) -> Entity: ...
 
 
-class Document(Versioned, Protocol):
+class Document(Protocol):
     @property
     def signatures(self) -> tuple[versioning.Signature, ...]: ...
 
@@ -41,21 +48,28 @@ def document_fields(document: Document) -> dict[str, object]:
 async def _versions(
     parent: strawberry.Parent[Versioned], info: Info[Context, Any]
 ) -> list[TermsVersion]:
-    return [TermsVersion.from_domain(v) for v in await versions.versions(info.context, parent.id)]
+    found = await versions.versions(info.context, parent.id)
+    return [TermsVersion.from_domain(v, parent.source.ENTITY_TYPE) for v in found]
 
 
 async def _terms_version(
-    parent: strawberry.Parent[Versioned], info: Info[Context, Any], number: int
+    parent: strawberry.Parent[Versioned],
+    info: Info[Context, Any],
+    number: Annotated[int, strawberry.argument(description="The version's number, from 1.")],
 ) -> TermsVersion | None:
     found = await versions.version(info.context, parent.id, number)
-    return None if found is None else TermsVersion.from_domain(found)
+    return None if found is None else TermsVersion.from_domain(found, parent.source.ENTITY_TYPE)
 
 
 async def _diff(
     parent: strawberry.Parent[Versioned],
     info: Info[Context, Any],
-    from_version: int,
-    to_version: int,
+    from_version: Annotated[
+        int, strawberry.argument(description="The version compared from (`before`).")
+    ],
+    to_version: Annotated[
+        int, strawberry.argument(description="The version compared to (`after`).")
+    ],
 ) -> list[FieldChange]:
     changes = await versions.terms_diff(
         info.context, parent.id, parent.latest_version, from_version, to_version
@@ -66,7 +80,7 @@ async def _diff(
 async def _events(
     parent: strawberry.Parent[Versioned],
     info: Info[Context, Any],
-    after: str | None = None,
+    after: After = None,
     first: PageSize = None,
 ) -> Connection[ContractEvent]:
     return await event_connection(info, parent.id, after, first)

@@ -61,6 +61,11 @@ def settings(mongo_uri: str) -> Settings:
     )
 
 
+def iso(moment: datetime) -> str:
+    """`moment` as the DateTime scalar sends it: UTC, milliseconds, `Z`."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Clock:
     """The time the app sees; tests move it instead of sleeping."""
 

@@ -51,6 +51,7 @@ SCALARS: dict[str, object] = {
     "Float": 1.0,
     "Boolean": True,
     "Decimal": "1",
+    "Currency": "USD",
     "Date": "2026-06-01",
     "DateTime": "2026-06-01T00:00:00+00:00",
     "JSON": {},
@@ -186,6 +187,7 @@ NESTED: dict[str, tuple[str, str]] = {
     "Sow.occurrences": ("sow", "occurrences(status: OVERDUE) { totalCount edges { node { id } } }"),
     "Csa.performance": ("csa", "performance { answered recommendation }"),
     "Agent.email": ("csa", "agent { email }"),
+    "Csa.sow": ("csa", "sow { id number }"),
 }
 
 

@@ -142,6 +142,25 @@ async def test_a_csa_by_id_costs_two_commands(counted: Api, counter: CommandCoun
     assert len(commands) == 2, commands  # the CSA, its agent
 
 
+CSA_SOW_PAGE = """
+query($first: Int!) {
+  csas(first: $first) { edges { node { id sow { id number client { name } } } } }
+}
+"""
+
+
+async def test_a_csa_page_reads_its_sows_together(counted: Api, counter: CommandCounter) -> None:
+    await _busy_agent(counted)
+    small = await _commands(counted, counter, CSA_SOW_PAGE, {"first": 2})
+    large = await _commands(counted, counter, CSA_SOW_PAGE, {"first": 50})
+    # The page, the SOWs, their clients.
+    assert len(small) == len(large) == 3, (small, large)
+    page = await counted.ok(CSA_SOW_PAGE, {"first": 50}, token=counted.token(Role.COMPLIANCE))
+    numbers = [edge["node"]["sow"]["number"] for edge in page["csas"]["edges"]]
+    assert len(numbers) == 6
+    assert len(set(numbers)) == 3
+
+
 LINKED_SOW_PAGE = """
 query($first: Int!) {
   sows(first: $first) { edges { node { id client { name } staffing { contracted active } } } }

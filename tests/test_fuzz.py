@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 
 from api.cli import export_schema_sdl
+from domain.currencies import ISO_4217
 from domain.party import Role
 from tests.conftest import Api
 
@@ -35,6 +36,7 @@ SCALARS = {
     "Decimal": _or_text(
         st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**9).map(str)
     ),
+    "Currency": _or_text(st.sampled_from(sorted(ISO_4217))),
     "Date": _or_text(st.dates().map(str)),
     "DateTime": _or_text(st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat())),
     "JSON": _or_text(st.text(max_size=10)),

@@ -14,7 +14,7 @@ from api.settings import Settings
 from domain.party import Role
 from scheduler.mail import FolderMailer
 from scheduler.run import run_once
-from tests.conftest import Api, Clock, serve
+from tests.conftest import Api, Clock, iso, serve
 from tests.delivery_helpers import deliver
 from tests.scheduler_helpers import run
 from tests.sla_helpers import amend
@@ -161,7 +161,7 @@ async def test_a_client_requests_and_compliance_fulfils_with_evidence(
         "kind": "ON_REQUEST",
         "status": "OPEN",
         "period": None,
-        "requestedAt": clock.now.isoformat(),
+        "requestedAt": iso(clock.now),
         "dueAt": None,
         "fulfilledAt": None,
         "note": "Calls of 2 September",
@@ -187,7 +187,7 @@ async def test_a_client_requests_and_compliance_fulfils_with_evidence(
         "FULFILLED",
         "Sent 14 files",
         "Calls of 2 September",
-        clock.now.isoformat(),
+        iso(clock.now),
     )
     assert done["evidence"] == {"id": copy["id"], "kind": "SOW_SIGNED_COPY"}
     again = await api.error(FULFIL, {"id": found["id"]}, staff(api))

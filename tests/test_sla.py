@@ -236,7 +236,7 @@ async def test_a_closed_period_refuses_rows_and_its_statement_never_changes(
         "fees": "370.00",
         "totalCredits": "29.60",
         "amountDue": "340.40",
-        "closedAt": "2026-12-10T00:00:00+00:00",
+        "closedAt": "2026-12-10T00:00:00.000Z",
     }
     before = await stored_rows(api)
     staff = api.token(Role.COMPLIANCE)

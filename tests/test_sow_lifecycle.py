@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from domain.party import Role
-from tests.conftest import Api
+from tests.conftest import Api, iso
 from tests.sow_helpers import create_client, create_sow, signed_sow, transition
 from tests.terms import SOW_TERMS
 
@@ -233,12 +233,12 @@ async def test_submit_and_sign_record_signatures_bound_to_the_version(
         "signer": {"id": f"client-{parties.client_id}", "role": "CLIENT"},
         "version": 1,
         "hash": version["hash"],
-        "at": submitted_at.isoformat(),
+        "at": iso(submitted_at),
     }
     assert operator["party"] == "OPERATOR"
     assert operator["signer"]["role"] == "COMPLIANCE"
     assert (operator["version"], operator["hash"]) == (1, version["hash"])
-    assert operator["at"] == clock.now.isoformat()
+    assert operator["at"] == iso(clock.now)
 
 
 async def test_terminate_records_the_reason(parties: Parties) -> None:

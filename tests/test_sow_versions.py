@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from domain.party import Role
-from tests.conftest import Api, Clock
+from tests.conftest import Api, Clock, iso
 from tests.sow_helpers import create_client, create_sow
 from tests.terms import SOW_TERMS
 
@@ -67,8 +67,8 @@ async def test_each_terms_change_writes_an_immutable_version(
     assert second["terms"]["title"] == "Tier 2"
     assert third["terms"]["pricing"]["rate"] == "19.00"
     assert (first["at"], second["at"]) == (
-        created_at.isoformat(),
-        (created_at.replace(hour=10)).isoformat(),
+        iso(created_at),
+        iso(created_at.replace(hour=10)),
     )
     assert second["author"] == {"id": f"client-{client_id}", "role": "CLIENT"}
     assert (first["changeSummary"], second["changeSummary"]) == ("created", "to v2")

@@ -25,8 +25,9 @@ MIRRORS: list[tuple[type[BaseModel], str, str, str | None]] = [
     (sow.ServiceCredit, "ServiceCreditTerm", "ServiceCreditInput", None),
     (csa.PayRate, "PayRate", "PayRateInput", None),
 ]
-# What an output type adds to its model: values computed from the terms.
-COMPUTED = {"CsaTerms": {"serviceLevelMetrics"}, "SlaTarget": {"direction"}}
+# What an output type adds to its model: values computed from the terms, and `amount`, the
+# name `Pricing.rate` has beside it while deprecated.
+COMPUTED = {"CsaTerms": {"serviceLevelMetrics"}, "SlaTarget": {"direction"}, "Pricing": {"amount"}}
 
 
 def fields(model: type[BaseModel]) -> dict[str, bool]:
