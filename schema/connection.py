@@ -9,18 +9,43 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
-from storage.pages import Page
+from storage.pages import Known, Page
 
 T = TypeVar("T")
 
-# The `first` argument of every list.
+# The page arguments of every list: `first`/`after` forward, `last`/`before` backward.
 PageSize = Annotated[int | None, strawberry.argument(description="Page size.")]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size from the end of the list (or before `before`); not with `first`."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(description="A cursor: only the items before it (`startCursor`)."),
+]
 
 
-@strawberry.type
+def _flag(known: Known) -> bool | Awaitable[bool]:
+    return known if isinstance(known, bool) else known()
+
+
+@strawberry.type(description="Where a page lies in its list (Relay's cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    end_cursor: str | None = strawberry.field(description="The last edge's cursor; null: none.")
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor; null: none.")
+    next: strawberry.Private[Known]
+    previous: strawberry.Private[Known]
+
+    # A flag not known yet is a query, made only when selected.
+    @strawberry.field(graphql_type=bool, description="Whether items follow this page.")
+    def has_next_page(self) -> bool | Awaitable[bool]:
+        return _flag(self.next)
+
+    @strawberry.field(graphql_type=bool, description="Whether items precede this page.")
+    def has_previous_page(self) -> bool | Awaitable[bool]:
+        return _flag(self.previous)
 
 
 @strawberry.type
@@ -41,19 +66,17 @@ class Connection(Generic[T]):  # noqa: UP046
 
     @staticmethod
     def of[D, N](
-        items: list[tuple[str, D]],
-        has_next_page: bool,
-        count: Callable[[], Awaitable[int]],
-        node: Callable[[D], N],
+        page: Page[D], count: Callable[[], Awaitable[int]], node: Callable[[D], N]
     ) -> Connection[N]:
         """The connection of a page of domain objects, each made a GraphQL `node`."""
-        edges = [Edge(cursor=cursor, node=node(item)) for cursor, item in items]
-        end = edges[-1].cursor if edges else None
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=has_next_page, end_cursor=end),
-            count=count,
+        edges = [Edge(cursor=cursor, node=node(item)) for cursor, item in page.items]
+        info = PageInfo(
+            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].cursor if edges else None,
+            next=page.has_next_page,
+            previous=page.has_previous_page,
         )
+        return Connection(edges=edges, page_info=info, count=count)
 
 
 type Prefetch[N] = Callable[[list[N], frozenset[str]], Awaitable[None]]
@@ -68,7 +91,7 @@ async def page_connection[D, N](
 ) -> Connection[N]:
     """The connection of `page`, once `prefetch` has loaded what its nodes select."""
     await prefetch([item for _, item in page.items], node_fields(info))
-    return Connection.of(page.items, page.has_next_page, count, node)
+    return Connection.of(page, count, node)
 
 
 def node_fields(info: Info[Any, Any]) -> frozenset[str]:

@@ -16,10 +16,11 @@ from domain.access import Read
 from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
+from resolvers.paging import window
 from schema import sla
 from schema.access import allowed, viewer_of
 from schema.commands import revision, run
-from schema.connection import Connection, PageSize, page_connection
+from schema.connection import Before, Connection, Last, PageSize, page_connection
 from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
 from schema.inputs import input_to_dict
@@ -192,10 +193,12 @@ class CsaQueries:
         filter: CsaFilter | None = None,
         first: PageSize = None,
         after: str | None = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Csa]:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or CsaFilter()).query()
-        page = await resolve.csas(ctx, viewer, where, first, after)
+        page = await resolve.csas(ctx, viewer, where, window(ctx, first, after, last, before))
 
         async def count() -> int:
             return await resolve.count_csas(ctx, viewer, where)

@@ -14,8 +14,9 @@ from domain.access import Read
 from domain.events import Event
 from resolvers import event as resolve
 from resolvers.context import Context
+from resolvers.paging import window
 from schema.access import allowed, viewer_of
-from schema.connection import Connection, PageSize
+from schema.connection import Before, Connection, Last, PageSize
 from schema.enums import EntityType, EventType
 from schema.mapping import from_fields
 from schema.terms import Actor
@@ -43,16 +44,20 @@ class ContractEvent:
 
 
 async def event_connection(
-    info: Info[Context, Any], entity_id: str | None, after: str | None, first: int | None
+    info: Info[Context, Any],
+    entity_id: str | None,
+    after: str | None,
+    first: int | None,
+    last: int | None,
+    before: str | None,
 ) -> Connection[ContractEvent]:
     ctx, viewer = info.context, viewer_of(info)
-    found, more = await resolve.events(ctx, viewer, entity_id, after, first)
+    page = await resolve.events(ctx, viewer, entity_id, window(ctx, first, after, last, before))
 
     async def count() -> int:
         return await resolve.count_events(ctx, viewer, entity_id)
 
-    items = [(event.id, event) for event in found]
-    return Connection.of(items, more, count, ContractEvent.from_domain)
+    return Connection.of(page, count, ContractEvent.from_domain)
 
 
 @strawberry.type
@@ -66,8 +71,10 @@ class EventQueries:
         entity_id: strawberry.ID | None = None,
         after: str | None = None,
         first: PageSize = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ContractEvent]:
-        return await event_connection(info, entity_id, after, first)
+        return await event_connection(info, entity_id, after, first, last, before)
 
 
 @strawberry.type(name="Subscription")

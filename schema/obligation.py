@@ -15,9 +15,10 @@ from domain import occurrence as domain
 from domain.access import Read
 from resolvers import occurrence as resolve
 from resolvers.context import Context
+from resolvers.paging import window
 from schema.access import allowed, viewer_of
 from schema.commands import run
-from schema.connection import Connection, PageSize
+from schema.connection import Before, Connection, Last, PageSize
 from schema.document import Document
 from schema.enums import ObligationKind, OccurrenceStatus, Recurrence
 from schema.mapping import from_fields
@@ -136,15 +137,20 @@ After = Annotated[
 
 
 async def _connection(
-    info: Info[Context, Any], where: OccurrenceQuery, first: int | None, after: str | None
+    info: Info[Context, Any],
+    where: OccurrenceQuery,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> Connection[ObligationOccurrence]:
     ctx, viewer = info.context, viewer_of(info)
-    page = await resolve.occurrences(ctx, viewer, where, first, after)
+    page = await resolve.occurrences(ctx, viewer, where, window(ctx, first, after, last, before))
 
     async def count() -> int:
         return await resolve.count(ctx, viewer, where)
 
-    return Connection.of(page.items, page.has_next_page, count, ObligationOccurrence.from_domain)
+    return Connection.of(page, count, ObligationOccurrence.from_domain)
 
 
 def occurrences_field() -> Any:
@@ -156,8 +162,11 @@ def occurrences_field() -> Any:
         status: StatusFilter = None,
         first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ObligationOccurrence]:
-        return await _connection(info, OccurrenceQuery(parent.id, status), first, after)
+        where = OccurrenceQuery(parent.id, status)
+        return await _connection(info, where, first, after, last, before)
 
     return strawberry.field(
         resolver=resolver,
@@ -179,8 +188,11 @@ class OccurrenceQueries:
         status: StatusFilter = None,
         first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ObligationOccurrence]:
-        return await _connection(info, OccurrenceQuery(None, status), first, after)
+        where = OccurrenceQuery(None, status)
+        return await _connection(info, where, first, after, last, before)
 
 
 @strawberry.type

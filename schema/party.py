@@ -13,9 +13,10 @@ from domain.access import Read
 from resolvers import document as documents
 from resolvers import party as resolve
 from resolvers.context import Context
+from resolvers.paging import window
 from schema.access import allowed, viewer_of
 from schema.commands import run
-from schema.connection import Connection, PageSize
+from schema.connection import Before, Connection, Last, PageSize
 from schema.document import Document
 from schema.enums import AgentStatus, Role
 from schema.mapping import from_fields
@@ -94,21 +95,31 @@ class PartyQuery:
 
     @strawberry.field(permission_classes=allowed(Read.CLIENTS))
     async def clients(
-        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
+        self,
+        info: Info[Context, Any],
+        first: PageSize = None,
+        after: str | None = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Client]:
         ctx = info.context
-        page = await resolve.clients(ctx, first, after)
+        page = await resolve.clients(ctx, window(ctx, first, after, last, before))
         count = ctx.store.parties.count_clients
-        return Connection.of(page.items, page.has_next_page, count, Client.from_domain)
+        return Connection.of(page, count, Client.from_domain)
 
     @strawberry.field(permission_classes=allowed(Read.AGENTS))
     async def agents(
-        self, info: Info[Context, Any], first: PageSize = None, after: str | None = None
+        self,
+        info: Info[Context, Any],
+        first: PageSize = None,
+        after: str | None = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Agent]:
         ctx = info.context
-        page = await resolve.agents(ctx, first, after)
+        page = await resolve.agents(ctx, window(ctx, first, after, last, before))
         count = ctx.store.parties.count_agents
-        return Connection.of(page.items, page.has_next_page, count, Agent.from_domain)
+        return Connection.of(page, count, Agent.from_domain)
 
 
 @strawberry.type

@@ -17,10 +17,11 @@ from domain.access import Read
 from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
+from resolvers.paging import window
 from schema import sla
 from schema.access import allowed, viewer_of
 from schema.commands import revision, run
-from schema.connection import Connection, PageSize, page_connection
+from schema.connection import Before, Connection, Last, PageSize, page_connection
 from schema.csa import Csa
 from schema.document import copies_field
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
@@ -299,10 +300,12 @@ class SowQueries:
         filter: SowFilter | None = None,
         first: PageSize = None,
         after: str | None = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Sow]:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or SowFilter()).query()
-        page = await resolve.sows(ctx, viewer, where, first, after)
+        page = await resolve.sows(ctx, viewer, where, window(ctx, first, after, last, before))
 
         async def count() -> int:
             return await resolve.count_sows(ctx, viewer, where)

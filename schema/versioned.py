@@ -15,7 +15,7 @@ from strawberry.types import Info
 from domain import versioning
 from resolvers import versions
 from resolvers.context import Context
-from schema.connection import Connection, PageSize
+from schema.connection import Before, Connection, Last, PageSize
 from schema.event import ContractEvent, event_connection
 from schema.terms import FieldChange, Signature, TermsVersion
 
@@ -68,8 +68,10 @@ async def _events(
     info: Info[Context, Any],
     after: str | None = None,
     first: PageSize = None,
+    last: Last = None,
+    before: Before = None,
 ) -> Connection[ContractEvent]:
-    return await event_connection(info, parent.id, after, first)
+    return await event_connection(info, parent.id, after, first, last, before)
 
 
 def versions_field(description: str) -> Any:
