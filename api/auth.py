@@ -19,6 +19,7 @@ from jwt import PyJWK, PyJWKClient, PyJWKSet
 
 from api.settings import JWT_LEEWAY_SECONDS, JWT_MAX_LIFETIME_SECONDS, Settings
 from domain.errors import Unauthenticated
+from domain.ids import parse_global_id
 from domain.party import Role, Viewer
 
 SYMMETRIC = ["HS256"]
@@ -161,8 +162,8 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         role = Role(claims["role"])
     except ValueError:
         raise Unauthenticated(f"unknown role {claims['role']!r}") from None
-    client_id = claims.get("client_id")
-    agent_id = claims.get("agent_id")
+    client_id = _party_id(claims.get("client_id"), "Client")
+    agent_id = _party_id(claims.get("agent_id"), "Agent")
     needed = {Role.CLIENT: client_id, Role.AGENT: agent_id}.get(role, "")
     if not isinstance(needed, str) or (
         role is not Role.COMPLIANCE and not _OBJECT_ID.fullmatch(needed)
@@ -176,6 +177,13 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         agent_id=agent_id if role is Role.AGENT else None,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
+
+
+def _party_id(claim: Any, type_name: str) -> Any:
+    """A claim's raw id: the identity provider may hold the global id `createClient` or
+    `createAgent` answered with, or the raw one."""
+    parsed = parse_global_id(claim) if isinstance(claim, str) else None
+    return parsed[1] if parsed is not None and parsed[0] == type_name else claim
 
 
 def bearer_token(authorization: str | None) -> str | None:

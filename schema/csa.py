@@ -13,6 +13,7 @@ from strawberry.types import Info
 from domain import commands
 from domain import csa as domain
 from domain.access import Read
+from domain.ids import optional_raw_id, raw_id
 from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
@@ -23,6 +24,7 @@ from schema.commands import revision, run
 from schema.connection import Before, Connection, Last, PageSize, page_connection
 from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
+from schema.ids import Node, global_id
 from schema.inputs import input_to_dict
 from schema.mapping import from_fields
 from schema.party import Agent
@@ -117,11 +119,13 @@ class CsaFilter:
     )
 
     def query(self) -> CsaQuery:
-        return CsaQuery(self.status, self.agent_id, self.sow_id, self.expiring_before)
+        agent_id = optional_raw_id(self.agent_id, "Agent", "filter.agentId")
+        sow_id = optional_raw_id(self.sow_id, "Sow", "filter.sowId")
+        return CsaQuery(self.status, agent_id, sow_id, self.expiring_before)
 
 
 @strawberry.type(description="A Client Service Agreement between the operator and one agent.")
-class Csa:
+class Csa(Node):
     id: strawberry.ID
     number: str = strawberry.field(description="Human-readable, unique: CSA-2026-0001.")
     sow_id: strawberry.ID
@@ -141,7 +145,13 @@ class Csa:
 
     @staticmethod
     def from_domain(csa: domain.Csa) -> Csa:
-        return from_fields(Csa, csa, terms=CsaTerms.from_domain(csa.terms), **document_fields(csa))
+        return from_fields(
+            Csa,
+            csa,
+            sow_id=global_id("Sow", csa.sow_id),
+            terms=CsaTerms.from_domain(csa.terms),
+            **document_fields(csa),
+        )
 
     @strawberry.field(graphql_type=Agent)
     def agent(self, info: Info[Context, Any]) -> Soon[Agent | None]:
@@ -182,7 +192,9 @@ async def _linked(info: Info[Context, Any], id: str | None) -> Csa | None:
 class CsaQueries:
     @strawberry.field(permission_classes=allowed(Read.CSA))
     async def csa(self, info: Info[Context, Any], id: strawberry.ID) -> Csa:
-        return Csa.from_domain(await resolve.csa(info.context, viewer_of(info), id))
+        return Csa.from_domain(
+            await resolve.csa(info.context, viewer_of(info), raw_id(id, "Csa", "id"))
+        )
 
     @strawberry.field(
         permission_classes=allowed(Read.CSAS), description="Newest first; an agent's own."

@@ -12,11 +12,13 @@ from strawberry.types import Info
 from domain import commands
 from domain import document as domain
 from domain.access import Read
+from domain.ids import optional_raw_id
 from resolvers import document as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
 from schema.commands import run
 from schema.enums import DocumentKind, EntityType
+from schema.ids import Node, entity_id
 from schema.mapping import from_fields
 
 DOWNLOAD_PATH = "/documents/"
@@ -26,7 +28,7 @@ DOWNLOAD_PATH = "/documents/"
     description="A stored file: a signed copy, an agent's administrative document, or a "
     "SOW's evidence."
 )
-class Document:
+class Document(Node):
     id: strawberry.ID
     kind: DocumentKind
     title: str
@@ -46,7 +48,7 @@ class Document:
 
     @strawberry.field(description="GET it with the bearer token for the bytes.")
     def url(self) -> str:
-        return f"{DOWNLOAD_PATH}{self.id}"
+        return f"{DOWNLOAD_PATH}{self.raw_id}"
 
 
 @strawberry.type(description="What a file is: the document, and the SOW or CSA version signed.")
@@ -62,12 +64,17 @@ class DocumentMatch:
 
     @staticmethod
     def from_domain(document: domain.Document) -> DocumentMatch:
-        return from_fields(DocumentMatch, document, document=Document.from_domain(document))
+        return from_fields(
+            DocumentMatch,
+            document,
+            document=Document.from_domain(document),
+            entity_id=entity_id(document.entity_type, document.entity_id),
+        )
 
 
 class _Identified(Protocol):
     @property
-    def id(self) -> str: ...
+    def raw_id(self) -> str: ...
 
 
 def copies_field(operation: Read, description: str) -> Any:
@@ -77,7 +84,7 @@ def copies_field(operation: Read, description: str) -> Any:
     async def resolver(
         parent: strawberry.Parent[_Identified], info: Info[Context, Any]
     ) -> list[Document]:
-        return Document.all_from_domain(await resolve.of_entity(info.context, parent.id))
+        return Document.all_from_domain(await resolve.of_entity(info.context, parent.raw_id))
 
     return strawberry.field(
         resolver=resolver, permission_classes=allowed(operation), description=description
@@ -94,7 +101,8 @@ class DocumentQueries:
     async def agent_folder(
         self, info: Info[Context, Any], agent_id: strawberry.ID | None = None
     ) -> list[Document]:
-        found = await resolve.agent_folder(info.context, viewer_of(info), agent_id)
+        agent = optional_raw_id(agent_id, "Agent", "agentId")
+        found = await resolve.agent_folder(info.context, viewer_of(info), agent)
         return Document.all_from_domain(found)
 
     @strawberry.field(

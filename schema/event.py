@@ -12,18 +12,23 @@ from strawberry.types import Info
 
 from domain.access import Read
 from domain.events import Event
+from domain.ids import optional_raw_id
 from resolvers import event as resolve
 from resolvers.context import Context
 from resolvers.paging import window
 from schema.access import allowed, viewer_of
 from schema.connection import Before, Connection, Last, PageSize
 from schema.enums import EntityType, EventType
+from schema.ids import ENTITY_TYPES, Node, entity_id
 from schema.mapping import from_fields
 from schema.terms import Actor
 
+# What an event's `entityId` may name.
+ENTITIES = tuple(ENTITY_TYPES.values())
+
 
 @strawberry.type(description="One state change. `id` is also its cursor.")
-class ContractEvent:
+class ContractEvent(Node):
     id: strawberry.ID
     type: EventType
     entity_type: EntityType
@@ -40,7 +45,12 @@ class ContractEvent:
 
     @staticmethod
     def from_domain(event: Event) -> ContractEvent:
-        return from_fields(ContractEvent, event, actor=Actor.from_domain(event.actor))
+        return from_fields(
+            ContractEvent,
+            event,
+            entity_id=entity_id(event.entity_type, event.entity_id),
+            actor=Actor.from_domain(event.actor),
+        )
 
 
 async def event_connection(
@@ -74,7 +84,8 @@ class EventQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ContractEvent]:
-        return await event_connection(info, entity_id, after, first, last, before)
+        entity = optional_raw_id(entity_id, ENTITIES, "entityId")
+        return await event_connection(info, entity, after, first, last, before)
 
 
 @strawberry.type(name="Subscription")
@@ -92,7 +103,8 @@ class EventSubscription:
         entity_id: strawberry.ID | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[ContractEvent]:
-        stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
+        entity = optional_raw_id(entity_id, ENTITIES, "entityId")
+        stream = resolve.contract_events(info.context, viewer_of(info), entity, after)
         # Closing this stream (the client completed, or disconnected) closes the resolver's.
         async with aclosing(stream):
             async for event in stream:

@@ -21,6 +21,7 @@ from schema.commands import run
 from schema.connection import Before, Connection, Last, PageSize
 from schema.document import Document
 from schema.enums import ObligationKind, OccurrenceStatus, Recurrence
+from schema.ids import Node, global_id
 from schema.mapping import from_fields
 from schema.terms import Actor
 from storage.occurrences import OccurrenceQuery
@@ -70,7 +71,7 @@ class ObligationInput:
 @strawberry.type(
     description="One delivery an obligation calls for: a recurring period's, or a request's."
 )
-class ObligationOccurrence:
+class ObligationOccurrence(Node):
     id: strawberry.ID = strawberry.field(description="`fulfilObligation` names it.")
     sow_id: strawberry.ID = strawberry.field(description="The SOW whose terms oblige it.")
     key: str = strawberry.field(description="The obligation's key.")
@@ -104,6 +105,7 @@ class ObligationOccurrence:
         return from_fields(
             ObligationOccurrence,
             found,
+            sow_id=global_id("Sow", found.sow_id),
             sections=list(found.sections),
             requested_by=None
             if found.requested_by is None
@@ -165,7 +167,7 @@ def occurrences_field() -> Any:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ObligationOccurrence]:
-        where = OccurrenceQuery(parent.id, status)
+        where = OccurrenceQuery(parent.raw_id, status)
         return await _connection(info, where, first, after, last, before)
 
     return strawberry.field(

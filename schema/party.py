@@ -19,11 +19,12 @@ from schema.commands import run
 from schema.connection import Before, Connection, Last, PageSize
 from schema.document import Document
 from schema.enums import AgentStatus, Role
+from schema.ids import Node, optional_global_id
 from schema.mapping import from_fields
 
 
 @strawberry.type(description="A client company.")
-class Client:
+class Client(Node):
     id: strawberry.ID
     name: str
     created_at: datetime
@@ -37,7 +38,7 @@ class Client:
 
 
 @strawberry.type(description="A work-at-home agent.")
-class Agent:
+class Agent(Node):
     id: strawberry.ID
     name: str
     status: AgentStatus
@@ -56,7 +57,7 @@ class Agent:
         "newest first. An agent sees their own only.",
     )
     async def folder(self, info: Info[Context, Any]) -> list[Document]:
-        found = await documents.folder_of(info.context, viewer_of(info), self.id)
+        found = await documents.folder_of(info.context, viewer_of(info), self.raw_id)
         return Document.all_from_domain(found)
 
 
@@ -69,22 +70,30 @@ class Viewer:
 
     @strawberry.field
     async def client(self, info: Info[Context, Any]) -> Client | None:
-        if self.client_id is None:
+        client_id = viewer_of(info).client_id
+        if client_id is None:
             return None
-        found = await info.context.loaders.client.load(self.client_id)
+        found = await info.context.loaders.client.load(client_id)
         return None if found is None else Client.from_domain(found)
 
     @strawberry.field
     async def agent(self, info: Info[Context, Any]) -> Agent | None:
-        if self.agent_id is None:
+        agent_id = viewer_of(info).agent_id
+        if agent_id is None:
             return None
-        found = await info.context.loaders.agent.load(self.agent_id)
+        found = await info.context.loaders.agent.load(agent_id)
         return None if found is None else Agent.from_domain(found)
 
     @staticmethod
     def from_domain(viewer: party.Viewer) -> Viewer:
         # A token's subject is the viewer's id.
-        return from_fields(Viewer, viewer, id=strawberry.ID(viewer.subject))
+        return from_fields(
+            Viewer,
+            viewer,
+            id=strawberry.ID(viewer.subject),
+            client_id=optional_global_id("Client", viewer.client_id),
+            agent_id=optional_global_id("Agent", viewer.agent_id),
+        )
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ from domain import commands
 from domain import csa as csa_domain
 from domain import sow as domain
 from domain.access import Read
+from domain.ids import optional_raw_id, raw_id
 from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
@@ -25,6 +26,7 @@ from schema.connection import Before, Connection, Last, PageSize, page_connectio
 from schema.csa import Csa
 from schema.document import copies_field
 from schema.enums import BillingTerm, Channel, DisputeResolution, PricingUnit, SlaMetric, SowStatus
+from schema.ids import Node
 from schema.inputs import input_to_dict
 from schema.mapping import from_fields
 from schema.obligation import ObligationInput, ObligationTerm, occurrences_field
@@ -207,7 +209,8 @@ class SowFilter:
 
     def query(self) -> SowQuery:
         search = (self.search or "").strip()[:200] or None
-        return SowQuery(self.status, self.client_id, search, self.go_live_from, self.go_live_to)
+        client_id = optional_raw_id(self.client_id, "Client", "filter.clientId")
+        return SowQuery(self.status, client_id, search, self.go_live_from, self.go_live_to)
 
 
 @strawberry.type(description="How many agents are contracted (EXECUTED or ACTIVE CSAs) and active.")
@@ -221,7 +224,7 @@ class Staffing:
 
 
 @strawberry.type(description="A Statement of Work between a client and the operator.")
-class Sow:
+class Sow(Node):
     id: strawberry.ID
     number: str = strawberry.field(description="Human-readable, unique: SOW-2026-0001.")
     status: SowStatus
@@ -291,7 +294,9 @@ class Sow:
 class SowQueries:
     @strawberry.field(permission_classes=allowed(Read.SOW))
     async def sow(self, info: Info[Context, Any], id: strawberry.ID) -> Sow:
-        return Sow.from_domain(await resolve.sow(info.context, viewer_of(info), id))
+        return Sow.from_domain(
+            await resolve.sow(info.context, viewer_of(info), raw_id(id, "Sow", "id"))
+        )
 
     @strawberry.field(permission_classes=allowed(Read.SOWS), description="Newest first.")
     async def sows(

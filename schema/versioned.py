@@ -22,12 +22,12 @@ from schema.terms import FieldChange, Signature, TermsVersion
 
 class Versioned(Protocol):
     @property
-    def id(self) -> str: ...
+    def raw_id(self) -> str: ...
     @property
     def latest_version(self) -> int: ...
 
 
-class Document(Versioned, Protocol):
+class Document(Protocol):
     @property
     def signatures(self) -> tuple[versioning.Signature, ...]: ...
 
@@ -41,13 +41,15 @@ def document_fields(document: Document) -> dict[str, object]:
 async def _versions(
     parent: strawberry.Parent[Versioned], info: Info[Context, Any]
 ) -> list[TermsVersion]:
-    return [TermsVersion.from_domain(v) for v in await versions.versions(info.context, parent.id)]
+    return [
+        TermsVersion.from_domain(v) for v in await versions.versions(info.context, parent.raw_id)
+    ]
 
 
 async def _terms_version(
     parent: strawberry.Parent[Versioned], info: Info[Context, Any], number: int
 ) -> TermsVersion | None:
-    found = await versions.version(info.context, parent.id, number)
+    found = await versions.version(info.context, parent.raw_id, number)
     return None if found is None else TermsVersion.from_domain(found)
 
 
@@ -58,7 +60,7 @@ async def _diff(
     to_version: int,
 ) -> list[FieldChange]:
     changes = await versions.terms_diff(
-        info.context, parent.id, parent.latest_version, from_version, to_version
+        info.context, parent.raw_id, parent.latest_version, from_version, to_version
     )
     return [FieldChange.from_domain(change) for change in changes]
 
@@ -71,7 +73,7 @@ async def _events(
     last: Last = None,
     before: Before = None,
 ) -> Connection[ContractEvent]:
-    return await event_connection(info, parent.id, after, first, last, before)
+    return await event_connection(info, parent.raw_id, after, first, last, before)
 
 
 def versions_field(description: str) -> Any:
