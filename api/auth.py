@@ -162,8 +162,8 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         role = Role(claims["role"])
     except ValueError:
         raise Unauthenticated(f"unknown role {claims['role']!r}") from None
-    client_id = _party_id(claims.get("client_id"), "Client")
-    agent_id = _party_id(claims.get("agent_id"), "Agent")
+    client_id = _party_id(claims.get("client_id"))
+    agent_id = _party_id(claims.get("agent_id"))
     needed = {Role.CLIENT: client_id, Role.AGENT: agent_id}.get(role, "")
     if not isinstance(needed, str) or (
         role is not Role.COMPLIANCE and not _OBJECT_ID.fullmatch(needed)
@@ -179,11 +179,11 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
     )
 
 
-def _party_id(claim: Any, type_name: str) -> Any:
+def _party_id(claim: Any) -> Any:
     """A claim's raw id: the identity provider may hold the global id `createClient` or
-    `createAgent` answered with, or the raw one."""
+    `createAgent` answered with, or the raw one (whose type it never said)."""
     parsed = parse_global_id(claim) if isinstance(claim, str) else None
-    return parsed[1] if parsed is not None and parsed[0] == type_name else claim
+    return claim if parsed is None else parsed[1]
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -48,7 +48,7 @@ class Document(Node):
 
     @strawberry.field(description="GET it with the bearer token for the bytes.")
     def url(self) -> str:
-        return f"{DOWNLOAD_PATH}{self.raw_id}"
+        return f"{DOWNLOAD_PATH}{self.id}"
 
 
 @strawberry.type(description="What a file is: the document, and the SOW or CSA version signed.")
