@@ -27,6 +27,7 @@ from schema.error_codes import ErrorCode
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries, EventSubscription
 from schema.limits import limit_rule
+from schema.nodes import NodeQueries
 from schema.obligation import OccurrenceMutations, OccurrenceQueries
 from schema.party import PartyMutation, PartyQuery
 from schema.scalars import SCALAR_MAP
@@ -36,7 +37,15 @@ from schema.sow import SowMutations, SowQueries
 
 Query = merge_types(
     "Query",
-    (PartyQuery, SowQueries, CsaQueries, EventQueries, DocumentQueries, OccurrenceQueries),
+    (
+        PartyQuery,
+        SowQueries,
+        CsaQueries,
+        EventQueries,
+        DocumentQueries,
+        OccurrenceQueries,
+        NodeQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

@@ -21,7 +21,7 @@ from domain.csa import (
 )
 from domain.events import EntityType
 from domain.machine import DateReached, Transition
-from domain.scope import Scope
+from domain.scope import EVERYTHING, Scope
 from storage import counters, scopes
 from storage.codec import (
     ParsedTerms,
@@ -163,9 +163,10 @@ class CsaStore:
         doc = await self._db.db.csas.find_one(query)
         return from_bson(doc) if doc else None
 
-    async def get_many(self, ids: list[str]) -> dict[str, Csa]:
-        """By id, unscoped: for links from a CSA already in the viewer's scope."""
-        query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+    async def get_many(self, ids: list[str], scope: Scope = EVERYTHING) -> dict[str, Csa]:
+        """By id, in `scope`; unscoped for links from a CSA already in the viewer's scope."""
+        wanted = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+        query = scopes.both(wanted, scopes.documents(scope, EntityType.CSA))
         return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.csas.find(query)}
 
     async def page(self, scope: Scope, where: CsaQuery, window: Window) -> Page[Csa]:

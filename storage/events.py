@@ -89,6 +89,11 @@ class EventStore:
         query = _query(scope, entity_id)
         return await fetch_page(self._db.db.events, ORDER, query, window, from_bson)
 
+    async def by_ids(self, ids: list[str], scope: Scope) -> dict[str, Event]:
+        """Events by id (their seq), in `scope`."""
+        query = scopes.both({"seq": {"$in": [int(i) for i in ids]}}, scopes.events(scope))
+        return {str(doc["seq"]): from_bson(doc) async for doc in self._db.db.events.find(query)}
+
     async def count(self, scope: Scope, entity_id: str | None) -> int:
         return await self._db.db.events.count_documents(_query(scope, entity_id))
 

@@ -137,6 +137,13 @@ class OccurrenceStore:
         doc = await self._db.db.occurrences.find_one(query)
         return None if doc is None else from_bson(doc)
 
+    async def get_many(self, ids: list[str], scope: Scope) -> dict[str, Occurrence]:
+        wanted = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+        query = scopes.both(wanted, scopes.documents(scope, EntityType.SOW))
+        return {
+            str(doc["_id"]): from_bson(doc) async for doc in self._db.db.occurrences.find(query)
+        }
+
     async def page(self, scope: Scope, where: OccurrenceQuery, window: Window) -> Page[Occurrence]:
         collection = self._db.db.occurrences
         return await fetch_page(collection, ORDER, where.filter(scope), window, from_bson)
