@@ -3,6 +3,7 @@ ids taken by arguments (raw ids too, until 0.3.0); backward paging on every conn
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from domain.party import Role
+from resolvers.commands import HANDLERS, IDS
 from tests.conftest import Api, Clock
 from tests.csa_helpers import agent_token, produce, setup
 from tests.ids import gid, raw
@@ -330,3 +332,14 @@ async def test_every_connection_pages_backward_exactly(
     )
     error = await api.error(query, {**base, "before": "nope"}, staff)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "before"}
+
+
+def test_every_id_a_command_holds_is_read_as_a_global_id() -> None:
+    """A new command naming an object cannot forget to take global ids."""
+    for command in HANDLERS:
+        named = {
+            field.name
+            for field in dataclasses.fields(command)
+            if field.name == "id" or field.name.endswith(("_id", "_ids"))
+        }
+        assert named == set(IDS.get(command, {})), command
