@@ -151,7 +151,10 @@ async def test_running_sums_equal_the_rows_counted_again(api: Api, clock: Clock)
     store = api.app.state.services.store
     zone = "America/New_York"
     counted = await store.sla.recount(
-        sow["id"], zone, datetime(2026, 11, 1, 4, tzinfo=UTC), datetime(2027, 1, 1, 5, tzinfo=UTC)
+        raw(sow["id"]),
+        zone,
+        datetime(2026, 11, 1, 4, tzinfo=UTC),
+        datetime(2027, 1, 1, 5, tzinfo=UTC),
     )
     running = {
         str(record.period): record.counts for record in await store.sla.period_list(raw(sow["id"]))
