@@ -19,6 +19,7 @@ from jwt import PyJWK, PyJWKClient, PyJWKSet
 
 from api.settings import JWT_LEEWAY_SECONDS, JWT_MAX_LIFETIME_SECONDS, Settings
 from domain.errors import Unauthenticated
+from domain.ids import parse_global_id
 from domain.party import Role, Viewer
 
 SYMMETRIC = ["HS256"]
@@ -161,8 +162,8 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         role = Role(claims["role"])
     except ValueError:
         raise Unauthenticated(f"unknown role {claims['role']!r}") from None
-    client_id = claims.get("client_id")
-    agent_id = claims.get("agent_id")
+    client_id = _party_id(claims.get("client_id"))
+    agent_id = _party_id(claims.get("agent_id"))
     needed = {Role.CLIENT: client_id, Role.AGENT: agent_id}.get(role, "")
     if not isinstance(needed, str) or (
         role is not Role.COMPLIANCE and not _OBJECT_ID.fullmatch(needed)
@@ -176,6 +177,13 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         agent_id=agent_id if role is Role.AGENT else None,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
+
+
+def _party_id(claim: Any) -> Any:
+    """A claim's raw id: the identity provider may hold the global id `createClient` or
+    `createAgent` answered with, or the raw one (whose type it never said)."""
+    parsed = parse_global_id(claim) if isinstance(claim, str) else None
+    return claim if parsed is None else parsed[1]
 
 
 def bearer_token(authorization: str | None) -> str | None:

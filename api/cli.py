@@ -210,17 +210,20 @@ def _documents(settings: Settings, args: argparse.Namespace) -> None:
     if found is None:
         print(f"not a document this service issued (sha256 {digest})", file=sys.stderr)
         raise SystemExit(1)
+    # The ids `verifyDocument` answers with.
+    from schema.ids import entity_id, global_id
+
     match = {
         "sha256": digest,
         "document": {
-            "id": found.id,
+            "id": global_id("Document", found.id),
             "kind": found.kind.value,
             "title": found.title,
             "fileName": found.file_name,
             "createdAt": found.created_at.isoformat(),
         },
         "entityType": found.entity_type.value if found.entity_type else None,
-        "entityId": found.entity_id,
+        "entityId": entity_id(found.entity_type, found.entity_id),
         "version": found.version,
     }
     print(json.dumps(match, indent=2))

@@ -46,6 +46,8 @@ class Read(StrEnum):
     # Obligations' occurrences: one SOW's, and the work queue across SOWs.
     SOW_OCCURRENCES = "SowOccurrences"
     OCCURRENCES = "Occurrences"
+    # Any object by its global id (`node`, `nodes`).
+    NODE = "Node"
 
 
 type Operation = Read | type[Command[Any]]
@@ -86,6 +88,9 @@ RULES: Mapping[Operation, frozenset[Role]] = {
     # Occurrences follow their SOW: its client's and compliance's, never an agent's.
     Read.SOW_OCCURRENCES: CLIENT_OR_COMPLIANCE,
     Read.OCCURRENCES: CLIENT_OR_COMPLIANCE,
+    # Anyone may ask; the answer is null for what is outside the scope, as each type's own
+    # query decides it.
+    Read.NODE: ANYONE,
     commands.CreateClient: COMPLIANCE,
     commands.CreateAgent: COMPLIANCE,
     commands.CreateSow: CLIENT_OR_COMPLIANCE,

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import BadUserInput
+from domain.ids import parse_global_id
 from domain.party import Actor
 
 
@@ -79,10 +80,14 @@ class Event(NewEvent):
         return str(self.seq)
 
 
-def parse_cursor(after: str | None) -> int | None:
-    """The seq an event cursor names (an event's `id`); None: from the start."""
+def parse_cursor(after: str | None, argument: str = "after") -> int | None:
+    """The seq an event cursor names: an edge's cursor, or an event's `id` (global, or the
+    seq itself as ids were before 0.2); None: from the start."""
     if after is None:
         return None
+    parsed = parse_global_id(after)
+    if parsed is not None and parsed[0] == "ContractEvent":
+        return int(parsed[1])
     if not after.isdigit() or len(after) > 18:
-        raise BadUserInput("after: not an event cursor", field="after")
+        raise BadUserInput(f"{argument}: not an event cursor", field=argument)
     return int(after)

@@ -64,6 +64,15 @@ class Scope:
     def _party(self) -> Role | None:
         return Role.CLIENT if self.client_id is not None else Role.AGENT
 
+    def sees_party(self, client_id: str | None = None, agent_id: str | None = None) -> bool:
+        """Whether the scope shows a client company or an agent (one of the two ids): any
+        to everything; a client its own company, an agent themselves."""
+        if self == EVERYTHING:
+            return True
+        if client_id is not None:
+            return client_id == self.client_id
+        return agent_id is not None and agent_id == self.agent_id
+
     def sees(self, entity_type: EntityType) -> bool:
         return self.entity_type in (None, entity_type)
 

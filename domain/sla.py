@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from domain.csa import Csa, CsaStatus
 from domain.errors import BadUserInput, PeriodClosed
+from domain.ids import parse_global_id
 from domain.policy import MIN_ANSWERED_FOR_RENEWAL
 from domain.sow import Sow, SowStatus, SowTerms
 from domain.values import (
@@ -140,8 +141,15 @@ def row_of(data: Mapping[str, Any]) -> IntervalRow:
         interval_minutes=data["intervalMinutes"],
         threshold_seconds=data["thresholdSeconds"],
         counts=IntervalCounts(**{name: data[key] for name, key in COUNT_FIELDS}),
-        agent_id=data.get("agentId"),
+        agent_id=_agent_id(data.get("agentId")),
     )
+
+
+def _agent_id(value: str | None) -> str | None:
+    """An agent's raw id from its global id; anything else as it is, for `_row_context_problems`
+    to judge (raw ids are accepted until 0.3.0)."""
+    parsed = None if value is None else parse_global_id(value)
+    return parsed[1] if parsed is not None and parsed[0] == "Agent" else value
 
 
 INPUT_FIELDS: Final = (

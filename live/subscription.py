@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from domain.errors import NotFound, SubscriberTooSlow, Unauthenticated
 from domain.events import Event, parse_cursor
+from domain.ids import global_id
 from domain.scope import Scope
 from live.delivery import DirectDelivery
 from live.hub import EventHub, Subscriber
@@ -84,7 +85,10 @@ def _ended(subscriber: Subscriber) -> bool:
     if subscriber.expired:
         raise Unauthenticated("the token has expired")
     if subscriber.overflowed:
-        raise SubscriberTooSlow(subscriber.last, subscriber.size)
+        # The cursor to resume from, spelled as the last event's `id` the client received.
+        seq = parse_cursor(subscriber.last)
+        cursor = None if seq is None else global_id("ContractEvent", str(seq))
+        raise SubscriberTooSlow(cursor, subscriber.size)
     return subscriber.closed
 
 

@@ -9,9 +9,10 @@ scope and the domain rule for the command; the others move several documents at 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from domain import commands
+from domain import commands, ids
 from domain import csa as csa_rules
 from domain import sow as sow_rules
 from domain.commands import Command
@@ -53,7 +54,61 @@ HANDLERS: Mapping[type[Command[Any]], Handler[Any, Any]] = {
 }
 
 
+_SOW, _CSA = {"id": "Sow"}, {"id": "Csa"}
+
+# The fields of each command that name objects (their GraphQL argument's name in camelCase),
+# by the type they must be of: global ids, or the raw ids accepted until 0.3.0.
+IDS: Mapping[type[Command[Any]], Mapping[str, str]] = {
+    commands.CreateSow: {"client_id": "Client"},
+    commands.UpdateSow: _SOW,
+    commands.SubmitSow: _SOW,
+    commands.StartSowReview: _SOW,
+    commands.RequestSowChanges: _SOW,
+    commands.SignSow: _SOW,
+    commands.ProposeSowAmendment: _SOW,
+    commands.AcceptSowAmendment: _SOW,
+    commands.RejectSowAmendment: _SOW,
+    commands.TerminateSow: _SOW,
+    commands.ProduceCsas: {"sow_id": "Sow", "agent_ids": "Agent"},
+    commands.UpdateCsaDraft: _CSA,
+    commands.SendCsa: _CSA,
+    commands.SignCsa: _CSA,
+    commands.DeclineCsa: _CSA,
+    commands.CountersignCsa: _CSA,
+    commands.WithdrawCsa: _CSA,
+    commands.RenewCsa: _CSA,
+    commands.TerminateCsa: _CSA,
+    commands.UploadAgentDocument: {"agent_id": "Agent"},
+    commands.UploadSowEvidence: {"sow_id": "Sow"},
+    commands.RecordSlaIntervals: {"sow_id": "Sow"},
+    commands.CloseSlaPeriod: {"sow_id": "Sow"},
+    commands.RequestObligation: {"sow_id": "Sow"},
+    commands.FulfilObligation: {"id": "ObligationOccurrence", "evidence_document_id": "Document"},
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def with_raw_ids[C: Command[Any]](command: C) -> C:
+    """`command` with each id it holds made raw; an id of another type is refused
+    (BadUserInput naming the argument, `agentIds[2]` in a list)."""
+    changed: dict[str, object] = {}
+    for name, type_name in IDS.get(type(command), {}).items():
+        value = getattr(command, name)
+        field = _camel(name)
+        if isinstance(value, tuple):
+            changed[name] = tuple(
+                ids.raw_id(item, type_name, f"{field}[{index}]") for index, item in enumerate(value)
+            )
+        else:
+            changed[name] = ids.optional_raw_id(value, type_name, field)
+    return replace(command, **changed) if changed else command
+
+
 async def handle[R](ctx: Context, viewer: Viewer, command: Command[R]) -> R:
     """Handle `command` for `viewer`: what its handler returns (its `R`)."""
     handler: Handler[Command[R], R] = HANDLERS[type(command)]
-    return await handler(ctx, viewer, command)
+    return await handler(ctx, viewer, with_raw_ids(command))

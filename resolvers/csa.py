@@ -21,9 +21,8 @@ from domain.sow import Sow
 from resolvers.changing import ChangeOne
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
-from resolvers.paging import page_size
 from storage.csas import CsaQuery
-from storage.pages import Page
+from storage.pages import Page, Window
 
 MAX_AGENTS_PER_PRODUCTION = 500
 
@@ -39,10 +38,8 @@ async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
     return found
 
 
-async def csas(
-    ctx: Context, viewer: Viewer, where: CsaQuery, first: int | None, after: str | None
-) -> Page[Csa]:
-    return await ctx.store.csas.page(Scope.of(viewer), where, page_size(ctx, first), after)
+async def csas(ctx: Context, viewer: Viewer, where: CsaQuery, window: Window) -> Page[Csa]:
+    return await ctx.store.csas.page(Scope.of(viewer), where, window)
 
 
 async def prefetch(ctx: Context, csas: list[Csa], fields: Collection[str]) -> None:

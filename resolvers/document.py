@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import TypedDict, Unpack
 
-from domain import access
+from domain import access, ids
 from domain.access import Read
 from domain.commands import UploadAgentDocument, UploadSowEvidence
 from domain.document import (
@@ -56,9 +56,13 @@ async def verify(ctx: Context, viewer: Viewer, sha256: str) -> Document | None:
 
 
 async def downloadable(ctx: Context, viewer: Viewer, id: str) -> Document | None:
-    """The document, when in the viewer's scope; None whether absent or someone else's."""
+    """The document (by global id, or raw until 0.3.0), when in the viewer's scope; None
+    whether absent or someone else's."""
     scope = Scope.of(access.authorize(viewer, Read.DOCUMENT))
-    return await ctx.store.documents.get(id, scope)
+    parsed = ids.parse_global_id(id)
+    if parsed is not None and parsed[0] != "Document":
+        return None
+    return await ctx.store.documents.get(id if parsed is None else parsed[1], scope)
 
 
 def chunks(ctx: Context, document: Document) -> AsyncIterator[bytes]:

@@ -6,22 +6,20 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 from domain.errors import ConcurrencyLimited
-from domain.events import Event, parse_cursor
+from domain.events import Event
 from domain.party import Viewer
 from domain.scope import Scope
 from live.subscription import follow
 from resolvers.context import Context, utc_now
-from resolvers.paging import page_size
 from storage.leases import Held
+from storage.pages import Page, Window
 
 
 async def events(
-    ctx: Context, viewer: Viewer, entity_id: str | None, after: str | None, first: int | None
-) -> tuple[list[Event], bool]:
-    """A page of events after `after` (oldest first), and whether more follow."""
-    limit = page_size(ctx, first)
-    found = await ctx.store.events.page(Scope.of(viewer), entity_id, parse_cursor(after), limit + 1)
-    return found[:limit], len(found) > limit
+    ctx: Context, viewer: Viewer, entity_id: str | None, window: Window
+) -> Page[Event]:
+    """A page of the viewer's events (`entity_id`'s, or all), oldest first."""
+    return await ctx.store.events.window(Scope.of(viewer), entity_id, window)
 
 
 async def count_events(ctx: Context, viewer: Viewer, entity_id: str | None) -> int:

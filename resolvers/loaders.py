@@ -17,6 +17,8 @@ from domain.scope import EVERYTHING
 from domain.sla import IntervalCounts
 from domain.sow import Sow, SowTerms
 from domain.statement import SlaPeriod
+from resolvers import node
+from resolvers.node import NodeKey
 from storage.occurrences import SowList, SowPage
 from storage.pages import Page
 from storage.sla import AgentRows
@@ -103,3 +105,5 @@ class Loaders:
         self.sow_occurrence_count: DataLoader[SowList, int | None] = DataLoader(
             _batch(store.occurrences.sow_counts)
         )
+        # `node`/`nodes`: any object by type and raw id, in a scope; one query per type.
+        self.node: DataLoader[NodeKey, object | None] = DataLoader(node.batch(store))

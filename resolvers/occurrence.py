@@ -14,9 +14,8 @@ from domain.scope import Scope
 from domain.sow import Sow
 from resolvers import sow as sows
 from resolvers.context import Context
-from resolvers.paging import page_size
 from storage.occurrences import OccurrenceQuery, SowList, SowPage
-from storage.pages import Page
+from storage.pages import Page, Window
 
 
 async def occurrence(ctx: Context, viewer: Viewer, id: str) -> Occurrence:
@@ -58,14 +57,14 @@ async def fulfil(ctx: Context, viewer: Viewer, command: FulfilObligation) -> Occ
 
 
 async def occurrences(
-    ctx: Context, viewer: Viewer, where: OccurrenceQuery, first: int | None, after: str | None
+    ctx: Context, viewer: Viewer, where: OccurrenceQuery, window: Window
 ) -> Page[Occurrence]:
     """A page of the viewer's occurrences. One SOW's go through the request's loader: the
     `occurrences` of every SOW of a page are read together."""
-    scope, size = Scope.of(viewer), page_size(ctx, first)
+    scope = Scope.of(viewer)
     if where.sow_id is None:
-        return await ctx.store.occurrences.page(scope, where, size, after)
-    key = SowPage(SowList(scope, where.sow_id, where.status), size, after)
+        return await ctx.store.occurrences.page(scope, where, window)
+    key = SowPage(SowList(scope, where.sow_id, where.status), window)
     return await ctx.loaders.sow_occurrences.load(key) or Page([], False)
 
 

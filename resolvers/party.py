@@ -8,8 +8,7 @@ from domain.commands import CreateAgent, CreateClient
 from domain.errors import BadUserInput
 from domain.party import Agent, AgentStatus, Client, Viewer
 from resolvers.context import Context
-from resolvers.paging import page_size
-from storage.pages import Page
+from storage.pages import Page, Window
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 
@@ -54,9 +53,9 @@ async def create_agent(ctx: Context, viewer: Viewer, command: CreateAgent) -> Ag
     return agent
 
 
-async def clients(ctx: Context, first: int | None, after: str | None) -> Page[Client]:
-    return await ctx.store.parties.client_page(page_size(ctx, first), after)
+async def clients(ctx: Context, window: Window) -> Page[Client]:
+    return await ctx.store.parties.client_page(window)
 
 
-async def agents(ctx: Context, first: int | None, after: str | None) -> Page[Agent]:
-    return await ctx.store.parties.agent_page(page_size(ctx, first), after)
+async def agents(ctx: Context, window: Window) -> Page[Agent]:
+    return await ctx.store.parties.agent_page(window)

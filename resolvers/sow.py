@@ -17,8 +17,7 @@ from domain.party import Viewer
 from domain.scope import Scope
 from domain.sow import Sow
 from resolvers.context import Context
-from resolvers.paging import page_size
-from storage.pages import Page
+from storage.pages import Page, Window
 from storage.sows import SowQuery
 
 
@@ -29,10 +28,8 @@ async def sow(ctx: Context, viewer: Viewer, id: str) -> Sow:
     return found
 
 
-async def sows(
-    ctx: Context, viewer: Viewer, where: SowQuery, first: int | None, after: str | None
-) -> Page[Sow]:
-    return await ctx.store.sows.page(Scope.of(viewer), where, page_size(ctx, first), after)
+async def sows(ctx: Context, viewer: Viewer, where: SowQuery, window: Window) -> Page[Sow]:
+    return await ctx.store.sows.page(Scope.of(viewer), where, window)
 
 
 async def prefetch(ctx: Context, sows: list[Sow], fields: Collection[str]) -> None:

@@ -2,9 +2,10 @@
 
 Depth and alias limits do not bound work on their own: `sows(first: 100) { edges { node {
 events(first: 100) { ... } } } }` is shallow yet reads 10,000 events. Here a field whose
-arguments include `first` multiplies the cost of everything under it by its page size (the
-literal value; the maximum page size when it comes from a variable; the default page size
-when absent). Fragments are expanded where they are spread, so they cannot hide cost.
+arguments include `first` or `last` multiplies the cost of everything under it by its page
+size (the literal value; the maximum page size when it comes from a variable; the default
+page size when absent), and `nodes(ids:)` by its number of ids. Fragments are expanded
+where they are spread, so they cannot hide cost.
 
 The validation rule refuses an operation over the limit; `cost_report` tells the result of
 every query and mutation its cost (`extensions.cost`), so that clients see how close they are
@@ -27,6 +28,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -39,7 +41,9 @@ from strawberry.extensions import SchemaExtension
 
 from schema.limits import too_complex
 
-PAGE_ARGUMENT = "first"
+PAGE_ARGUMENTS = ("first", "last")
+# `nodes(ids:)` reads one item per id, at most a page of them.
+IDS_ARGUMENT = "ids"
 
 
 class _Cost:
@@ -105,18 +109,27 @@ class _Cost:
         if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             return False
         field = parent.fields.get(node.name.value)
-        return field is not None and PAGE_ARGUMENT in field.args
+        names = (*PAGE_ARGUMENTS, IDS_ARGUMENT)
+        return field is not None and any(name in field.args for name in names)
 
     def _page(self, node: FieldNode) -> int:
-        for argument in node.arguments or ():
-            if argument.name.value != PAGE_ARGUMENT:
-                continue
-            if isinstance(argument.value, IntValueNode):
-                # Out-of-range sizes are refused by the resolver; cost them at the cap.
-                return max(1, min(int(argument.value.value), self.max_page_size))
-            if isinstance(argument.value, VariableNode):
-                return self.max_page_size
-        return self.default_page_size
+        sizes = [
+            size
+            for argument in node.arguments or ()
+            if (size := self._size(argument.name.value, argument.value)) is not None
+        ]
+        # `first` with `last` is refused by the resolver; cost the larger.
+        return max(sizes) if sizes else self.default_page_size
+
+    def _size(self, name: str, value: Any) -> int | None:
+        if isinstance(value, VariableNode) and name in (*PAGE_ARGUMENTS, IDS_ARGUMENT):
+            return self.max_page_size
+        if isinstance(value, IntValueNode) and name in PAGE_ARGUMENTS:
+            # Out-of-range sizes are refused by the resolver; cost them at the cap.
+            return max(1, min(int(value.value), self.max_page_size))
+        if isinstance(value, ListValueNode) and name == IDS_ARGUMENT:
+            return max(1, min(len(value.values), self.max_page_size))
+        return None
 
 
 def query_cost_rule(max_cost: int, max_page_size: int, default_page_size: int) -> type[Any]:

@@ -13,9 +13,11 @@ from strawberry.types import Info
 from domain import commands
 from domain import csa as domain
 from domain.access import Read
+from domain.ids import optional_raw_id, raw_id
 from resolvers import csa as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
+from resolvers.paging import window
 from schema import sla
 from schema.access import allowed, viewer_of
 from schema.commands import (
@@ -27,9 +29,10 @@ from schema.commands import (
     revision,
     run,
 )
-from schema.connection import After, Connection, PageSize, page_connection
+from schema.connection import After, Before, Connection, Last, PageSize, page_connection
 from schema.document import copies_field
 from schema.enums import CsaFlag, CsaStatus, CsaTerminationReason, PricingUnit, SlaMetric
+from schema.ids import Node, global_id
 from schema.inputs import input_to_dict, patch_field
 from schema.mapping import from_fields
 from schema.party import Agent
@@ -157,12 +160,14 @@ class CsaFilter:
     )
 
     def query(self) -> CsaQuery:
-        return CsaQuery(self.status, self.agent_id, self.sow_id, self.expiring_before)
+        agent_id = optional_raw_id(self.agent_id, "Agent", "filter.agentId")
+        sow_id = optional_raw_id(self.sow_id, "Sow", "filter.sowId")
+        return CsaQuery(self.status, agent_id, sow_id, self.expiring_before)
 
 
 @strawberry.type(description="A Client Service Agreement between the operator and one agent.")
-class Csa:
-    id: strawberry.ID = strawberry.field(description="The CSA's id.")
+class Csa(Node):
+    id: strawberry.ID = strawberry.field(description="The CSA's global id.")
     number: str = strawberry.field(description="Human-readable, unique: CSA-2026-0001.")
     sow_id: strawberry.ID = strawberry.field(
         description="The id of the SOW it serves (`sow`, for those who may see it)."
@@ -187,7 +192,13 @@ class Csa:
 
     @staticmethod
     def from_domain(csa: domain.Csa) -> Csa:
-        return from_fields(Csa, csa, terms=CsaTerms.from_domain(csa.terms), **document_fields(csa))
+        return from_fields(
+            Csa,
+            csa,
+            sow_id=global_id("Sow", csa.sow_id),
+            terms=CsaTerms.from_domain(csa.terms),
+            **document_fields(csa),
+        )
 
     @strawberry.field(graphql_type=Agent, description="The agent it is with.")
     def agent(self, info: Info[Context, Any]) -> Soon[Agent | None]:
@@ -244,7 +255,9 @@ class CsaQueries:
         description="One CSA: an agent's own, any for compliance (NOT_FOUND otherwise).",
     )
     async def csa(self, info: Info[Context, Any], id: CsaId) -> Csa:
-        return Csa.from_domain(await resolve.csa(info.context, viewer_of(info), id))
+        return Csa.from_domain(
+            await resolve.csa(info.context, viewer_of(info), raw_id(id, "Csa", "id"))
+        )
 
     @strawberry.field(
         permission_classes=allowed(Read.CSAS),
@@ -258,10 +271,12 @@ class CsaQueries:
         ] = None,
         first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Csa]:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or CsaFilter()).query()
-        page = await resolve.csas(ctx, viewer, where, first, after)
+        page = await resolve.csas(ctx, viewer, where, window(ctx, first, after, last, before))
 
         async def count() -> int:
             return await resolve.count_csas(ctx, viewer, where)

@@ -12,11 +12,13 @@ from strawberry.types import Info
 from domain import commands
 from domain import document as domain
 from domain.access import Read
+from domain.ids import optional_raw_id
 from resolvers import document as resolve
 from resolvers.context import Context
 from schema.access import allowed, viewer_of
 from schema.commands import run
 from schema.enums import DocumentKind, EntityType
+from schema.ids import Node, entity_id
 from schema.mapping import from_fields
 
 DOWNLOAD_PATH = "/documents/"
@@ -26,8 +28,8 @@ DOWNLOAD_PATH = "/documents/"
     description="A stored file: a signed copy, an agent's administrative document, or a "
     "SOW's evidence."
 )
-class Document:
-    id: strawberry.ID = strawberry.field(description="The document's id.")
+class Document(Node):
+    id: strawberry.ID = strawberry.field(description="The document's global id.")
     kind: DocumentKind = strawberry.field(description="What the file is.")
     title: str = strawberry.field(description="What it is, for people: its uploader's title.")
     file_name: str = strawberry.field(
@@ -68,12 +70,17 @@ class DocumentMatch:
 
     @staticmethod
     def from_domain(document: domain.Document) -> DocumentMatch:
-        return from_fields(DocumentMatch, document, document=Document.from_domain(document))
+        return from_fields(
+            DocumentMatch,
+            document,
+            document=Document.from_domain(document),
+            entity_id=entity_id(document.entity_type, document.entity_id),
+        )
 
 
 class _Identified(Protocol):
     @property
-    def id(self) -> str: ...
+    def raw_id(self) -> str: ...
 
 
 def copies_field(operation: Read, description: str) -> Any:
@@ -83,7 +90,7 @@ def copies_field(operation: Read, description: str) -> Any:
     async def resolver(
         parent: strawberry.Parent[_Identified], info: Info[Context, Any]
     ) -> list[Document]:
-        return Document.all_from_domain(await resolve.of_entity(info.context, parent.id))
+        return Document.all_from_domain(await resolve.of_entity(info.context, parent.raw_id))
 
     return strawberry.field(
         resolver=resolver, permission_classes=allowed(operation), description=description
@@ -105,7 +112,8 @@ class DocumentQueries:
             strawberry.argument(description="The agent; required of compliance."),
         ] = None,
     ) -> list[Document]:
-        found = await resolve.agent_folder(info.context, viewer_of(info), agent_id)
+        agent = optional_raw_id(agent_id, "Agent", "agentId")
+        found = await resolve.agent_folder(info.context, viewer_of(info), agent)
         return Document.all_from_domain(found)
 
     @strawberry.field(

@@ -12,29 +12,35 @@ from strawberry.types import Info
 
 from domain.access import Read
 from domain.events import Event
+from domain.ids import optional_raw_id
 from resolvers import event as resolve
 from resolvers.context import Context
+from resolvers.paging import window
 from schema.access import allowed, viewer_of
-from schema.connection import After, Connection, PageSize
+from schema.connection import After, Before, Connection, Last, PageSize
 from schema.enums import ContractStatus, EntityType, EventType
+from schema.ids import ENTITY_TYPES, Node, entity_id
 from schema.mapping import from_fields
 from schema.terms import Actor
+
+# What an event's `entityId` may name.
+ENTITIES = tuple(ENTITY_TYPES.values())
 
 
 @strawberry.type(
     description="One state change of a SOW, a CSA or a SOW's obligation occurrence: the "
     "audit log, and what `contractEvents` delivers live."
 )
-class ContractEvent:
+class ContractEvent(Node):
     id: strawberry.ID = strawberry.field(
-        description="The event's id, also its cursor: pass it as `after` to `events` or "
+        description="The event's global id, also a cursor: pass it as `after` to `events` or "
         "`contractEvents` to resume after it."
     )
     type: EventType = strawberry.field(description="What happened.")
     entity_type: EntityType = strawberry.field(
         description="The kind of document it happened to (an occurrence's events are its SOW's)."
     )
-    entity_id: strawberry.ID = strawberry.field(description="The SOW's or CSA's id.")
+    entity_id: strawberry.ID = strawberry.field(description="The SOW's or CSA's global id.")
     from_status: ContractStatus | None = strawberry.field(
         description="The status before: the document's, or the occurrence's for the "
         "OBLIGATION_* events; null when it was created or opened."
@@ -61,6 +67,7 @@ class ContractEvent:
         return from_fields(
             ContractEvent,
             event,
+            entity_id=entity_id(event.entity_type, event.entity_id),
             actor=Actor.from_domain(event.actor),
             from_status=_status(event.from_status),
             to_status=_status(event.to_status),
@@ -72,16 +79,20 @@ def _status(value: str | None) -> ContractStatus | None:
 
 
 async def event_connection(
-    info: Info[Context, Any], entity_id: str | None, after: str | None, first: int | None
+    info: Info[Context, Any],
+    entity_id: str | None,
+    after: str | None,
+    first: int | None,
+    last: int | None,
+    before: str | None,
 ) -> Connection[ContractEvent]:
     ctx, viewer = info.context, viewer_of(info)
-    found, more = await resolve.events(ctx, viewer, entity_id, after, first)
+    page = await resolve.events(ctx, viewer, entity_id, window(ctx, first, after, last, before))
 
     async def count() -> int:
         return await resolve.count_events(ctx, viewer, entity_id)
 
-    items = [(event.id, event) for event in found]
-    return Connection.of(items, more, count, ContractEvent.from_domain)
+    return Connection.of(page, count, ContractEvent.from_domain)
 
 
 EntityId = Annotated[
@@ -103,8 +114,11 @@ class EventQueries:
         entity_id: EntityId = None,
         after: After = None,
         first: PageSize = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ContractEvent]:
-        return await event_connection(info, entity_id, after, first)
+        entity = optional_raw_id(entity_id, ENTITIES, "entityId")
+        return await event_connection(info, entity, after, first, last, before)
 
 
 @strawberry.type(
@@ -131,7 +145,8 @@ class EventSubscription:
             ),
         ] = None,
     ) -> AsyncGenerator[ContractEvent]:
-        stream = resolve.contract_events(info.context, viewer_of(info), entity_id, after)
+        entity = optional_raw_id(entity_id, ENTITIES, "entityId")
+        stream = resolve.contract_events(info.context, viewer_of(info), entity, after)
         # Closing this stream (the client completed, or disconnected) closes the resolver's.
         async with aclosing(stream):
             async for event in stream:

@@ -9,13 +9,19 @@ import dataclasses
 from functools import cache
 from typing import TYPE_CHECKING
 
+from schema.ids import Node, global_id, node_type_name
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 
 def from_fields[T: DataclassInstance](cls: type[T], source: object, /, **converted: object) -> T:
     """The GraphQL object `cls` of `source`: each field `converted` gives, else `source`'s
-    attribute of the same name."""
+    attribute of the same name; a `Node`'s `id` is the global id of `source.id`."""
+    if issubclass(cls, Node) and "id" not in converted:
+        raw = str(getattr(source, "id"))  # noqa: B009  (`source` is any domain object)
+        converted["id"] = global_id(node_type_name(cls), raw)
+        converted["raw_id"] = raw
     for name in _taken(cls):
         if name not in converted:
             converted[name] = getattr(source, name)

@@ -15,11 +15,13 @@ from domain import occurrence as domain
 from domain.access import Read
 from resolvers import occurrence as resolve
 from resolvers.context import Context
+from resolvers.paging import window
 from schema.access import allowed, viewer_of
 from schema.commands import run
-from schema.connection import After, Connection, PageSize
+from schema.connection import After, Before, Connection, Last, PageSize
 from schema.document import Document
 from schema.enums import ObligationKind, OccurrenceStatus, Recurrence
+from schema.ids import Node, global_id
 from schema.mapping import from_fields
 from schema.terms import Actor
 from storage.occurrences import OccurrenceQuery
@@ -69,7 +71,7 @@ class ObligationInput:
 @strawberry.type(
     description="One delivery an obligation calls for: a recurring period's, or a request's."
 )
-class ObligationOccurrence:
+class ObligationOccurrence(Node):
     id: strawberry.ID = strawberry.field(description="`fulfilObligation` names it.")
     sow_id: strawberry.ID = strawberry.field(description="The SOW whose terms oblige it.")
     key: str = strawberry.field(description="The obligation's key.")
@@ -103,6 +105,7 @@ class ObligationOccurrence:
         return from_fields(
             ObligationOccurrence,
             found,
+            sow_id=global_id("Sow", found.sow_id),
             sections=list(found.sections),
             requested_by=None
             if found.requested_by is None
@@ -133,15 +136,20 @@ StatusFilter = Annotated[
 
 
 async def _connection(
-    info: Info[Context, Any], where: OccurrenceQuery, first: int | None, after: str | None
+    info: Info[Context, Any],
+    where: OccurrenceQuery,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> Connection[ObligationOccurrence]:
     ctx, viewer = info.context, viewer_of(info)
-    page = await resolve.occurrences(ctx, viewer, where, first, after)
+    page = await resolve.occurrences(ctx, viewer, where, window(ctx, first, after, last, before))
 
     async def count() -> int:
         return await resolve.count(ctx, viewer, where)
 
-    return Connection.of(page.items, page.has_next_page, count, ObligationOccurrence.from_domain)
+    return Connection.of(page, count, ObligationOccurrence.from_domain)
 
 
 def occurrences_field() -> Any:
@@ -153,8 +161,11 @@ def occurrences_field() -> Any:
         status: StatusFilter = None,
         first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ObligationOccurrence]:
-        return await _connection(info, OccurrenceQuery(parent.id, status), first, after)
+        where = OccurrenceQuery(parent.raw_id, status)
+        return await _connection(info, where, first, after, last, before)
 
     return strawberry.field(
         resolver=resolver,
@@ -176,8 +187,11 @@ class OccurrenceQueries:
         status: StatusFilter = None,
         first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[ObligationOccurrence]:
-        return await _connection(info, OccurrenceQuery(None, status), first, after)
+        where = OccurrenceQuery(None, status)
+        return await _connection(info, where, first, after, last, before)
 
 
 @strawberry.type

@@ -13,17 +13,19 @@ from domain.access import Read
 from resolvers import document as documents
 from resolvers import party as resolve
 from resolvers.context import Context
+from resolvers.paging import window
 from schema.access import allowed, viewer_of
 from schema.commands import run
-from schema.connection import After, Connection, PageSize
+from schema.connection import After, Before, Connection, Last, PageSize
 from schema.document import Document
 from schema.enums import AgentStatus, Role
+from schema.ids import Node, optional_global_id
 from schema.mapping import from_fields
 
 
 @strawberry.type(description="A client company.")
-class Client:
-    id: strawberry.ID = strawberry.field(description="The client's id.")
+class Client(Node):
+    id: strawberry.ID = strawberry.field(description="The client's global id.")
     name: str = strawberry.field(description="The company's name.")
     created_at: datetime = strawberry.field(description="When compliance created it.")
     notification_email: str | None = strawberry.field(
@@ -36,8 +38,8 @@ class Client:
 
 
 @strawberry.type(description="A work-at-home agent.")
-class Agent:
-    id: strawberry.ID = strawberry.field(description="The agent's id.")
+class Agent(Node):
+    id: strawberry.ID = strawberry.field(description="The agent's global id.")
     name: str = strawberry.field(description="The agent's full name.")
     status: AgentStatus = strawberry.field(description="Whether the agent is working.")
     created_at: datetime = strawberry.field(description="When compliance created them.")
@@ -57,7 +59,7 @@ class Agent:
         "newest first. An agent sees their own only.",
     )
     async def folder(self, info: Info[Context, Any]) -> list[Document]:
-        found = await documents.folder_of(info.context, viewer_of(info), self.id)
+        found = await documents.folder_of(info.context, viewer_of(info), self.raw_id)
         return Document.all_from_domain(found)
 
 
@@ -74,22 +76,30 @@ class Viewer:
 
     @strawberry.field(description="A client user's company; null for other roles.")
     async def client(self, info: Info[Context, Any]) -> Client | None:
-        if self.client_id is None:
+        client_id = viewer_of(info).client_id
+        if client_id is None:
             return None
-        found = await info.context.loaders.client.load(self.client_id)
+        found = await info.context.loaders.client.load(client_id)
         return None if found is None else Client.from_domain(found)
 
     @strawberry.field(description="The agent themselves; null for other roles.")
     async def agent(self, info: Info[Context, Any]) -> Agent | None:
-        if self.agent_id is None:
+        agent_id = viewer_of(info).agent_id
+        if agent_id is None:
             return None
-        found = await info.context.loaders.agent.load(self.agent_id)
+        found = await info.context.loaders.agent.load(agent_id)
         return None if found is None else Agent.from_domain(found)
 
     @staticmethod
     def from_domain(viewer: party.Viewer) -> Viewer:
         # A token's subject is the viewer's id.
-        return from_fields(Viewer, viewer, id=strawberry.ID(viewer.subject))
+        return from_fields(
+            Viewer,
+            viewer,
+            id=strawberry.ID(viewer.subject),
+            client_id=optional_global_id("Client", viewer.client_id),
+            agent_id=optional_global_id("Agent", viewer.agent_id),
+        )
 
 
 @strawberry.type
@@ -104,23 +114,33 @@ class PartyQuery:
         permission_classes=allowed(Read.CLIENTS), description="Every client (compliance)."
     )
     async def clients(
-        self, info: Info[Context, Any], first: PageSize = None, after: After = None
+        self,
+        info: Info[Context, Any],
+        first: PageSize = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Client]:
         ctx = info.context
-        page = await resolve.clients(ctx, first, after)
+        page = await resolve.clients(ctx, window(ctx, first, after, last, before))
         count = ctx.store.parties.count_clients
-        return Connection.of(page.items, page.has_next_page, count, Client.from_domain)
+        return Connection.of(page, count, Client.from_domain)
 
     @strawberry.field(
         permission_classes=allowed(Read.AGENTS), description="Every agent (compliance)."
     )
     async def agents(
-        self, info: Info[Context, Any], first: PageSize = None, after: After = None
+        self,
+        info: Info[Context, Any],
+        first: PageSize = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Agent]:
         ctx = info.context
-        page = await resolve.agents(ctx, first, after)
+        page = await resolve.agents(ctx, window(ctx, first, after, last, before))
         count = ctx.store.parties.count_agents
-        return Connection.of(page.items, page.has_next_page, count, Agent.from_domain)
+        return Connection.of(page, count, Agent.from_domain)
 
 
 @strawberry.type

@@ -26,6 +26,7 @@ from schema.error_codes import ErrorCode
 from schema.errors import ErrorCodes, code
 from schema.event import EventQueries, EventSubscription
 from schema.limits import limit_rule
+from schema.nodes import NodeQueries
 from schema.obligation import OccurrenceMutations, OccurrenceQueries
 from schema.party import PartyMutation, PartyQuery
 from schema.scalars import SCALAR_MAP
@@ -43,8 +44,16 @@ def merged(name: str, description: str, types: tuple[type, ...]) -> type:
 Query = merged(
     "Query",
     "What a token may read: its viewer, clients and agents, SOWs, CSAs, their events, "
-    "documents and obligations' occurrences.",
-    (PartyQuery, SowQueries, CsaQueries, EventQueries, DocumentQueries, OccurrenceQueries),
+    "documents and obligations' occurrences, and any of them by global id.",
+    (
+        PartyQuery,
+        SowQueries,
+        CsaQueries,
+        EventQueries,
+        DocumentQueries,
+        OccurrenceQueries,
+        NodeQueries,
+    ),
 )
 Mutation = merged(
     "Mutation",

@@ -14,13 +14,15 @@ from domain import commands
 from domain import csa as csa_domain
 from domain import sow as domain
 from domain.access import Read
+from domain.ids import optional_raw_id, raw_id
 from resolvers import sow as resolve
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once, then
+from resolvers.paging import window
 from schema import sla
 from schema.access import allowed, viewer_of
 from schema.commands import ChangeSummary, ExpectedVersion, Reason, SowId, revision, run
-from schema.connection import After, Connection, PageSize, page_connection
+from schema.connection import After, Before, Connection, Last, PageSize, page_connection
 from schema.csa import Csa
 from schema.document import copies_field
 from schema.enums import (
@@ -32,6 +34,7 @@ from schema.enums import (
     SlaMetric,
     SowStatus,
 )
+from schema.ids import Node
 from schema.inputs import input_to_dict, patch_field
 from schema.mapping import from_fields
 from schema.obligation import ObligationInput, ObligationTerm, occurrences_field
@@ -279,7 +282,8 @@ class SowFilter:
 
     def query(self) -> SowQuery:
         search = (self.search or "").strip()[:200] or None
-        return SowQuery(self.status, self.client_id, search, self.go_live_from, self.go_live_to)
+        client_id = optional_raw_id(self.client_id, "Client", "filter.clientId")
+        return SowQuery(self.status, client_id, search, self.go_live_from, self.go_live_to)
 
 
 @strawberry.type(description="How many agents are contracted (EXECUTED or ACTIVE CSAs) and active.")
@@ -293,8 +297,8 @@ class Staffing:
 
 
 @strawberry.type(description="A Statement of Work between a client and the operator.")
-class Sow:
-    id: strawberry.ID = strawberry.field(description="The SOW's id.")
+class Sow(Node):
+    id: strawberry.ID = strawberry.field(description="The SOW's global id.")
     number: str = strawberry.field(description="Human-readable, unique: SOW-2026-0001.")
     status: SowStatus = strawberry.field(description="Where it stands.")
     version: int = strawberry.field(
@@ -371,7 +375,9 @@ class SowQueries:
         description="One SOW: a client's own, any for compliance (NOT_FOUND otherwise).",
     )
     async def sow(self, info: Info[Context, Any], id: SowId) -> Sow:
-        return Sow.from_domain(await resolve.sow(info.context, viewer_of(info), id))
+        return Sow.from_domain(
+            await resolve.sow(info.context, viewer_of(info), raw_id(id, "Sow", "id"))
+        )
 
     @strawberry.field(
         permission_classes=allowed(Read.SOWS),
@@ -385,10 +391,12 @@ class SowQueries:
         ] = None,
         first: PageSize = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Sow]:
         ctx, viewer = info.context, viewer_of(info)
         where = (filter or SowFilter()).query()
-        page = await resolve.sows(ctx, viewer, where, first, after)
+        page = await resolve.sows(ctx, viewer, where, window(ctx, first, after, last, before))
 
         async def count() -> int:
             return await resolve.count_sows(ctx, viewer, where)

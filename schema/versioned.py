@@ -16,7 +16,7 @@ from domain import versioning
 from domain.events import EntityType
 from resolvers import versions
 from resolvers.context import Context
-from schema.connection import After, Connection, PageSize
+from schema.connection import After, Before, Connection, Last, PageSize
 from schema.event import ContractEvent, event_connection
 from schema.terms import FieldChange, Signature, TermsVersion
 
@@ -27,7 +27,7 @@ class Entity(Protocol):
 
 class Versioned(Protocol):
     @property
-    def id(self) -> str: ...
+    def raw_id(self) -> str: ...
     @property
     def latest_version(self) -> int: ...
     @property
@@ -48,7 +48,7 @@ def document_fields(document: Document) -> dict[str, object]:
 async def _versions(
     parent: strawberry.Parent[Versioned], info: Info[Context, Any]
 ) -> list[TermsVersion]:
-    found = await versions.versions(info.context, parent.id)
+    found = await versions.versions(info.context, parent.raw_id)
     return [TermsVersion.from_domain(v, parent.source.ENTITY_TYPE) for v in found]
 
 
@@ -57,7 +57,7 @@ async def _terms_version(
     info: Info[Context, Any],
     number: Annotated[int, strawberry.argument(description="The version's number, from 1.")],
 ) -> TermsVersion | None:
-    found = await versions.version(info.context, parent.id, number)
+    found = await versions.version(info.context, parent.raw_id, number)
     return None if found is None else TermsVersion.from_domain(found, parent.source.ENTITY_TYPE)
 
 
@@ -72,7 +72,7 @@ async def _diff(
     ],
 ) -> list[FieldChange]:
     changes = await versions.terms_diff(
-        info.context, parent.id, parent.latest_version, from_version, to_version
+        info.context, parent.raw_id, parent.latest_version, from_version, to_version
     )
     return [FieldChange.from_domain(change) for change in changes]
 
@@ -82,8 +82,10 @@ async def _events(
     info: Info[Context, Any],
     after: After = None,
     first: PageSize = None,
+    last: Last = None,
+    before: Before = None,
 ) -> Connection[ContractEvent]:
-    return await event_connection(info, parent.id, after, first)
+    return await event_connection(info, parent.raw_id, after, first, last, before)
 
 
 def versions_field(description: str) -> Any:

@@ -21,7 +21,7 @@ from domain.csa import (
 )
 from domain.events import EntityType
 from domain.machine import DateReached, Transition
-from domain.scope import Scope
+from domain.scope import EVERYTHING, Scope
 from storage import counters, scopes
 from storage.codec import (
     ParsedTerms,
@@ -32,7 +32,7 @@ from storage.codec import (
     terms_to_bson,
 )
 from storage.database import Database, Document
-from storage.pages import Page, fetch_page
+from storage.pages import Page, Window, by_id, fetch_page
 from storage.sows import signature_from_bson, signatures_to_bson
 from storage.writes import Mapper
 
@@ -163,14 +163,15 @@ class CsaStore:
         doc = await self._db.db.csas.find_one(query)
         return from_bson(doc) if doc else None
 
-    async def get_many(self, ids: list[str]) -> dict[str, Csa]:
-        """By id, unscoped: for links from a CSA already in the viewer's scope."""
-        query = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+    async def get_many(self, ids: list[str], scope: Scope = EVERYTHING) -> dict[str, Csa]:
+        """By id, in `scope`; unscoped for links from a CSA already in the viewer's scope."""
+        wanted = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+        query = scopes.both(wanted, scopes.documents(scope, EntityType.CSA))
         return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.csas.find(query)}
 
-    async def page(self, scope: Scope, where: CsaQuery, first: int, after: str | None) -> Page[Csa]:
+    async def page(self, scope: Scope, where: CsaQuery, window: Window) -> Page[Csa]:
         query = _match(scope, where)
-        return await fetch_page(self._db.db.csas, KIND, query, first, after, from_bson)
+        return await fetch_page(self._db.db.csas, by_id(KIND), query, window, from_bson)
 
     async def count(self, scope: Scope, where: CsaQuery) -> int:
         return await self._db.db.csas.count_documents(_match(scope, where))

@@ -19,7 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from domain.document import Document, DocumentKind
 from domain.events import EntityType
-from domain.scope import Scope
+from domain.scope import EVERYTHING, Scope
 from storage import scopes
 from storage.codec import object_id, optional_id, optional_str
 from storage.database import Database
@@ -88,10 +88,11 @@ class DocumentStore:
         doc = await self._db.db.documents.find_one(query)
         return from_bson(doc) if doc else None
 
-    async def get_many(self, ids: list[str]) -> dict[str, Document]:
-        """Documents by id, unscoped: for links from something the viewer already sees (an
-        occurrence's evidence)."""
-        query = {"_id": {"$in": [ObjectId(i) for i in ids if ObjectId.is_valid(i)]}}
+    async def get_many(self, ids: list[str], scope: Scope = EVERYTHING) -> dict[str, Document]:
+        """Documents by id, in `scope`; unscoped for links from something the viewer
+        already sees (an occurrence's evidence)."""
+        wanted = {"_id": {"$in": [ObjectId(i) for i in ids if ObjectId.is_valid(i)]}}
+        query = scopes.both(wanted, scopes.files(scope))
         return {str(doc["_id"]): from_bson(doc) async for doc in self._db.db.documents.find(query)}
 
     async def by_sha256(self, sha256: str, scope: Scope) -> Document | None:

@@ -14,13 +14,16 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from domain.events import EntityType, Event, EventType, NewEvent
+from domain.events import EntityType, Event, EventType, NewEvent, parse_cursor
 from domain.scope import Scope
 from storage import counters, scopes
 from storage.codec import actor_from_bson, actor_to_bson, object_id, optional_id, optional_str
 from storage.database import Database, Document
+from storage.pages import Order, Page, Window, fetch_page
 
 COUNTER = "events"
+# The log, oldest first; a cursor is the seq itself.
+ORDER = Order("seq", False, str, parse_cursor)
 
 
 def to_bson(seq: int, event: NewEvent) -> Document:
@@ -80,6 +83,16 @@ class EventStore:
             query["seq"] = {"$gt": after}
         cursor = self._db.db.events.find(query).sort("seq", 1).limit(limit)
         return [from_bson(doc) async for doc in cursor]
+
+    async def window(self, scope: Scope, entity_id: str | None, window: Window) -> Page[Event]:
+        """A page of the log (`entity_id`'s events, or all) in `scope`."""
+        query = _query(scope, entity_id)
+        return await fetch_page(self._db.db.events, ORDER, query, window, from_bson)
+
+    async def by_ids(self, ids: list[str], scope: Scope) -> dict[str, Event]:
+        """Events by id (their seq), in `scope`."""
+        query = scopes.both({"seq": {"$in": [int(i) for i in ids]}}, scopes.events(scope))
+        return {str(doc["seq"]): from_bson(doc) async for doc in self._db.db.events.find(query)}
 
     async def count(self, scope: Scope, entity_id: str | None) -> int:
         return await self._db.db.events.count_documents(_query(scope, entity_id))

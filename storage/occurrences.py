@@ -23,10 +23,13 @@ from domain.scope import Scope
 from storage import scopes
 from storage.codec import actor_from_bson, actor_to_bson, object_id, optional_id, optional_str
 from storage.database import Database, Document
-from storage.pages import Page, after_filter, fetch_page, page_of
+from storage.pages import Page, Window, by_id, fetch_page, page_of
 from storage.writes import Mapper
 
 KIND = "ObligationOccurrence"
+ORDER = by_id(KIND)
+# Whether a SOW has any: a group is only there when it has.
+_ANY: Document = {"$first": "$_id"}
 
 
 def to_bson(occurrence: Occurrence) -> Document:
@@ -119,11 +122,10 @@ class SowPage:
     is made, not in a batch with other SOWs' pages."""
 
     listing: SowList
-    first: int
-    after: str | None = None
+    window: Window
 
     def __post_init__(self) -> None:
-        after_filter(KIND, {}, self.after)
+        ORDER.range({}, self.window)
 
 
 class OccurrenceStore:
@@ -135,32 +137,52 @@ class OccurrenceStore:
         doc = await self._db.db.occurrences.find_one(query)
         return None if doc is None else from_bson(doc)
 
-    async def page(
-        self, scope: Scope, where: OccurrenceQuery, first: int, after: str | None
-    ) -> Page[Occurrence]:
+    async def get_many(self, ids: list[str], scope: Scope) -> dict[str, Occurrence]:
+        wanted = {"_id": {"$in": [object_id(i, KIND) for i in ids]}}
+        query = scopes.both(wanted, scopes.documents(scope, EntityType.SOW))
+        return {
+            str(doc["_id"]): from_bson(doc) async for doc in self._db.db.occurrences.find(query)
+        }
+
+    async def page(self, scope: Scope, where: OccurrenceQuery, window: Window) -> Page[Occurrence]:
         collection = self._db.db.occurrences
-        return await fetch_page(collection, KIND, where.filter(scope), first, after, from_bson)
+        return await fetch_page(collection, ORDER, where.filter(scope), window, from_bson)
 
     async def count(self, scope: Scope, where: OccurrenceQuery) -> int:
         return await self._db.db.occurrences.count_documents(where.filter(scope))
 
     async def sow_pages(self, keys: list[SowPage]) -> dict[SowPage, Page[Occurrence]]:
-        """The pages of many SOWs, one aggregation per distinct (scope, status, first,
-        after), which a page of SOWs asking the same of each makes one: each SOW's newest
-        `first + 1` matching occurrences (`$topN`, MongoDB 5.2+), as `page` reads them for
-        one SOW. The group reads every matching occurrence of the listed SOWs to keep the
-        newest (a SOW has tens a year), where one `find` per SOW would read only a page."""
-        groups: dict[tuple[Scope, OccurrenceStatus | None, int, str | None], list[SowPage]] = {}
+        """The pages of many SOWs, one aggregation per distinct (scope, status, window),
+        which a page of SOWs asking the same of each makes one: each SOW's `size + 1`
+        matching occurrences nearest the window's start (`$topN`, MongoDB 5.2+), as `page`
+        reads them for one SOW; with cursors, one more per cursor tells which SOWs have
+        occurrences beyond it (the page flags). The group reads every matching occurrence of
+        the listed SOWs to keep the nearest (a SOW has tens a year), where one `find` per SOW
+        would read only a page."""
+        groups: dict[tuple[Scope, OccurrenceStatus | None, Window], list[SowPage]] = {}
         for key in keys:
-            group = (key.listing.scope, key.listing.status, key.first, key.after)
+            group = (key.listing.scope, key.listing.status, key.window)
             groups.setdefault(group, []).append(key)
         found: dict[SowPage, Page[Occurrence]] = {}
-        for (scope, status, first, after), group_keys in groups.items():
-            newest = {"$topN": {"n": first + 1, "sortBy": {"_id": -1}, "output": "$$ROOT"}}
+        for (scope, status, window), group_keys in groups.items():
+            sort = {"_id": ORDER.sort(window.backward)}
+            nearest = {"$topN": {"n": window.size + 1, "sortBy": sort, "output": "$$ROOT"}}
             lists = [key.listing for key in group_keys]
-            docs = await self._per_sow(scope, status, after, lists, newest)
+            docs = await self._per_sow(scope, status, ORDER.range({}, window), lists, nearest)
+            preceding, following = [
+                {} if side is None else await self._per_sow(scope, status, side, lists, _ANY)
+                for side in ORDER.outside(window)
+            ]
             for key in group_keys:
-                found[key] = page_of(KIND, docs.get(key.listing.sow_id, []), first, from_bson)
+                sow_id = key.listing.sow_id
+                found[key] = page_of(
+                    ORDER,
+                    docs.get(sow_id, []),
+                    window,
+                    from_bson,
+                    sow_id in preceding,
+                    sow_id in following,
+                )
         return found
 
     async def sow_counts(self, keys: list[SowList]) -> dict[SowList, int]:
@@ -170,7 +192,7 @@ class OccurrenceStore:
             groups.setdefault((key.scope, key.status), []).append(key)
         found: dict[SowList, int] = {}
         for (scope, status), lists in groups.items():
-            counts = await self._per_sow(scope, status, None, lists, {"$sum": 1})
+            counts = await self._per_sow(scope, status, {}, lists, {"$sum": 1})
             found.update({key: counts.get(key.sow_id, 0) for key in lists})
         return found
 
@@ -178,15 +200,13 @@ class OccurrenceStore:
         self,
         scope: Scope,
         status: OccurrenceStatus | None,
-        after: str | None,
+        narrowed: Document,
         lists: list[SowList],
         accumulator: Document,
     ) -> dict[str, Any]:
-        """`accumulator` over each listed SOW's occurrences in `scope` (of `status`, before
-        the cursor `after`), by SOW id."""
-        match = scopes.both(
-            OccurrenceQuery(None, status).filter(scope), after_filter(KIND, {}, after)
-        )
+        """`accumulator` over each listed SOW's occurrences in `scope` (of `status`, matching
+        `narrowed`), by SOW id; a SOW with none is left out."""
+        match = scopes.both(OccurrenceQuery(None, status).filter(scope), narrowed)
         sow_ids = {"sowId": {"$in": [object_id(key.sow_id, "Sow") for key in lists]}}
         pipeline: list[Document] = [
             {"$match": scopes.both(match, sow_ids)},

@@ -12,7 +12,7 @@ from domain.errors import BadUserInput
 from domain.party import Agent, AgentStatus, Client
 from storage.codec import object_id
 from storage.database import Database, Document
-from storage.pages import Page, fetch_page
+from storage.pages import Page, Window, by_id, fetch_page
 
 DUPLICATE_KEY = 11000
 
@@ -108,13 +108,13 @@ class PartyStore:
         cursor = self._db.db.agents.find(query)
         return {str(doc["_id"]): agent_from_bson(doc) async for doc in cursor}
 
-    async def client_page(self, first: int, after: str | None) -> Page[Client]:
+    async def client_page(self, window: Window) -> Page[Client]:
         clients = self._db.db.clients
-        return await fetch_page(clients, "Client", {}, first, after, client_from_bson)
+        return await fetch_page(clients, by_id("Client"), {}, window, client_from_bson)
 
-    async def agent_page(self, first: int, after: str | None) -> Page[Agent]:
+    async def agent_page(self, window: Window) -> Page[Agent]:
         agents = self._db.db.agents
-        return await fetch_page(agents, "Agent", {}, first, after, agent_from_bson)
+        return await fetch_page(agents, by_id("Agent"), {}, window, agent_from_bson)
 
     async def count_clients(self) -> int:
         return await self._db.db.clients.count_documents({})

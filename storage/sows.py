@@ -25,7 +25,7 @@ from storage.codec import (
     terms_to_bson,
 )
 from storage.database import Database, Document
-from storage.pages import Page, fetch_page
+from storage.pages import Page, Window, by_id, fetch_page
 from storage.writes import Mapper
 
 KIND = "SOW"
@@ -186,9 +186,9 @@ class SowStore:
                 found[key] = TERMS.get(doc["hash"], doc["terms"])
         return found
 
-    async def page(self, scope: Scope, where: SowQuery, first: int, after: str | None) -> Page[Sow]:
+    async def page(self, scope: Scope, where: SowQuery, window: Window) -> Page[Sow]:
         query = _match(scope, where)
-        return await fetch_page(self._db.db.sows, KIND, query, first, after, from_bson)
+        return await fetch_page(self._db.db.sows, by_id(KIND), query, window, from_bson)
 
     async def count(self, scope: Scope, where: SowQuery) -> int:
         return await self._db.db.sows.count_documents(_match(scope, where))

@@ -25,6 +25,7 @@ from api.tokens import mint_token
 from domain.errors import Unauthenticated
 from domain.party import Role
 from tests.conftest import Api, configured, serve
+from tests.ids import gid
 
 VIEWER = "{ viewer { id role clientId agentId } }"
 CLIENT_ID = "65f000000000000000000001"
@@ -104,7 +105,8 @@ async def code_for(api: Api, token: str) -> str | None:
 async def test_hs256_token_is_accepted(api: Api) -> None:
     token = api.token(Role.AGENT, agent_id=AGENT_ID, subject="bob")
     data = await api.ok(VIEWER, token=token)
-    assert data["viewer"] == {"id": "bob", "role": "AGENT", "clientId": None, "agentId": AGENT_ID}
+    agent_id = gid("Agent", AGENT_ID)  # the claim's raw id, as a global id
+    assert data["viewer"] == {"id": "bob", "role": "AGENT", "clientId": None, "agentId": agent_id}
 
 
 async def test_expired_token_is_unauthenticated(api: Api) -> None:
@@ -215,7 +217,7 @@ async def test_rs256_and_es256_keys_are_chosen_by_kid(
     client = claims(Role.CLIENT, client_id=CLIENT_ID)
     for key, kid in ((rsa_key, "rsa-old"), (rsa_key_2, "rsa-new"), (ec_key, "ec-1")):
         data = await jwks_api.ok(VIEWER, token=signed(key, kid, client))
-        assert data["viewer"]["clientId"] == CLIENT_ID, kid
+        assert data["viewer"]["clientId"] == gid("Client", CLIENT_ID), kid
 
 
 async def test_key_of_another_kid_is_refused(

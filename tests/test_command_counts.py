@@ -306,3 +306,21 @@ async def test_a_page_of_sows_reads_their_occurrences_together(
     every = await _commands(counted, counter, SOW_OCCURRENCES_PAGE, variables)
     # The SOWs, their occurrences' pages, their totals: however many SOWs the page holds.
     assert len(one) == len(every) == 3, (one, every)
+
+
+NODES = """
+query($ids: [ID!]!) {
+  nodes(ids: $ids) { id ... on Sow { number client { name } } ... on Client { name } }
+}
+"""
+
+
+async def test_nodes_cost_one_command_per_type_for_5_ids_as_for_40(
+    counted: Api, counter: CommandCounter
+) -> None:
+    clients = [await create_client(counted, f"Client {n}") for n in range(20)]
+    sows = [(await create_sow(counted, clients[n % 20]))["id"] for n in range(20)]
+    small = await _commands(counted, counter, NODES, {"ids": [*clients[:2], *sows[:3]]})
+    large = await _commands(counted, counter, NODES, {"ids": [*clients, *sows]})
+    # The clients asked for, the SOWs, then the SOWs' clients (another loader's batch).
+    assert len(small) == len(large) == 3, (small, large)

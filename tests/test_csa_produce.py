@@ -6,8 +6,6 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bson import ObjectId
-
 from api.lifespan import scheduler_options
 from api.settings import Settings
 from domain.party import Role
@@ -24,6 +22,7 @@ from tests.csa_helpers import (
     step,
     stored,
 )
+from tests.ids import oid
 from tests.sow_helpers import create_client, create_sow
 from tests.terms import CSA_TERMS, SOW_TERMS
 
@@ -55,9 +54,7 @@ async def test_every_refusal_leaves_every_document_and_event_as_it_was(api: Api)
     draft = await create_sow(api, await create_client(api, "Beta"))
     await produce(api, sow["id"], [held])
     services = api.app.state.services
-    await services.db.db.agents.update_one(
-        {"_id": ObjectId(inactive)}, {"$set": {"status": "INACTIVE"}}
-    )
+    await services.db.db.agents.update_one({"_id": oid(inactive)}, {"$set": {"status": "INACTIVE"}})
     before = await stored(api)
     unknown = "65f0000000000000000000aa"
     cases: list[tuple[str, list[str], str, dict[str, Any]]] = [
@@ -141,7 +138,7 @@ async def test_one_bad_agent_refuses_the_whole_batch(api: Api) -> None:
     await refuse(api, sow["id"], [agents[0], agents[1], agents[0]], "agentIds")
     services = api.app.state.services
     await services.db.db.agents.update_one(
-        {"_id": ObjectId(agents[1])}, {"$set": {"status": "INACTIVE"}}
+        {"_id": oid(agents[1])}, {"$set": {"status": "INACTIVE"}}
     )
     await refuse(api, sow["id"], agents, "agentIds[1]")
     assert await produced_count(api, sow["id"]) == 0

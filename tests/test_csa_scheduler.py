@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from bson import ObjectId
 
 from api.lifespan import scheduler_options
 from api.settings import Settings
@@ -17,6 +16,7 @@ from scheduler.job import Options, Report
 from scheduler.run import run_once
 from tests.conftest import Api, Clock, serve
 from tests.csa_helpers import agent_token, executed, produce, setup, staff, step
+from tests.ids import oid
 from tests.scheduler_helpers import run, state
 from tests.terms import CSA_TERMS
 
@@ -159,7 +159,7 @@ async def test_a_csa_stored_before_the_notice_marker_existed_gets_its_notice(
     clock.now = datetime(2026, 6, 15, tzinfo=UTC)
     await run(api, clock)
     db = api.app.state.services.db.db
-    await db.csas.update_one({"_id": ObjectId(csa["id"])}, {"$unset": {"renewalDueAt": ""}})
+    await db.csas.update_one({"_id": oid(csa["id"])}, {"$unset": {"renewalDueAt": ""}})
     clock.now = datetime(2026, 8, 15, tzinfo=UTC)
     assert csa_events(await run(api, clock)) == {"CSA:RENEWAL_DUE": 1}
     assert await csa_state(api, csa) == ("ACTIVE", [ACTIVATED, RENEWAL_DUE])

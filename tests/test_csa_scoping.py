@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from bson import ObjectId
-
 from api.settings import Settings
 from domain.party import Role
 from tests.conftest import Api, Clock, serve
@@ -22,6 +20,7 @@ from tests.csa_helpers import (
     stored,
     transition,
 )
+from tests.ids import oid
 from tests.sow_helpers import transition as sow_transition
 from tests.terms import CSA_TERMS
 
@@ -163,7 +162,7 @@ async def test_a_cascade_that_fails_on_one_csa_leaves_the_sow_and_every_csa_as_t
     # encoded, after the SOW and the other CSAs were written in the same transaction.
     db = api.app.state.services.db.db
     await db.csas.update_one(
-        {"_id": ObjectId(produced[-1]["id"])},
+        {"_id": oid(produced[-1]["id"])},
         {"$set": {"clientId": "corrupt"}},
         bypass_document_validation=True,
     )

@@ -30,6 +30,7 @@ from tests.delivery_helpers import (
     smtp_server,
     tls_smtp_server,
 )
+from tests.ids import oid, raw
 from tests.processes import api_process, contracts_command
 from tests.sow_helpers import create_sow, signed_sow, transition
 
@@ -236,7 +237,7 @@ async def test_a_client_without_a_notification_address_gets_no_mail(
     found = (await api.ok(SOW, {"id": sow["id"]}, token=staff(api)))["sow"]
     assert delivered(found) == ["OPERATOR"]
     assert len(found["documents"]) == 1
-    states = await api.app.state.services.store.outbox.states(sow["id"])
+    states = await api.app.state.services.store.outbox.states(raw(sow["id"]))
     assert sorted(states) == [
         ("RENDER", None, "DONE"),
         ("SEND", "CLIENT", "SKIPPED"),
@@ -255,7 +256,7 @@ async def test_a_failed_rendering_keeps_the_signature_and_is_tried_again(
     monkeypatch.setattr(delivery, "render", broken)
     await deliver(api, FolderMailer(tmp_path))
     stored = await api.app.state.services.db.db.outbox.find_one(
-        {"entityId": ObjectId(csa["id"]), "kind": "RENDER"}
+        {"entityId": oid(csa["id"]), "kind": "RENDER"}
     )
     assert stored is not None
     assert (stored["state"], stored["attempts"]) == ("PENDING", 1)
@@ -280,7 +281,7 @@ async def test_an_unreachable_smtp_server_is_retried_until_the_limit(api: Api, c
     for _ in range(4):
         clock.advance(hours=2)
         await deliver(api, nowhere)
-    states = await api.app.state.services.store.outbox.states(csa["id"])
+    states = await api.app.state.services.store.outbox.states(raw(csa["id"]))
     assert sorted(states) == [
         ("RENDER", None, "DONE"),
         ("SEND", "AGENT", "FAILED"),
@@ -311,7 +312,7 @@ async def test_a_rejected_sow_draft_queues_nothing(api: Api) -> None:
         {"id": draft["id"], "v": 1},
         token=api.token(Role.CLIENT, client_id=client_id),
     )
-    assert await api.app.state.services.store.outbox.states(draft["id"]) == []
+    assert await api.app.state.services.store.outbox.states(raw(draft["id"])) == []
 
 
 async def test_the_verify_command_names_the_copy_of_a_file(api: Api, tmp_path: Path) -> None:

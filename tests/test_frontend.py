@@ -42,6 +42,7 @@ from domain.party import Role
 from storage.database import Database
 from storage.persisted_queries import COLLECTION as PERSISTED
 from tests.conftest import Client
+from tests.ids import seq
 from tests.processes import api_process
 from tests.sow_helpers import create_sow
 
@@ -273,5 +274,5 @@ async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
         assert client.log.count("connected") >= 2, client.log
     finally:
         listening.close()
-    ids = [int(event["id"]) for event in received]
+    ids = [seq(event["id"]) for event in received]
     assert ids == sorted(set(ids)), received

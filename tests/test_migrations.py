@@ -33,6 +33,7 @@ from migrations.steps.m0006_obligation_occurrences import INDEXES as OCCURRENCE_
 from migrations.steps.m0006_obligation_occurrences import VALIDATORS as OCCURRENCE_VALIDATORS
 from storage.database import Database, Document
 from tests.conftest import Api
+from tests.ids import oid
 from tests.sow_helpers import create_client, create_sow
 
 LATEST = [
@@ -181,7 +182,7 @@ async def test_a_data_step_upgrades_documents_written_in_the_old_shape(api: Api)
         "seq": 1000,
         "type": "TERMS_UPDATED",
         "entityType": "SOW",
-        "entityId": ObjectId(sow["id"]),
+        "entityId": oid(sow["id"]),
         "version": 1,
         "actor": {"id": "legacy", "role": None},
         "at": datetime(2025, 1, 1, tzinfo=UTC),
@@ -193,7 +194,7 @@ async def test_a_data_step_upgrades_documents_written_in_the_old_shape(api: Api)
 
     upgraded = await db.db.events.find_one({"seq": 1000})
     assert upgraded is not None
-    assert upgraded["clientId"] == ObjectId(client_id)
+    assert upgraded["clientId"] == oid(client_id)
     query = "{ events(first: 50) { edges { node { type } } } }"
     data = await api.ok(query, token=api.token(Role.CLIENT, client_id=client_id))
     assert {"node": {"type": "TERMS_UPDATED"}} in data["events"]["edges"]
@@ -282,7 +283,7 @@ async def test_evidence_keeps_copies_unique_and_holds_back_its_own_down(
 async def test_the_validators_refuse_documents_that_break_the_storage_rules(api: Api) -> None:
     db = api.app.state.services.db.db
     client_id = await create_client(api)
-    sow = await db.sows.find_one({"_id": ObjectId((await create_sow(api, client_id))["id"])})
+    sow = await db.sows.find_one({"_id": oid((await create_sow(api, client_id))["id"])})
     assert sow is not None
 
     float_rate = {**sow, "terms": {**sow["terms"], "pricing": {**sow["terms"]["pricing"]}}}

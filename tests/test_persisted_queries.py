@@ -14,6 +14,7 @@ from api.settings import Settings
 from domain.party import Role
 from storage.persisted_queries import COLLECTION
 from tests.conftest import Api, Client, configured, serve
+from tests.ids import gid
 from tests.processes import api_process
 from tests.sow_helpers import create_client, create_sow
 from tests.ws import connected, receive, websocket_client
@@ -345,4 +346,5 @@ async def test_over_the_websocket_a_query_reports_its_cost_and_live_events_none(
         events = [await receive(ws), await receive(ws)]
         assert sorted(event["id"] for event in events) == ["1", "2"]
         for event in events:
-            assert event["payload"] == {"data": {"contractEvents": {"id": "1", "type": "CREATED"}}}
+            created = {"id": gid("ContractEvent", 1), "type": "CREATED"}
+            assert event["payload"] == {"data": {"contractEvents": created}}

@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from bson import ObjectId
 
 from api.cli import main
 from api.lifespan import scheduler_options
 from api.settings import Settings
 from scheduler.run import run_once
 from tests.conftest import Api, Clock, command_environment, configured, serve
+from tests.ids import oid, raw
 from tests.scheduler_helpers import run, state
 from tests.sow_helpers import create_client, signed_sow
 from tests.terms import SOW_TERMS
@@ -122,7 +122,7 @@ async def test_a_broken_document_is_logged_and_the_others_still_move(
     # cannot be encoded.
     db = api.app.state.services.db.db
     await db.sows.update_one(
-        {"_id": ObjectId(broken["id"])},
+        {"_id": oid(broken["id"])},
         {"$set": {"clientId": "corrupt"}},
         bypass_document_validation=True,
     )
@@ -130,7 +130,7 @@ async def test_a_broken_document_is_logged_and_the_others_still_move(
     report = await run_once(api.app.state.services.store, clock(), scheduler_options(api.settings))
     assert (report.checked, report.changed, report.errors) == (2, 1, 1)
     assert await state(api, fine["id"]) == ("ACTIVE", [ACTIVATED])
-    assert f"sows {broken['id']} failed" in caplog.text
+    assert f"sows {raw(broken['id'])} failed" in caplog.text
 
 
 async def test_concurrent_passes_in_two_processes_do_each_transition_once(

@@ -19,6 +19,7 @@ from seed.load import NotEmpty, load, submitted_sows
 from storage.database import Database
 from storage.store import Store
 from tests.conftest import Api, Clock
+from tests.ids import gid
 from tests.processes import contracts_command
 
 SMALL = dataset.Scale(clients=2, agents=10, sows=len(dataset.SOW_MIX), csas=0)
@@ -188,7 +189,7 @@ async def test_the_demo_holds_every_csa_status_and_a_busy_agent(api: Api, clock:
     busy = loaded.agents[0].id
     own = (await api.ok(query, token=api.token(Role.AGENT, agent_id=busy)))["csas"]
     assert own["totalCount"] == in_force["sows"]["totalCount"]
-    assert {edge["node"]["agent"]["id"] for edge in own["edges"]} == {busy}
+    assert {edge["node"]["agent"]["id"] for edge in own["edges"]} == {gid("Agent", busy)}
 
 
 async def test_the_scheduler_finds_nothing_due_in_fresh_demo_data(api: Api, clock: Clock) -> None:

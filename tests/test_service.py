@@ -16,6 +16,7 @@ from api.settings import ConfigError, load_settings
 from domain.party import Role
 from schema.schema import VALIDATION_CACHE_SIZE
 from tests.conftest import Api
+from tests.ids import gid
 from tests.sow_helpers import create_client, signed_sow
 
 VIEWER = "{ viewer { id role clientId agentId } }"
@@ -36,7 +37,7 @@ async def test_viewer_reflects_the_token(api: Api) -> None:
     assert data["viewer"] == {
         "id": "alice",
         "role": "CLIENT",
-        "clientId": client_id,
+        "clientId": gid("Client", client_id),
         "agentId": None,
     }
 

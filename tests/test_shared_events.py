@@ -25,6 +25,7 @@ from live import Live
 from live.delivery import LiveOperation
 from live.hub import EventHub
 from schema.shared_events import SharedEventExecution
+from tests.ids import gid
 
 QUERY = "subscription { contractEvents { id type } }"
 
@@ -76,10 +77,11 @@ def test_alike_subscriptions_render_an_event_once_and_others_their_own() -> None
     hits, misses = LIVE.rendered.hits, LIVE.rendered.misses
     text = first.render(created)
     assert text is not None
-    assert json.loads(text) == {"contractEvents": {"id": "7", "type": "CREATED"}}
+    seven = gid("ContractEvent", 7)
+    assert json.loads(text) == {"contractEvents": {"id": seven, "type": "CREATED"}}
     assert second.render(created) is text
     assert client.render(created) == text  # same result, another scope: its own rendering
-    assert other_query.render(created) == '{"contractEvents": {"id": "7"}}'
+    assert other_query.render(created) == f'{{"contractEvents": {{"id": "{seven}"}}}}'
     assert (LIVE.rendered.misses - misses, LIVE.rendered.hits - hits) == (3, 1)
     # Another event object is another rendering, even with the same cursor.
     assert first.render(event(7)) == text

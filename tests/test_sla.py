@@ -14,6 +14,7 @@ from pymongo.errors import WriteError
 from domain.party import Role
 from tests.conftest import Api, Clock
 from tests.csa_helpers import refused
+from tests.ids import raw
 from tests.sla_helpers import (
     RECORD,
     WORKED_ROWS,
@@ -150,10 +151,13 @@ async def test_running_sums_equal_the_rows_counted_again(api: Api, clock: Clock)
     store = api.app.state.services.store
     zone = "America/New_York"
     counted = await store.sla.recount(
-        sow["id"], zone, datetime(2026, 11, 1, 4, tzinfo=UTC), datetime(2027, 1, 1, 5, tzinfo=UTC)
+        raw(sow["id"]),
+        zone,
+        datetime(2026, 11, 1, 4, tzinfo=UTC),
+        datetime(2027, 1, 1, 5, tzinfo=UTC),
     )
     running = {
-        str(record.period): record.counts for record in await store.sla.period_list(sow["id"])
+        str(record.period): record.counts for record in await store.sla.period_list(raw(sow["id"]))
     }
     assert {str(period): counts for period, counts in counted.items()} == running
     # 22:00 to 05:00 UTC is the end of November 30 in New York: 28 voice rows, 8 chat rows.

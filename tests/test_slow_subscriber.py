@@ -28,6 +28,7 @@ from storage import events as event_log
 from storage.database import Database
 from storage.store import Store
 from tests.conftest import configured
+from tests.ids import seq
 from tests.served import frame, serving, subscribed
 from tests.test_subscriptions import csa_event, eventually
 
@@ -100,7 +101,7 @@ async def test_a_subscriber_that_does_not_read_is_ended_with_its_cursor_and_resu
         resume = {"query": SUBSCRIPTION, "variables": {"a": error["extensions"]["cursor"]}}
         async with subscribed(server, slow_token, resume) as again:
             rest = [(await nexts_one(again)) for _ in range(FLOOD - len(received))]
-        ids = [int(event["id"]) for event in received + rest]
+        ids = [seq(event["id"]) for event in received + rest]
         assert ids == list(range(ids[0], ids[0] + FLOOD))
         assert all(event["reason"] == REASON for event in received + rest)
 
@@ -170,7 +171,7 @@ async def test_events_published_while_the_catch_up_is_held_up_are_delivered_once
         received = [await nexts_one(stuck.slow) for _ in range(FLOOD)]
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(frame(stuck.slow), 0.5)
-    ids = [int(event["id"]) for event in received]
+    ids = [seq(event["id"]) for event in received]
     assert ids == list(range(1, FLOOD + 1))
 
 

@@ -12,6 +12,7 @@ from domain.sow import SowStatus
 from migrations.steps.m0002_indexes import INDEXES
 from storage.sows import SowQuery
 from tests.conftest import Api, Clock
+from tests.ids import seq
 from tests.sow_helpers import create_client, create_sow, transition
 
 
@@ -172,7 +173,7 @@ async def test_events_page_in_order_for_one_sow_and_for_all(
     client_view = await all_pages(api, EVENTS, "events", client, 4)
 
     assert [e["type"] for e in mine] == ["CREATED", "SUBMITTED", "REVIEW_STARTED"]
-    ids = [int(e["id"]) for e in everything]
+    ids = [seq(e["id"]) for e in everything]
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids) == 9
     assert {e["entityId"] for e in client_view} == {s["id"] for s in two_companies["acme_sows"]}

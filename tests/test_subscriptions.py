@@ -27,6 +27,8 @@ from storage.database import Database
 from storage.events import last_seq
 from storage.store import Store
 from tests.conftest import Api, Client, Clock, configured, serve
+from tests.ids import gid, raw
+from tests.ids import seq as position
 from tests.processes import api_process
 from tests.sow_helpers import create_client, create_sow, transition
 from tests.ws import connected, receive, websocket_client
@@ -110,17 +112,19 @@ async def failure(ws: AsyncWebSocketSession) -> dict[str, Any]:
 
 
 def csa_event(agent_id: str, *, client_id: str | None = None, entity_id: str = "") -> NewEvent:
+    """A CSA event as a writer makes it, of the parties' ids (global ids from the API, or
+    raw ones)."""
     return NewEvent(
         type=EventType.CREATED,
         entity_type=EntityType.CSA,
-        entity_id=entity_id or Store.new_id(),
+        entity_id=raw(entity_id) if entity_id else Store.new_id(),
         from_status=None,
         to_status="DRAFT",
         version=1,
         actor=Actor(id="staff", role=Role.COMPLIANCE),
         at=datetime.now(UTC),
-        client_id=client_id,
-        agent_id=agent_id,
+        client_id=None if client_id is None else raw(client_id),
+        agent_id=raw(agent_id),
     )
 
 
@@ -245,7 +249,7 @@ async def test_a_csa_out_of_scope_is_not_found_on_subscribe(api: Api) -> None:
             await write(api, csa_event(theirs, entity_id=other.entity_id))
             await write(api, csa_event(mine, entity_id=own.entity_id))
             (event,) = await take(ws, 1)
-            assert event["entityId"] == own.entity_id
+            assert event["entityId"] == gid("Csa", own.entity_id)
 
 
 async def test_alike_subscriptions_share_one_execution_per_event(api: Api) -> None:
@@ -329,7 +333,10 @@ async def test_dropped_before_its_first_event_a_subscriber_resumes_where_it_join
         await live(api, ws, 1)
         flood_behind_a_declined_event(api, agent)
         error = await failure(ws)
-        assert error["extensions"] == {"code": "SUBSCRIBER_TOO_SLOW", "cursor": str(joined)}
+        assert error["extensions"] == {
+            "code": "SUBSCRIBER_TOO_SLOW",
+            "cursor": gid("ContractEvent", joined),
+        }
 
 
 def flood_behind_a_declined_event(api: Api, agent: str) -> None:
@@ -367,7 +374,7 @@ async def test_resume_after_a_cursor_replays_the_missed_then_goes_live(api: Api)
         third = await create_sow(api, acme)
         (fresh,) = await take(ws, 1)
         assert fresh["entityId"] == third["id"]
-        ids = [int(e["id"]) for e in [created, *missed, fresh]]
+        ids = [position(e["id"]) for e in [created, *missed, fresh]]
         assert ids == sorted(set(ids))
 
 
@@ -418,12 +425,12 @@ async def test_events_during_the_catch_up_are_delivered_once(api: Api) -> None:
         racing = asyncio.create_task(writer())
         got = await take(ws, 10)
         await racing
-        ids = [int(e["id"]) for e in got]
+        ids = [position(e["id"]) for e in got]
         assert ids == sorted(set(ids))
         assert len(ids) == 10
         await write(api, csa_event(agent))
         (last,) = await take(ws, 1)
-        assert int(last["id"]) == max(ids) + 1
+        assert position(last["id"]) == max(ids) + 1
 
 
 async def test_bad_cursor_is_bad_user_input(api: Api) -> None:
@@ -468,7 +475,7 @@ async def test_an_aborted_transaction_gives_its_seq_to_the_next_writer(api: Api)
             await event_log.append(db, aborted, (csa_event(agent),))
             await aborted.abort_transaction()
         await write(api, csa_event(agent))
-        assert [e["id"] for e in await take(ws, 1)] == [str(seq + 1)]
+        assert [e["id"] for e in await take(ws, 1)] == [gid("ContractEvent", seq + 1)]
 
 
 # Slow subscribers, limits, expiry, shutdown -----------------------------------------------
