@@ -13,7 +13,7 @@ import binascii
 import re
 from collections.abc import Collection
 
-from domain.errors import BadUserInput
+from domain.errors import BadUserInput, NotFound
 
 # Each type that has a global id, with what its raw ids look like.
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
@@ -37,6 +37,12 @@ def global_id(type_name: str, raw: str) -> str:
     """The opaque id of the `type_name` object whose raw id is `raw`."""
     encoded = base64.urlsafe_b64encode(f"{type_name}:{raw}".encode())
     return encoded.rstrip(b"=").decode()
+
+
+def not_found(type_name: str, raw: str) -> NotFound:
+    """NOT_FOUND for the `type_name` object stored under `raw`, named by its global id: the
+    id a client knows, whichever form it sent."""
+    return NotFound(type_name, global_id(type_name, raw))
 
 
 def parse_global_id(value: str) -> tuple[str, str] | None:

@@ -8,11 +8,11 @@ from functools import partial
 from typing import Any
 
 from domain import csa as rules
-from domain import lifecycle
+from domain import ids, lifecycle
 from domain.changes import Change
 from domain.commands import ProduceCsas, RenewCsa, UpdateCsaDraft
 from domain.csa import Csa, CsaFlag, NewCsa
-from domain.errors import BadUserInput, NotFound
+from domain.errors import BadUserInput
 from domain.events import EntityType
 from domain.party import Agent, Viewer
 from domain.policy import CsaPolicy
@@ -34,7 +34,7 @@ def policy(ctx: Context) -> CsaPolicy:
 async def csa(ctx: Context, viewer: Viewer, id: str) -> Csa:
     found = await ctx.store.csas.get(id, Scope.of(viewer))
     if found is None:
-        raise NotFound("Csa", id)
+        raise ids.not_found("Csa", id)
     return found
 
 

@@ -3,11 +3,11 @@ reads, `domain.occurrence` decides."""
 
 from __future__ import annotations
 
+from domain import ids
 from domain import occurrence as rules
 from domain.changes import Change
 from domain.commands import FulfilObligation, RequestObligation
 from domain.document import Document
-from domain.errors import NotFound
 from domain.occurrence import Occurrence
 from domain.party import Viewer
 from domain.scope import Scope
@@ -21,7 +21,7 @@ from storage.pages import Page, Window
 async def occurrence(ctx: Context, viewer: Viewer, id: str) -> Occurrence:
     found = await ctx.store.occurrences.get(id, Scope.of(viewer))
     if found is None:
-        raise NotFound("ObligationOccurrence", id)
+        raise ids.not_found("ObligationOccurrence", id)
     return found
 
 

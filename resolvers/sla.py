@@ -4,12 +4,12 @@ decide."""
 
 from __future__ import annotations
 
+from domain import ids
 from domain import sla as rules
 from domain import statement as statements
 from domain.changes import Change
 from domain.commands import CloseSlaPeriod, RecordSlaIntervals
 from domain.csa import Csa
-from domain.errors import NotFound
 from domain.party import Actor, Viewer
 from domain.scope import EVERYTHING
 from domain.sla import AgentPerformance, Merge, Period, Scorecard
@@ -23,7 +23,7 @@ async def _sow(ctx: Context, sow_id: str) -> Sow:
     # Compliance only (its rule in domain.access): every SOW is in scope.
     found = await ctx.store.sows.get(sow_id, EVERYTHING)
     if found is None:
-        raise NotFound("Sow", sow_id)
+        raise ids.not_found("Sow", sow_id)
     return found
 
 

@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Collection
 from typing import Any
 
-from domain import access
+from domain import access, ids
 from domain import csa as csa_rules
 from domain import sow as rules
 from domain.changes import Change
 from domain.commands import CreateSow, TerminateSow
 from domain.csa import Csa
-from domain.errors import BadUserInput, NotFound
+from domain.errors import BadUserInput
 from domain.party import Viewer
 from domain.scope import Scope
 from domain.sow import Sow
@@ -24,7 +24,7 @@ from storage.sows import SowQuery
 async def sow(ctx: Context, viewer: Viewer, id: str) -> Sow:
     found = await ctx.store.sows.get(id, Scope.of(viewer))
     if found is None:
-        raise NotFound("Sow", id)
+        raise ids.not_found("Sow", id)
     return found
 
 

@@ -36,7 +36,9 @@ from storage.pages import Page, Window, by_id, fetch_page
 from storage.sows import signature_from_bson, signatures_to_bson
 from storage.writes import Mapper
 
-KIND = "CSA"
+KIND = "Csa"
+# Page cursors name the kind as first released: a cursor held across an upgrade still works.
+CURSOR_KIND = "CSA"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +173,7 @@ class CsaStore:
 
     async def page(self, scope: Scope, where: CsaQuery, window: Window) -> Page[Csa]:
         query = _match(scope, where)
-        return await fetch_page(self._db.db.csas, by_id(KIND), query, window, from_bson)
+        return await fetch_page(self._db.db.csas, by_id(CURSOR_KIND), query, window, from_bson)
 
     async def count(self, scope: Scope, where: CsaQuery) -> int:
         return await self._db.db.csas.count_documents(_match(scope, where))

@@ -28,7 +28,9 @@ from storage.database import Database, Document
 from storage.pages import Page, Window, by_id, fetch_page
 from storage.writes import Mapper
 
-KIND = "SOW"
+KIND = "Sow"
+# Page cursors name the kind as first released: a cursor held across an upgrade still works.
+CURSOR_KIND = "SOW"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +190,7 @@ class SowStore:
 
     async def page(self, scope: Scope, where: SowQuery, window: Window) -> Page[Sow]:
         query = _match(scope, where)
-        return await fetch_page(self._db.db.sows, by_id(KIND), query, window, from_bson)
+        return await fetch_page(self._db.db.sows, by_id(CURSOR_KIND), query, window, from_bson)
 
     async def count(self, scope: Scope, where: SowQuery) -> int:
         return await self._db.db.sows.count_documents(_match(scope, where))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from domain.party import Role
 from resolvers.commands import HANDLERS, IDS
@@ -199,6 +200,19 @@ async def test_raw_ids_are_still_accepted(api: Api, world: World) -> None:
     after = "query($a: String) { events(after: $a, first: 1) { edges { cursor } } }"
     global_after = await api.ok(after, {"a": world.sow_event}, staff)
     assert global_after == await api.ok(after, {"a": raw(world.sow_event)}, staff)
+
+
+async def test_not_found_names_the_global_id_asked_for(api: Api, world: World) -> None:
+    staff = api.token(Role.COMPLIANCE)
+    missing = gid("Sow", ObjectId())
+    sow = "query($id: ID!) { sow(id: $id) { id } }"
+    for sent in (missing, raw(missing)):
+        error = await api.error(sow, {"id": sent}, staff)
+        assert error["extensions"] == {"code": "NOT_FOUND", "kind": "Sow", "id": missing}
+        assert error["message"] == f"Sow {missing} not found"
+    # What is no id at all is named as it was sent.
+    error = await api.error(sow, {"id": "nope"}, staff)
+    assert error["extensions"] == {"code": "NOT_FOUND", "kind": "Sow", "id": "nope"}
 
 
 # Every connection: how to reach it, who reads it, and its variables (`id`: its parent).
