@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import NewType
 
 import strawberry
-from graphql import StringValueNode, ValueNode
+from graphql import GraphQLError, StringValueNode, ValueNode
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
@@ -77,7 +77,13 @@ def _serialize_datetime(value: dt.datetime) -> str:
 
 def _within_window[T: dt.date](parse: Callable[[object], T]) -> Callable[[object], T]:
     def parse_within(value: object) -> T:
-        parsed = parse(value)
+        try:
+            parsed = parse(value)
+        except GraphQLError as error:
+            # Strawberry refuses a malformed day with a GraphQLError, which graphql-core
+            # reports without the literal it is about: as a ValueError it names its node, so
+            # a literal is refused as bad input with its field, like a variable.
+            raise ValueError(error.message) from None
         day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
         if not EARLIEST_DATE <= day <= LATEST_DATE:
             raise ValueError(f"a date from {EARLIEST_DATE} to {LATEST_DATE}")

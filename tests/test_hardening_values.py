@@ -81,6 +81,12 @@ async def test_dates_outside_the_window_are_refused(api: Api, day: str) -> None:
     assert "2000-01-01" in refused(body, "terms.goLiveDate")
 
 
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "26-01-01", "9999-10-01"])
+async def test_a_date_literal_its_type_refuses_is_bad_user_input(api: Api, day: str) -> None:
+    query = f'{{ csas(filter: {{ expiringBefore: "{day}" }}, first: 1) {{ totalCount }} }}'
+    refused(await api.post(query, token=staff(api)), "filter.expiringBefore")
+
+
 async def test_produce_csas_in_year_9999_is_bad_user_input(api: Api) -> None:
     _, sow, agents = await setup(api)
     terms = {**CSA_TERMS, "effectiveDate": "9999-10-01", "expirationDate": "9999-12-31"}
