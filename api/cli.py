@@ -113,6 +113,7 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
     """Load the demo data set and print a token per role; False when refused."""
     from api.lifespan import database, delivery_options, mailer
     from api.tokens import mint_token
+    from domain.ids import global_id
     from resolvers.context import utc_now
     from scheduler import delivery
     from seed.dataset import DEMO, SLA_SAMPLE_FILE, Scale
@@ -144,16 +145,17 @@ def seed_demo(settings: Settings, *, force: bool = False, scale: float | None = 
     if loaded.sla_sample_sow is not None:
         print(
             "a month of interval data for the first SOW: contracts sla import "
-            f"--sow {loaded.sla_sample_sow} {SLA_SAMPLE_FILE.relative_to(Path.cwd(), walk_up=True)}"
+            f"--sow {global_id('Sow', loaded.sla_sample_sow)} "
+            f"{SLA_SAMPLE_FILE.relative_to(Path.cwd(), walk_up=True)}"
         )
     if settings.jwt_secret is None and settings.has_jwt_keys:
         print("public keys only: mint tokens with `contracts token --private-key ...`")
         return True
     client, agent = loaded.clients[0], loaded.agents[0]
     for label, role, client_id, agent_id in (
-        (f"client ({client.name})", Role.CLIENT, client.id, None),
+        (f"client ({client.name})", Role.CLIENT, global_id("Client", client.id), None),
         ("compliance", Role.COMPLIANCE, None, None),
-        (f"agent ({agent.name})", Role.AGENT, None, agent.id),
+        (f"agent ({agent.name})", Role.AGENT, None, global_id("Agent", agent.id)),
     ):
         token = mint_token(
             settings, role, subject=f"demo-{role}", client_id=client_id, agent_id=agent_id

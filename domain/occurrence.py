@@ -27,6 +27,8 @@ from domain.commands import FulfilObligation, RequestObligation
 from domain.document import Document
 from domain.errors import BadUserInput, InvalidTransition
 from domain.events import EntityType, EventType, NewEvent
+from domain.ids import global_id
+from domain.instant import instant
 from domain.machine import DateReached, Machine, Transition, moves
 from domain.obligation import Obligation, ObligationKind, find
 from domain.obligation_dates import Period, Recurrence, due_at, ended_periods, period_due_at
@@ -156,8 +158,8 @@ def event(
         actor=actor,
         at=at,
         reason=(
-            f"{occurrence.key} ({when}): {occurrence.title}; due "
-            f"{occurrence.due_at.isoformat()}; occurrence {occurrence.id}"
+            f"{occurrence.key} ({when}): {occurrence.title}; due {instant(occurrence.due_at)}; "
+            f"occurrence {global_id('ObligationOccurrence', occurrence.id)}"
         ),
         client_id=occurrence.client_id,
     )

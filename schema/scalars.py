@@ -15,6 +15,7 @@ from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinit
 from strawberry.types.scalar import ScalarDefinition
 
 from domain.currencies import ISO_4217
+from domain.instant import instant
 from domain.policy import EARLIEST_DATE, LATEST_DATE
 
 RFC_3339 = "https://datatracker.ietf.org/doc/html/rfc3339"
@@ -68,13 +69,6 @@ CURRENCY = strawberry.scalar(
 )
 
 
-def _serialize_datetime(value: dt.datetime) -> str:
-    # One form on the wire whatever the stored value's zone: UTC, milliseconds (what BSON
-    # keeps), `Z`. Codegen clients and `Date.parse` read it; string comparisons order it.
-    utc = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 def _within_window[T: dt.date](parse: Callable[[object], T]) -> Callable[[object], T]:
     def parse_within(value: object) -> T:
         try:
@@ -114,7 +108,7 @@ DATETIME = dataclasses.replace(
     "(RFC 3339). Accepted with any offset; from "
     f"{EARLIEST_DATE} to {LATEST_DATE}.",
     specified_by_url=RFC_3339,
-    serialize=_serialize_datetime,
+    serialize=instant,
 )
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {

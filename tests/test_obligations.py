@@ -200,6 +200,12 @@ async def test_a_client_requests_and_compliance_fulfils_with_evidence(
     assert await occurrence_events(api, sow["id"], client(api, client_id)) == expected
     assert await occurrence_events(api, sow["id"], staff(api)) == expected
     assert await occurrence_events(api, sow["id"], client(api, other_id)) == []
+    # The reason names the deadline in the wire's form and the occurrence by its node id.
+    data = await api.ok(EVENTS, {"id": sow["id"]}, token=client(api, client_id))
+    reasons = {e["node"]["reason"] for e in data["events"]["edges"]} - {None}
+    assert (
+        f"recordings (on request): Audio recordings; due {found['dueAt']}; occurrence {found['id']}"
+    ) in reasons
 
 
 async def test_only_an_active_sow_takes_requests(api: Api, clock: Clock) -> None:

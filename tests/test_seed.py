@@ -103,6 +103,9 @@ def _seed_command(settings: Settings, *args: str) -> subprocess.CompletedProcess
     return contracts_command(settings, "seed", *args)
 
 
+SOW_NUMBER = "query($id: ID!) { node(id: $id) { ... on Sow { number } } }"
+
+
 async def test_the_seed_command_prints_a_working_token_per_role(api: Api) -> None:
     first = await asyncio.to_thread(_seed_command, api.settings)
     assert first.returncode == 0, first.stderr
@@ -115,6 +118,9 @@ async def test_the_seed_command_prints_a_working_token_per_role(api: Api) -> Non
     assert viewer["viewer"]["role"] == "AGENT"
     everything = await api.ok("{ sows { totalCount } }", token=staff)
     assert everything["sows"]["totalCount"] == dataset.DEMO.sows
+    # The import command it suggests names the SOW as the API does.
+    (sow_id,) = re.findall(r"contracts sla import --sow (\S+) ", first.stdout)
+    assert (await api.ok(SOW_NUMBER, {"id": sow_id}, token=staff))["node"]["number"]
     # Executed CSAs come with their copies, and the agent's folder with one upload.
     folder = await api.ok("{ agentFolder { kind url } }", token=agent)
     kinds = [document["kind"] for document in folder["agentFolder"]]

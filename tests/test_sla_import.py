@@ -21,6 +21,7 @@ from seed import dataset
 from seed.load import load
 from seed.sample import write_sample
 from tests.conftest import Api, Clock, command_environment
+from tests.ids import gid
 from tests.sla_helpers import by_metric, quarter_hours, scorecard, worked_sow
 
 
@@ -135,7 +136,8 @@ async def test_the_demo_ships_a_month_of_quarter_hours_for_its_first_sow(
     loaded = await load(api.app.state.services.store, dataset.DEMO, clock())
     assert loaded.sla_sample_sow is not None
     command_environment(api.settings, monkeypatch)
-    command = ["sla", "import", "--sow", loaded.sla_sample_sow, str(dataset.SLA_SAMPLE_FILE)]
+    sow_id = gid("Sow", loaded.sla_sample_sow)
+    command = ["sla", "import", "--sow", sow_id, str(dataset.SLA_SAMPLE_FILE)]
     capsys.readouterr()
     await asyncio.to_thread(main, command)
     out = capsys.readouterr().out
