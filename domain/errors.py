@@ -76,7 +76,10 @@ class InvalidTransition(DomainError):
     code = "INVALID_TRANSITION"
 
     def __init__(self, from_status: str, to_status: str, detail: str | None = None) -> None:
-        message = f"cannot go from {from_status} to {to_status}"
+        if from_status == to_status:
+            message = f"not allowed while {from_status}"
+        else:
+            message = f"cannot go from {from_status} to {to_status}"
         super().__init__(
             f"{message}: {detail}" if detail else message,
             **{"from": from_status, "to": to_status},

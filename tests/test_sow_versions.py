@@ -189,3 +189,5 @@ async def test_terms_change_in_place_only_while_editable(api: Api, client_id: st
 
     assert error["extensions"] == {"code": "INVALID_TRANSITION", "from": "SUBMITTED",
                                    "to": "SUBMITTED"}  # fmt: skip
+    # A change in place goes to no other status: the message says where it is not allowed.
+    assert error["message"].startswith("not allowed while SUBMITTED"), error
