@@ -278,8 +278,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         # Both transports: what json.loads raises besides JSONDecodeError (bytes that are
-        # not UTF-8, nesting past the C parser's recursion limit) would escape Strawberry's
-        # handling as a 500, or end a WebSocket without a close code.
+        # not UTF-8, nesting past the C parser's recursion limit, an integer past Python's
+        # digits) would escape Strawberry's handling as a 500, or end a WebSocket without a
+        # close code.
         try:
             # JSON text is UTF-8 (RFC 8259); json.loads would also guess UTF-16 and -32.
             text = data.decode() if isinstance(data, bytes) else data
@@ -289,12 +290,17 @@ class GraphQLApp(GraphQL[Context, None]):
                 # (BSON, UTF-8): refused here rather than failing in storage. Escaped
                 # pairs (an emoji) encode, and the common body has no such escape at all.
                 json.dumps(value, ensure_ascii=False).encode()
+        except json.JSONDecodeError:
+            raise  # a ValueError too, which the last clause would rename
         except UnicodeDecodeError as exc:
             raise json.JSONDecodeError(f"not UTF-8 ({exc.reason})", "", exc.start) from None
         except UnicodeEncodeError:
             raise json.JSONDecodeError("a string holds a lone surrogate", "", 0) from None
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        except ValueError:
+            # An integer past `sys.get_int_max_str_digits()` (4,300 digits by default).
+            raise json.JSONDecodeError("a number has too many digits", "", 0) from None
         return value
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
