@@ -1,8 +1,9 @@
 """The GraphQL endpoint over HTTP and WebSocket (`graphql-transport-ws` only).
 
 Every HTTP answer is GraphQL JSON: a request Strawberry cannot take (not JSON, not UTF-8,
-not an object, nested past the parser, a subscription) is a 400 with `BAD_USER_INPUT`, a
-mutation by GET a 405, not its plain-text reason or a 500. With `Accept:
+not an object, nested past the parser, a subscription, a multipart body its parser refuses or
+whose `map` does not fit `operations`) is a 400 with `BAD_USER_INPUT`, a mutation by GET a
+405, not its plain-text reason or a 500. With `Accept:
 application/graphql-response+json`, results have that media type and the GraphQL over HTTP
 spec's status codes: a request error (no `data`) is a 400, a field error a 200.
 
@@ -15,19 +16,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 # Strawberry's view raises cross_web's HTTPException for requests it cannot take.
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from pymongo.errors import PyMongoError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -39,6 +43,7 @@ from api.auth import TokenVerifier, bearer_token
 from api.graphiql import page
 from api.graphql_ws import handler_class
 from api.http_cache import cached
+from api.multipart import map_error
 from api.persisted_queries import NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound
 from api.rate_limit import RateLimiter, rate_key
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
@@ -46,6 +51,7 @@ from domain.errors import ConcurrencyLimited, Unauthenticated
 from live import Live
 from resolvers.context import Context, Limits, utc_now
 from schema.error_codes import ErrorCode
+from schema.errors import unselected_operation
 from schema.limits import too_complex
 from storage.leases import Held
 from storage.store import Store
@@ -76,6 +82,14 @@ _SUGGESTION = re.compile(r" Did you mean (?:[a-z ]+ )?'\w*'(?:,? (?:or )?'\w*')*
 
 # The codes of the HTTP refusals that are not bad input.
 _HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
+class _Malformed(HTTPException):
+    """A malformed request's 400 that names the part of the request at fault."""
+
+    def __init__(self, reason: str, field: str) -> None:
+        super().__init__(400, reason)
+        self.field = field
 
 
 def _request_error(result: ExecutionResult) -> bool:
@@ -202,6 +216,7 @@ class GraphQLApp(GraphQL[Context, None]):
     @staticmethod
     def _refusal(request: Request, exc: HTTPException) -> Response:
         headers = {}
+        extensions = {"field": exc.field} if isinstance(exc, _Malformed) else {}
         if exc.status_code == 405:
             # A mutation by GET (GraphQL over HTTP: 405), or another method than GET and POST.
             headers["Allow"] = "POST" if request.method == "GET" else "GET, POST"
@@ -211,6 +226,7 @@ class GraphQLApp(GraphQL[Context, None]):
             _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_USER_INPUT),
             accept=request.headers.get("accept"),
             headers=headers,
+            **extensions,
         )
 
     @staticmethod
@@ -262,8 +278,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         # Both transports: what json.loads raises besides JSONDecodeError (bytes that are
-        # not UTF-8, nesting past the C parser's recursion limit) would escape Strawberry's
-        # handling as a 500, or end a WebSocket without a close code.
+        # not UTF-8, nesting past the C parser's recursion limit, an integer past Python's
+        # digits) would escape Strawberry's handling as a 500, or end a WebSocket without a
+        # close code.
         try:
             # JSON text is UTF-8 (RFC 8259); json.loads would also guess UTF-16 and -32.
             text = data.decode() if isinstance(data, bytes) else data
@@ -273,13 +290,44 @@ class GraphQLApp(GraphQL[Context, None]):
                 # (BSON, UTF-8): refused here rather than failing in storage. Escaped
                 # pairs (an emoji) encode, and the common body has no such escape at all.
                 json.dumps(value, ensure_ascii=False).encode()
+        except json.JSONDecodeError:
+            raise  # a ValueError too, which the last clause would rename
         except UnicodeDecodeError as exc:
             raise json.JSONDecodeError(f"not UTF-8 ({exc.reason})", "", exc.start) from None
         except UnicodeEncodeError:
             raise json.JSONDecodeError("a string holds a lone surrogate", "", 0) from None
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        except ValueError:
+            # An integer past `sys.get_int_max_str_digits()` (4,300 digits by default).
+            raise json.JSONDecodeError("a number has too many digits", "", 0) from None
         return value
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        # Strawberry's, but every malformed body a 400: Starlette's multipart parser refuses
+        # with a plain-text HTTPException of its own, and Strawberry follows any `map`.
+        try:
+            form = (await request.get_form_data()).form
+        except StarletteHTTPException as exc:
+            raise HTTPException(400, f"Unable to parse the multipart body: {exc.detail}") from None
+        operations, files_map = (self._form_json(form, name) for name in ("operations", "map"))
+        if not isinstance(operations, dict):
+            # A batch too: like a JSON body's, refused.
+            reason = "`operations` must be a JSON object: one GraphQL operation"
+            raise _Malformed(reason, "operations")
+        if problem := map_error(operations, files_map, form):
+            raise _Malformed(problem, "map")
+        result: dict[str, str] = replace_placeholders_with_files(operations, files_map, form)
+        return result
+
+    def _form_json(self, form: Mapping[str, str | UploadFile], name: str) -> Any:
+        value = form.get(name, "{}")
+        if isinstance(value, UploadFile):
+            raise _Malformed(f"`{name}` must be a text part, not a file", name)
+        try:
+            return self.decode_json(value)
+        except json.JSONDecodeError as exc:
+            raise _Malformed(f"`{name}` is not JSON: {exc.msg}", name) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         # HTTP only (bodies, `variables` and `extensions` parameters): each must be an
@@ -314,8 +362,11 @@ class GraphQLApp(GraphQL[Context, None]):
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
             )
-        except CannotGetOperationTypeError as exc:
-            raise HTTPException(400, exc.as_http_error_reason()) from None
+        except CannotGetOperationTypeError:
+            # A request error as a validation error is (400 / 200 by media type), not a
+            # refusal before GraphQL runs: the request itself was well-formed.
+            error = unselected_operation(request_data.operation_name)
+            return ExecutionResult(data=None, errors=[error])
         except InvalidOperationTypeError as exc:
             reason = exc.as_http_error_reason(request_adapter.method)
             if exc.operation_type is OperationType.SUBSCRIPTION:

@@ -49,6 +49,21 @@ def _refuse_ambiguous(context: Any) -> None:
         context.pre_execution_errors = [*(context.pre_execution_errors or ()), error]
 
 
+def unselected_operation(name: str | None) -> GraphQLError:
+    """The request error of a document that holds no operation named `name` (or none at all,
+    for no name). Strawberry raises before validation, so no extension sees it: the
+    transport answers with this, a request error like an ambiguous document's."""
+    if name is None:
+        return GraphQLError(
+            "the document holds no operation",
+            extensions={"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value},
+        )
+    return GraphQLError(
+        f"the document holds no operation named {name!r}",
+        extensions={"code": ErrorCode.BAD_USER_INPUT.value, "field": "operationName"},
+    )
+
+
 def code(
     error: GraphQLError,
     document: DocumentNode | None = None,

@@ -9,6 +9,7 @@ over HTTP spec: a request error (no `data`) is a 4xx, a field error a 200.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,137 @@ async def test_another_method_is_405_as_graphql_json(api: Api) -> None:
     response = await api.http.put("/graphql", json={"query": VIEWER})
     assert response.status_code == 405
     assert only_error(response.json())["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+# Operation selection: a request error, 400 / 200 -------------------------------------------
+
+ONE_OPERATION = "query A { viewer { id } }"
+TWO_OPERATIONS = "query A { viewer { id } } query B { viewer { role } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [(ONE_OPERATION, "B"), (TWO_OPERATIONS, "C"), (TWO_OPERATIONS, None)],
+    ids=["unknown", "unknown-of-several", "several-unnamed"],
+)
+async def test_an_operation_not_selected_is_a_request_error(
+    api: Api, query: str, name: str | None
+) -> None:
+    token = api.token(Role.COMPLIANCE)
+    sent = {"query": query, "operationName": name}
+    headers = {"Authorization": f"Bearer {token}"}
+    spec = await api.http.post("/graphql", json=sent, headers={**headers, **GRAPHQL_RESPONSE})
+    assert spec.status_code == 400, spec.text
+    assert spec.headers["content-type"].startswith(SPEC)
+    assert "data" not in spec.json()
+    error = only_error(spec.json())
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "operationName"}
+    # application/json: every GraphQL result of a well-formed request is a 200 (docs/errors.md).
+    for accept in ("application/json", None):
+        legacy_headers = {**headers, "Accept": accept} if accept else headers
+        legacy = await api.http.post("/graphql", json=sent, headers=legacy_headers)
+        assert legacy.status_code == 200, (accept, legacy.text)
+        assert legacy.headers["content-type"].startswith("application/json")
+        assert legacy.json()["data"] is None
+        assert only_error(legacy.json()) == error
+
+
+async def test_a_document_without_an_operation_is_a_request_error(api: Api) -> None:
+    query = "fragment F on Query { viewer { id } }"
+    token = api.token(Role.COMPLIANCE)
+    spec = await post(api, query, token=token, headers=GRAPHQL_RESPONSE)
+    assert spec.status_code == 400, spec.text
+    assert only_error(spec.json())["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    legacy = await post(api, query, token=token)
+    assert legacy.status_code == 200, legacy.text
+    assert only_error(legacy.json())["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+# Malformed multipart requests: refused before GraphQL runs, as GraphQL JSON -----------------
+
+CREATE_CLIENT = 'mutation($f: Upload) { createClient(name: "x") { id } }'
+COUNT_CLIENTS = "{ clients { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    "files_map",
+    [
+        "[]",
+        '"0"',
+        '{"0": "variables.f"}',
+        '{"0": [5]}',
+        '{"0": ["query.x"]}',
+        '{"0": ["variables.f.0"]}',
+        '{"0": ["variables.g.h"]}',
+        '{"0": ["0.variables.f"]}',
+        '{"1": ["variables.f"]}',
+    ],
+)
+@pytest.mark.parametrize("with_token", [True, False])
+async def test_a_multipart_map_of_the_wrong_shape_is_refused(
+    api: Api, files_map: str, with_token: bool
+) -> None:
+    token = api.token(Role.COMPLIANCE)
+    operations = json.dumps({"query": CREATE_CLIENT, "variables": {"f": None}})
+    for accept, media_type in ((None, "application/json"), (SPEC, SPEC)):
+        headers = {"Accept": accept} if accept else {}
+        if with_token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = await api.http.post(
+            "/graphql",
+            data={"operations": operations, "map": files_map},
+            files={"0": ("scan.pdf", b"%PDF-1.4", "application/pdf")},
+            headers=headers,
+        )
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith(media_type)
+        assert "x-request-id" in response.headers
+        error = only_error(response.json())
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "map"}, error
+    data = await api.ok(COUNT_CLIENTS, token=token)
+    assert data["clients"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [("operations.json", b"{}", "application/json"), "nope", "[]", "5", '{"query": '],
+    ids=["a-file", "not-json", "a-batch", "a-number", "cut-short"],
+)
+async def test_multipart_operations_other_than_one_json_object_are_refused(
+    api: Api, operations: str | tuple[str, bytes, str]
+) -> None:
+    files = {"0": ("scan.pdf", b"%PDF-1.4", "application/pdf")}
+    data = {"map": '{"0": ["variables.f"]}'}
+    if isinstance(operations, tuple):
+        files["operations"] = operations
+    else:
+        data["operations"] = operations
+    response = await api.http.post("/graphql", data=data, files=files)
+    assert response.status_code == 400, response.text
+    error = only_error(response.json())
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "operations"}, error
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data; boundary=x", b"--x\r\n\r\n"),
+        ("multipart/form-data", b"--x\r\n\r\n"),
+        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\n"),
+    ],
+    ids=["no-name", "no-boundary", "disposition-without-name"],
+)
+@pytest.mark.parametrize("accept", [None, SPEC])
+async def test_a_body_the_multipart_parser_refuses_is_graphql_json(
+    api: Api, content_type: str, body: bytes, accept: str | None
+) -> None:
+    headers = {"Content-Type": content_type}
+    if accept:
+        headers["Accept"] = accept
+    response = await api.http.post("/graphql", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith(accept or "application/json")
+    assert only_error(response.json())["extensions"] == {"code": "BAD_USER_INPUT"}
 
 
 async def test_too_many_subscriptions_on_a_socket_is_query_too_complex(

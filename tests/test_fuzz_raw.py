@@ -1,11 +1,12 @@
 """Raw fuzzing of the transport (issue 22, item 3): what no GraphQL library would send.
 
 Generated HTTP bodies (JSON of odd shapes, invalid UTF-8, deep nesting, huge numbers) under
-odd encodings and content types, signed tokens with odd claims, and WebSocket frames (binary,
-text that is not JSON, wrong types, unknown message types, any order). Whatever arrives: no
-HTTP 500, no INTERNAL_SERVER_ERROR, no abnormal close (1006, 1011), and the access log
-records the status that was sent. Derandomized, with a fixed budget, so CI runs the same
-cases in a few seconds.
+odd encodings and content types, well-formed multipart bodies with odd `operations`, `map` and
+file parts, signed tokens with odd claims, and WebSocket frames (binary, text that is not
+JSON, wrong types, unknown message types, any order). Whatever arrives: no HTTP 5xx, no
+INTERNAL_SERVER_ERROR, every refusal GraphQL JSON with a code (never plain text), no abnormal
+close (1006, 1011), and the access log records the status that was sent. Derandomized, with
+a fixed budget, so CI runs the same cases in a few seconds.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ TEXT_BODIES = st.one_of(
             '{"query": "{ viewer { id } }", "variables": {"v": ' + "[" * 10**n + "]" * 10**n + "}}"
         )
     ),
-    st.integers(min_value=300, max_value=20_000).map(
+    st.one_of(st.just(4301), st.integers(min_value=300, max_value=20_000)).map(
         lambda digits: '{"query": "{ viewer { id } }", "variables": {"n": ' + "9" * digits + "}}"
     ),
     st.text(max_size=40),
@@ -125,7 +126,8 @@ CONTENT_TYPES = st.sampled_from(
         "",
     ]
 )
-ACCEPTS = st.sampled_from(["", "application/json", "application/graphql-response+json", "*/*"])
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+ACCEPTS = st.sampled_from(["", "application/json", GRAPHQL_RESPONSE, "*/*"])
 
 # Claims of every type, extremes of time, ids with and without junk.
 CLAIM_VALUES = st.one_of(
@@ -160,9 +162,14 @@ def _no_internal_error(body: object) -> None:
 
 def _answered(response: httpx.Response, caplog: pytest.LogCaptureFixture) -> None:
     assert response.status_code < 500, (response.status_code, response.text)
-    if response.headers.get("content-type", "").startswith(
-        ("application/json", "application/graphql")
-    ):
+    content_type = response.headers.get("content-type", "")
+    if response.status_code >= 400:
+        # Whatever refused it (the body limit, the multipart parser, Strawberry): GraphQL JSON
+        # with a code, whatever the content type says (docs/errors.md).
+        assert content_type.startswith(("application/json", GRAPHQL_RESPONSE)), content_type
+        errors = response.json()["errors"]
+        assert all(error["extensions"]["code"] for error in errors), errors
+    if content_type.startswith(("application/json", GRAPHQL_RESPONSE)):
         _no_internal_error(response.json())
     logged = [getattr(r, "status", None) for r in caplog.records if r.name == "contracts.access"]
     assert logged == [response.status_code], logged
@@ -185,6 +192,76 @@ async def test_no_body_causes_a_500(
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="contracts.access"):
         response = await api.http.post("/graphql", content=body, headers=headers)
+        _answered(response, caplog)
+
+
+# Multipart bodies (the GraphQL multipart request spec): well-formed as multipart, odd inside.
+
+UPLOADS = [
+    'mutation($f: Upload!) { uploadAgentDocument(agentId: "x", title: "t", file: $f) { id } }',
+    "mutation($f: [Upload!]!) { __typename }",
+    *QUERIES,
+]
+PATHS = st.sampled_from(
+    ["variables.f", "variables.f.0", "variables", "query", "query.x", "0.variables.f", "", "f"]
+)
+PART_NAMES = st.sampled_from(["0", "1", "operations", "map", "", "x\u00e9"])
+MAPS = st.one_of(
+    st.just({"0": ["variables.f"]}),
+    st.dictionaries(PART_NAMES, st.lists(st.one_of(PATHS, SCALARS), max_size=3), max_size=3),
+    JSON_VALUES,
+)
+MULTIPART_OPERATIONS = st.fixed_dictionaries(
+    {"query": st.sampled_from(UPLOADS)},
+    optional={
+        "variables": st.one_of(st.just({"f": None}), st.just({"f": [None]}), JSON_VALUES),
+        "operationName": JSON_VALUES,
+    },
+)
+# A part: (name, file name or None for a text part, content).
+PARTS = st.one_of(
+    st.tuples(
+        st.just("operations"),
+        st.sampled_from([None, None, "operations.json"]),
+        st.one_of(MULTIPART_OPERATIONS, OPERATIONS, JSON_VALUES).map(_dumped),
+    ),
+    st.tuples(st.just("map"), st.sampled_from([None, None, "map.json"]), MAPS.map(_dumped)),
+    st.tuples(
+        PART_NAMES,
+        st.sampled_from([None, "scan.pdf", "", "..\\x.png"]),
+        st.one_of(st.just("%PDF-1.4\n%%EOF\n"), st.text(max_size=16)),
+    ),
+)
+BOUNDARY = "fuzzboundary"
+
+
+def _multipart(parts: list[tuple[str, str | None, str]]) -> bytes:
+    """`parts` as a multipart/form-data body: each a text part, or a file part when it has a
+    file name."""
+    chunks = []
+    for name, file_name, content in parts:
+        disposition = f'form-data; name="{name}"'
+        if file_name is not None:
+            disposition += f'; filename="{file_name}"\r\nContent-Type: application/pdf'
+        chunks.append(f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n{content}\r\n")
+    return _encoded("".join(chunks) + f"--{BOUNDARY}--\r\n", "utf-8")
+
+
+@settings(BUDGET, max_examples=100)
+@given(parts=st.lists(PARTS, min_size=1, max_size=4), accept=ACCEPTS, with_token=st.booleans())
+async def test_no_multipart_body_causes_a_500(
+    api: Api,
+    caplog: pytest.LogCaptureFixture,
+    parts: list[tuple[str, str | None, str]],
+    accept: str,
+    with_token: bool,
+) -> None:
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Accept": accept}
+    if with_token:
+        headers["Authorization"] = f"Bearer {api.token(Role.COMPLIANCE)}"
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="contracts.access"):
+        response = await api.http.post("/graphql", content=_multipart(parts), headers=headers)
         _answered(response, caplog)
 
 

@@ -71,6 +71,13 @@ async def test_a_body_that_is_not_one_operation_is_bad_user_input(api: Api, body
         assert graphql_error(response, 400)["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+async def test_a_number_past_the_parsers_digits_is_bad_user_input(api: Api) -> None:
+    # Past Python's int_max_str_digits (4,300), json.loads raises a bare ValueError.
+    body = '{"query": "{ viewer { id } }", "variables": {"n": ' + "9" * 4301 + "}}"
+    response = await api.http.post("/graphql", content=body.encode(), headers=JSON)
+    assert graphql_error(response, 400)["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 @pytest.mark.parametrize("depth", [100_000, 20_000])
 async def test_variables_nested_deeper_than_the_parser_goes_are_refused(
     api: Api, depth: int
@@ -108,7 +115,11 @@ async def test_a_string_with_a_lone_surrogate_is_bad_user_input(api: Api) -> Non
 async def test_a_websocket_frame_past_the_parser_closes_with_4400(api: Api) -> None:
     """The parser's limits hold on WebSocket frames too: a clean close, not a dropped socket."""
     async with websocket_client(api) as sockets:
-        for frame in ("[" * 100_000, '{"type": "connection_init", "payload": {"t": "\\ud800"}}'):
+        for frame in (
+            "[" * 100_000,
+            '{"type": "connection_init", "payload": {"t": "\\ud800"}}',
+            '{"type": "connection_init", "payload": {"n": ' + "9" * 4301 + "}}",
+        ):
             async with connect(sockets) as ws:
                 await ws.send_text(frame)
                 with pytest.raises(WebSocketDisconnect) as closed:
