@@ -18,7 +18,7 @@ import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 
 from api.settings import JWT_LEEWAY_SECONDS, JWT_MAX_LIFETIME_SECONDS, Settings
-from domain.errors import Unauthenticated
+from domain.errors import Unauthenticated, a_or_an
 from domain.ids import parse_global_id
 from domain.party import Role, Viewer
 
@@ -169,7 +169,7 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         role is not Role.COMPLIANCE and not _OBJECT_ID.fullmatch(needed)
     ):
         claim = "client_id" if role is Role.CLIENT else "agent_id"
-        raise Unauthenticated(f"a {role} token needs a valid {claim} claim")
+        raise Unauthenticated(f"{a_or_an(role)} token needs a valid {claim} claim")
     return Viewer(
         subject=str(claims["sub"]),
         role=role,
