@@ -18,7 +18,7 @@ import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 
 from api.settings import JWT_LEEWAY_SECONDS, JWT_MAX_LIFETIME_SECONDS, Settings
-from domain.errors import Unauthenticated
+from domain.errors import Unauthenticated, a_or_an
 from domain.ids import parse_global_id
 from domain.party import Role, Viewer
 
@@ -162,14 +162,14 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
         role = Role(claims["role"])
     except ValueError:
         raise Unauthenticated(f"unknown role {claims['role']!r}") from None
-    client_id = _party_id(claims.get("client_id"))
-    agent_id = _party_id(claims.get("agent_id"))
+    client_id = _party_id(claims.get("client_id"), "Client")
+    agent_id = _party_id(claims.get("agent_id"), "Agent")
     needed = {Role.CLIENT: client_id, Role.AGENT: agent_id}.get(role, "")
     if not isinstance(needed, str) or (
         role is not Role.COMPLIANCE and not _OBJECT_ID.fullmatch(needed)
     ):
         claim = "client_id" if role is Role.CLIENT else "agent_id"
-        raise Unauthenticated(f"a {role} token needs a valid {claim} claim")
+        raise Unauthenticated(f"{a_or_an(role)} token needs a valid {claim} claim")
     return Viewer(
         subject=str(claims["sub"]),
         role=role,
@@ -179,11 +179,16 @@ def viewer_from_claims(claims: dict[str, Any]) -> Viewer:
     )
 
 
-def _party_id(claim: Any) -> Any:
+def _party_id(claim: Any, type_name: str) -> Any:
     """A claim's raw id: the identity provider may hold the global id `createClient` or
-    `createAgent` answered with, or the raw one (whose type it never said)."""
+    `createAgent` answered with, or the raw one (whose type it never said). A global id of
+    another type names no `type_name` at all: None, an invalid claim (issue 22), not the
+    `type_name` that happens to share its raw id."""
     parsed = parse_global_id(claim) if isinstance(claim, str) else None
-    return claim if parsed is None else parsed[1]
+    if parsed is None:
+        return claim
+    named, raw = parsed
+    return raw if named == type_name else None
 
 
 def bearer_token(authorization: str | None) -> str | None:

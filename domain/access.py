@@ -14,7 +14,7 @@ from typing import Any
 
 from domain import commands
 from domain.commands import Command
-from domain.errors import BadUserInput, Forbidden, Unauthenticated
+from domain.errors import BadUserInput, Forbidden, Unauthenticated, a_or_an
 from domain.party import Role, Viewer
 from domain.scope import Scope
 
@@ -134,7 +134,7 @@ def authorize(viewer: Viewer | None, operation: Operation) -> Viewer:
         raise Unauthenticated("a valid bearer token is required")
     roles = RULES.get(operation)
     if roles is None or viewer.role not in roles:
-        raise Forbidden(f"a {viewer.role} may not use {name(operation)}")
+        raise Forbidden(f"{a_or_an(viewer.role)} may not use {name(operation)}")
     return viewer
 
 

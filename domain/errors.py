@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 
+def a_or_an(noun: str) -> str:
+    """`noun` after its indefinite article, as messages say it: "an agent", "a Sow"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 class DomainError(Exception):
     """An expected refusal. `code` becomes the GraphQL error's `extensions.code`."""
 

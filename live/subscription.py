@@ -14,9 +14,9 @@ import asyncio
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 
-from domain.errors import NotFound, SubscriberTooSlow, Unauthenticated
+from domain.errors import SubscriberTooSlow, Unauthenticated
 from domain.events import Event, parse_cursor
-from domain.ids import global_id
+from domain.ids import TypedId, global_id, not_found
 from domain.scope import Scope
 from live.delivery import DirectDelivery
 from live.hub import EventHub, Subscriber
@@ -29,21 +29,23 @@ async def follow(
     hub: EventHub,
     log: EventStore,
     scope: Scope,
-    entity_id: str | None,
+    entity: TypedId | None,
     after: str | None,
     expires_at: datetime | None,
     direct: DirectDelivery | None,
 ) -> AsyncGenerator[Event]:
-    """The events `scope` sees (of one document, with `entity_id`) after the cursor `after`
+    """The events `scope` sees (of one document, with `entity`) after the cursor `after`
     from the log, then live ones. Ends with UNAUTHENTICATED when the token expires at
     `expires_at`, SUBSCRIBER_TOO_SLOW when the subscriber falls too far behind, and quietly
     when the process shuts down.
     """
     cursor = parse_cursor(after)
     _seconds_left(expires_at)
-    if entity_id is not None and not await log.page(scope, entity_id, None, 1):
-        # Every document has a CREATED event in its scope: none means unknown or not yours.
-        raise NotFound("Document", entity_id)
+    entity_id = None if entity is None else entity.raw
+    if entity is not None and not await log.page(scope, entity.raw, None, 1):
+        # Every document has a CREATED event in its scope: none means unknown or not yours;
+        # named as `sow(id:)` or `csa(id:)` names it.
+        raise not_found(entity.type_name, entity.raw)
     subscriber = hub.subscribe(scope, entity_id)
     # Where it joined, without `after`: dropped before its first event, it resumes there.
     subscriber.last = after if after is not None else str(hub.published_through)

@@ -7,6 +7,7 @@ from contextlib import aclosing
 
 from domain.errors import ConcurrencyLimited
 from domain.events import Event
+from domain.ids import TypedId
 from domain.party import Viewer
 from domain.scope import Scope
 from live.subscription import follow
@@ -27,7 +28,7 @@ async def count_events(ctx: Context, viewer: Viewer, entity_id: str | None) -> i
 
 
 async def contract_events(
-    ctx: Context, viewer: Viewer, entity_id: str | None, after: str | None
+    ctx: Context, viewer: Viewer, entity: TypedId | None, after: str | None
 ) -> AsyncGenerator[Event]:
     """The viewer's events after `after`, then live (`live.subscription.follow`), delivered
     straight to the connection when the transport runs this operation (`ctx.operation`).
@@ -45,7 +46,7 @@ async def contract_events(
             ctx.live.hub,
             ctx.store.events,
             Scope.of(viewer),
-            entity_id,
+            entity,
             after,
             viewer.expires_at,
             direct,

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from domain.access import Read
 from domain.events import Event
-from domain.ids import optional_raw_id
+from domain.ids import optional_typed_id
 from resolvers import event as resolve
 from resolvers.context import Context
 from resolvers.paging import window
@@ -117,8 +117,9 @@ class EventQueries:
         last: Last = None,
         before: Before = None,
     ) -> Connection[ContractEvent]:
-        entity = optional_raw_id(entity_id, ENTITIES, "entityId")
-        return await event_connection(info, entity, after, first, last, before)
+        entity = optional_typed_id(entity_id, ENTITIES, "entityId")
+        raw = None if entity is None else entity.raw
+        return await event_connection(info, raw, after, first, last, before)
 
 
 @strawberry.type(
@@ -145,7 +146,7 @@ class EventSubscription:
             ),
         ] = None,
     ) -> AsyncGenerator[ContractEvent]:
-        entity = optional_raw_id(entity_id, ENTITIES, "entityId")
+        entity = optional_typed_id(entity_id, ENTITIES, "entityId")
         stream = resolve.contract_events(info.context, viewer_of(info), entity, after)
         # Closing this stream (the client completed, or disconnected) closes the resolver's.
         async with aclosing(stream):

@@ -11,6 +11,7 @@ from bson import Decimal128, ObjectId
 from bson.errors import InvalidId
 
 from domain.errors import NotFound
+from domain.ids import shown
 from domain.party import Actor, Role
 
 # Term fields that hold money: stored as Decimal128 so that they are never floats.
@@ -18,11 +19,12 @@ MONEY_FIELDS = frozenset({"rate", "amount"})
 
 
 def object_id(value: str, kind: str) -> ObjectId:
-    """A client-supplied id; a malformed one names no document."""
+    """A client-supplied id; a malformed one names no document (and is named as
+    `domain.ids.shown` cleans it: never echoed as sent)."""
     try:
         return ObjectId(value)
     except (InvalidId, TypeError):
-        raise NotFound(kind, value) from None
+        raise NotFound(kind, shown(value)) from None
 
 
 def terms_to_bson(value: Any, key: str = "") -> Any:

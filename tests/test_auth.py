@@ -146,6 +146,10 @@ async def test_token_without_exp_is_refused(api: Api) -> None:
         (Role.CLIENT, {"agent_id": AGENT_ID}),
         (Role.AGENT, {"agent_id": "not-an-object-id"}),
         (Role.CLIENT, {"client_id": 42}),
+        # A global id of another type names no such party, whatever its raw id.
+        (Role.CLIENT, {"client_id": gid("Agent", CLIENT_ID)}),
+        (Role.AGENT, {"agent_id": gid("Client", AGENT_ID)}),
+        (Role.AGENT, {"agent_id": gid("Sow", AGENT_ID)}),
     ],
 )
 async def test_token_without_its_roles_id_claim_is_refused(
@@ -156,6 +160,16 @@ async def test_token_without_its_roles_id_claim_is_refused(
     error = await api.error(VIEWER, token=token)
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert "claim" in error["message"]
+
+
+async def test_a_claim_may_hold_the_global_id_of_its_party(api: Api) -> None:
+    """As `createClient` and `createAgent` answered it; of its own type only."""
+    client = api.token(Role.CLIENT, client_id=gid("Client", CLIENT_ID))
+    data = await api.ok(VIEWER, token=client)
+    assert data["viewer"]["clientId"] == gid("Client", CLIENT_ID)
+    agent = api.token(Role.AGENT, agent_id=gid("Client", AGENT_ID))
+    error = await api.error(VIEWER, token=agent)
+    assert error["message"] == "an agent token needs a valid agent_id claim"
 
 
 async def test_unknown_role_is_refused(api: Api) -> None:

@@ -250,7 +250,7 @@ async def test_late_production_at_exactly_fourteen_days_in_the_sow_time_zone(
 
 
 async def test_only_compliance_produces(api: Api) -> None:
-    _, sow, agents = await setup(api)
+    client_id, sow, agents = await setup(api)
     variables = {"s": sow["id"], "a": agents, "t": CSA_TERMS}
-    for token in (agent_token(api, agents[0]), api.token(Role.CLIENT, client_id=agents[0])):
+    for token in (agent_token(api, agents[0]), api.token(Role.CLIENT, client_id=client_id)):
         refused(await api.error(PRODUCE, variables, token=token), "FORBIDDEN")

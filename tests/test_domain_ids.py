@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain import ids
-from domain.errors import BadUserInput
+from domain.errors import BadUserInput, NotFound
 from domain.events import parse_cursor
 
 RAW = "65f0000000000000000000c1"
@@ -35,28 +35,65 @@ def test_an_id_of_another_type_is_refused_naming_the_argument() -> None:
     with pytest.raises(BadUserInput) as refused:
         ids.raw_id(ids.global_id("Csa", RAW), "Sow", "id")
     assert refused.value.extensions == {"field": "id"}
-    with pytest.raises(BadUserInput):
+    assert refused.value.message == "id: a Csa id, not a Sow id"
+    with pytest.raises(BadUserInput) as refused:
         ids.raw_id(ids.global_id("Agent", RAW), ("Sow", "Csa"), "entityId")
+    assert refused.value.message == "entityId: an Agent id, not a Sow or Csa id"
+    with pytest.raises(BadUserInput) as refused:
+        ids.raw_id(ids.global_id("Sow", RAW), "ObligationOccurrence", "id")
+    assert refused.value.message == "id: a Sow id, not an ObligationOccurrence id"
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        "",
-        "nope",
-        RAW,  # raw: it does not say its type
-        ids.global_id("Sow", RAW) + "A",
-        ids.global_id("Sow", RAW) + "==",
-        ids.global_id("Unknown", RAW),
-        ids.global_id("Sow", "12"),  # not a raw id of a SOW
-        ids.global_id("ContractEvent", "007"),
-        "U" * 200,
-    ],
-)
+# Not global ids, yet spelt as an id could be: passed on where a raw id is taken.
+NOT_GLOBAL = [
+    "",
+    "nope",
+    RAW,  # raw: it does not say its type
+    ids.global_id("Sow", RAW) + "A",
+    ids.global_id("Unknown", RAW),
+    ids.global_id("Sow", "12"),  # not a raw id of a SOW
+    ids.global_id("ContractEvent", "007"),
+]
+
+
+@pytest.mark.parametrize("value", [*NOT_GLOBAL, ids.global_id("Sow", RAW) + "==", "U" * 200])
 def test_node_takes_global_ids_only(value: str) -> None:
     assert ids.parse_global_id(value) is None
     with pytest.raises(BadUserInput) as refused:
         ids.node_id(value, "ids[2]")
     assert refused.value.extensions == {"field": "ids[2]"}
-    # Where the type is known, it is passed on as a raw id: it finds nothing (NOT_FOUND).
+
+
+@pytest.mark.parametrize("value", NOT_GLOBAL)
+def test_where_the_type_is_known_anything_spelt_as_an_id_is_passed_on(value: str) -> None:
+    # As a raw id: it finds nothing (NOT_FOUND), or, deprecated, its document.
     assert ids.raw_id(value, "Sow", "id") == value
+
+
+def test_the_longest_id_is_an_obligation_occurrences() -> None:
+    longest = ids.global_id("ObligationOccurrence", RAW)
+    assert ids.raw_id(longest, "ObligationOccurrence", "id") == RAW
+    assert len(longest) == ids.LONGEST == 60  # as docs/errors.md says
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("U" * 5000, "U" * ids.LONGEST + "..."),
+        ("65f0\x00c1", "65f0?c1"),
+        ("65f0\u202ec1", "65f0?c1"),
+        ('{"$ne": null}', '{"$ne": null}'),
+        ("a.b", "a.b"),
+        (ids.global_id("Sow", RAW) + "==", ids.global_id("Sow", RAW) + "=="),  # padded
+    ],
+)
+def test_what_can_be_no_id_is_not_found_before_storage_and_shown_short_and_clean(
+    value: str, shown: str
+) -> None:
+    """No id is longer than the longest global id, nor holds a character outside base64url
+    (which spells every raw id too): NOT_FOUND, as the first type wanted, never echoed in
+    full nor with a control or bidirectional character."""
+    with pytest.raises(NotFound) as refused:
+        ids.raw_id(value, ("Sow", "Csa"), "entityId")
+    assert refused.value.extensions == {"kind": "Sow", "id": shown}
+    assert refused.value.message == f"Sow {shown} not found"

@@ -94,6 +94,8 @@ def test_authorize_answers_by_the_rule_table() -> None:
         authorize(STAFF, commands.SubmitSow)
     with pytest.raises(Forbidden, match="a client may not use Csas"):
         authorize(CLIENT, Read.CSAS)
+    with pytest.raises(Forbidden, match=r"^an agent may not use Sows$"):
+        authorize(AGENT, Read.SOWS)
     with pytest.raises(Unauthenticated):
         authorize(None, Read.VIEWER)
     assert {role for role in Role if role in RULES[commands.SignCsa]} == {Role.AGENT}

@@ -215,6 +215,44 @@ async def test_not_found_names_the_global_id_asked_for(api: Api, world: World) -
     assert error["extensions"] == {"code": "NOT_FOUND", "kind": "Sow", "id": "nope"}
 
 
+async def test_an_entity_id_that_says_no_type_is_not_found_as_a_sow(api: Api) -> None:
+    """`entityId` takes a SOW's or a CSA's id: one that does not say which is named as the
+    first, a real type (see docs/errors.md)."""
+    events = "query($e: ID) { events(entityId: $e) { totalCount } }"
+    error = await api.error(events, {"e": "garbage!"}, api.token(Role.COMPLIANCE))
+    assert error["extensions"] == {"code": "NOT_FOUND", "kind": "Sow", "id": "garbage!"}
+    assert error["message"] == "Sow garbage! not found"
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("A" * 5000, "A" * 60 + "..."),
+        ("65f0\x00c1", "65f0?c1"),
+        ("65f0\u202ec1", "65f0?c1"),
+    ],
+)
+async def test_an_id_that_can_be_no_id_is_never_echoed_as_sent(
+    api: Api, sent: str, shown: str
+) -> None:
+    """Over the longest global id, or with a character no id holds: not found, named by a
+    short form without control or bidirectional characters."""
+    staff = api.token(Role.COMPLIANCE)
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("query($id: ID!) { sow(id: $id) { id } }", {"id": sent}, "Sow"),
+        ("query($id: ID) { events(entityId: $id) { totalCount } }", {"id": sent}, "Sow"),
+        (
+            "query($f: SowFilter) { sows(filter: $f) { totalCount } }",
+            {"f": {"clientId": sent}},
+            "Client",
+        ),
+    ]
+    for query, variables, kind in cases:
+        error = await api.error(query, variables, staff)
+        assert error["extensions"] == {"code": "NOT_FOUND", "kind": kind, "id": shown}, query
+        assert error["message"] == f"{kind} {shown} not found"
+
+
 # Every connection: how to reach it, who reads it, and its variables (`id`: its parent).
 PAGE = """totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   edges { cursor node { id } }"""

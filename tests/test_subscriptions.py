@@ -221,6 +221,30 @@ async def test_entity_id_narrows_to_one_document_in_scope(api: Api) -> None:
         ]
 
 
+async def test_an_entity_not_found_is_named_as_sow_names_it(api: Api) -> None:
+    """By the type its global id says and that global id, however it was sent (a raw id,
+    which says no type, as a SOW's): never the raw id."""
+    acme, globex = await create_client(api, "Acme"), await create_client(api, "Globex")
+    foreign = await create_sow(api, globex)
+    missing_csa = gid("Csa", Store.new_id())
+    async with (
+        websocket_client(api) as sockets,
+        connected(sockets, api.token(Role.CLIENT, client_id=acme)) as ws,
+    ):
+        cases = [
+            (foreign["id"], "Sow"),
+            (gid("Sow", Store.new_id()), "Sow"),
+            (missing_csa, "Csa"),
+            (raw(foreign["id"]), "Sow"),
+        ]
+        for op, (entity, kind) in enumerate(cases):
+            await subscribe(ws, str(op), entity_id=entity)
+            error = await failure(ws)
+            named = gid(kind, raw(entity))
+            assert error["extensions"] == {"code": "NOT_FOUND", "kind": kind, "id": named}
+            assert error["message"] == f"{kind} {named} not found"
+
+
 async def test_an_agent_cannot_subscribe_to_a_sow(api: Api) -> None:
     acme = await create_client(api)
     sow = await create_sow(api, acme)

@@ -13,6 +13,7 @@ from api.settings import Settings
 from api.tokens import mint_token
 from domain.party import Role
 from tests.conftest import Api, configured, serve
+from tests.ids import gid
 from tests.ws import connect, connected, receive, websocket_client
 
 CREATE = 'mutation { createClient(name: "x") { id } }'
@@ -52,6 +53,25 @@ async def test_a_socket_whose_token_is_valid_keeps_working(api: Api) -> None:
     ):
         await ws.send_json({"id": "m", "type": "subscribe", "payload": {"query": CREATE}})
         assert (await receive(ws))["type"] == "next"
+
+
+async def test_a_claim_holding_the_global_id_of_another_type_closes_with_4403(
+    api: Api,
+) -> None:
+    """Refused like any invalid claim: a client is not the agent of the same raw id."""
+    async with websocket_client(api) as sockets:
+        for role, claim in (
+            (Role.CLIENT, {"client_id": gid("Agent", CLIENT_ID)}),
+            (Role.AGENT, {"agent_id": gid("Sow", CLIENT_ID)}),
+        ):
+            token = api.token(role, **claim)
+            async with connect(sockets) as ws:
+                await ws.send_json({"type": "connection_init", "payload": {"token": token}})
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    await receive(ws)
+                assert closed.value.code == 4403, claim
+        async with connected(sockets, api.token(Role.CLIENT, client_id=gid("Client", CLIENT_ID))):
+            pass
 
 
 async def test_operations_over_a_socket_share_the_subjects_rate_limit(settings: Settings) -> None:
