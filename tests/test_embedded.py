@@ -104,7 +104,9 @@ def test_the_server_dies_with_a_killed_owner(tmp_path: Path) -> None:
         pid = server_pid(tmp_path)
         owner.send_signal(signal.SIGKILL)
         owner.wait()
-        deadline = time.monotonic() + 10
+        # SIGTERM starts its shutdown (a checkpoint); the suite's other workers may hold the
+        # cores meanwhile, so only a server still up well after that has outlived its owner.
+        deadline = time.monotonic() + 30
         while alive(pid):
             assert time.monotonic() < deadline, "the server outlived its owner"
             time.sleep(0.05)

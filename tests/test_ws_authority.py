@@ -4,8 +4,10 @@ after that are refused, and the socket is closed with 4401."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
+import jwt
 import pytest
 from httpx_ws import WebSocketDisconnect
 
@@ -24,9 +26,12 @@ CLIENT_ID = "65f000000000000000000001"
 async def test_a_mutation_after_the_token_expired_is_refused_and_the_socket_closed(
     api: Api,
 ) -> None:
-    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=2))
+    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=3))
+    # `exp` is a whole second: sent just after it, the mutation comes well before the close
+    # the service makes EXPIRY_GRACE_SECONDS after it.
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
     async with websocket_client(api) as sockets, connected(sockets, token) as ws:
-        await asyncio.sleep(2.1)
+        await asyncio.sleep(max(expires - time.time(), 0) + 0.1)
         await ws.send_json({"id": "m", "type": "subscribe", "payload": {"query": CREATE}})
         refused = await receive(ws)
         assert refused["type"] == "error"
