@@ -531,7 +531,7 @@ async def test_the_server_pings_to_keep_the_connection_alive(settings: Settings)
 
 
 async def test_the_subscription_ends_when_the_token_expires(api: Api) -> None:
-    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=2))
+    token = mint_token(api.settings, Role.COMPLIANCE, lifetime=timedelta(seconds=3))
     async with websocket_client(api) as sockets, connected(sockets, token) as ws:
         await live(api, ws, 1)
         error = await failure(ws)
