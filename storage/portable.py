@@ -59,7 +59,7 @@ JSON_OPTIONS = json_util.CANONICAL_JSON_OPTIONS.with_options(
 
 # Their documents describe the processes running now (rate buckets, open connections) and
 # expire on their own: a copy carries the collections and their indexes, not the documents.
-PROCESS_STATE = frozenset({rate_limits.COLLECTION, leases.COLLECTION})
+PROCESS_STATE = frozenset({rate_limits.COLLECTION, leases.COLLECTION, leases.PROCESSES})
 
 # Stored by the server for itself, not part of an index's definition.
 SERVER_INDEX_FIELDS = frozenset({"v", "ns"})

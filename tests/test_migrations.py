@@ -46,6 +46,7 @@ LATEST = [
     "m0007_shared_limits",
     "m0008_persisted_queries",
     "m0009_sow_evidence",
+    "m0010_lease_processes",
 ]
 
 
@@ -207,6 +208,11 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     with pytest.raises(MigrationError, match="m0099_x is not applied"):
         await Migrator(database).down(to="m0099_x")
 
+    assert await Migrator(database).down() == ["m0010_lease_processes"]
+    assert "lease_processes" not in await database.db.list_collection_names()
+    assert "lease_subject_kind_expires" in {
+        index["name"] async for index in await database.db.leases.list_indexes()
+    }
     assert await Migrator(database).down() == ["m0009_sow_evidence"]
     assert "document_entity" not in {
         index["name"] async for index in await database.db.documents.list_indexes()
@@ -239,6 +245,7 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         index["name"] async for index in await database.db.documents.list_indexes()
     }
     assert await Migrator(database).down(to="m0003_sla_collections") == [
+        "m0010_lease_processes",
         "m0009_sow_evidence",
         "m0008_persisted_queries",
         "m0007_shared_limits",
@@ -271,9 +278,10 @@ async def test_evidence_keeps_copies_unique_and_holds_back_its_own_down(
     evidence = {**record, "kind": "EVIDENCE", "version": None}
     await documents.insert_many([dict(evidence), dict(evidence)])
 
+    await Migrator(database).down(to="m0009_sow_evidence")
     with pytest.raises(MigrationError, match="while evidence documents exist"):
         await Migrator(database).down()
-    assert (await Migrator(database).status())[-1].state == "applied"
+    assert (await Migrator(database).status())[-2].state == "applied"  # m0009
     await documents.delete_many({"kind": "EVIDENCE"})
     assert await Migrator(database).down() == ["m0009_sow_evidence"]
     with pytest.raises(WriteError):
@@ -329,6 +337,8 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     assert capsys.readouterr().out.split() == [word for i in LATEST for word in ("pending", i)]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
+    main(["migrate", "down"])
+    assert capsys.readouterr().out == "reverted: m0010_lease_processes\n"
     main(["migrate", "down"])
     assert capsys.readouterr().out == "reverted: m0009_sow_evidence\n"
     main(["migrate", "down"])

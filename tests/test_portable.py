@@ -178,6 +178,8 @@ async def test_the_running_processes_rate_buckets_and_leases_stay_behind(
 
     assert await source.db[leases.COLLECTION].count_documents({}) == 1
     assert await target.db[leases.COLLECTION].count_documents({}) == 0
+    assert await source.db[leases.PROCESSES].count_documents({}) == 1
+    assert await target.db[leases.PROCESSES].count_documents({}) == 0
     assert await target.db[rate_limits.COLLECTION].index_information() == (
         await source.db[rate_limits.COLLECTION].index_information()
     )

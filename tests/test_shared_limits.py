@@ -13,6 +13,7 @@ from httpx_ws import WebSocketDisconnect
 from api.rate_limit import RateLimiter
 from api.settings import Settings
 from domain.party import Role
+from storage import leases
 from storage.database import Database
 from storage.leases import LEASE_SECONDS, Held, Leases
 from storage.rate_limits import RateBudgets
@@ -79,6 +80,10 @@ async def test_a_lease_not_renewed_stops_counting(target: Database) -> None:
     assert lease is not None
     await alive.release(lease)
     assert await alive.take("alice", Held.CONNECTION, 1, after_expiry) is not None
+    # Renewing is one write per process, whatever it holds; it removes the dead's leases.
+    await alive.renew(after_expiry)
+    assert await target.db[leases.COLLECTION].count_documents({"owner": dead.owner}) == 0
+    assert await target.db[leases.PROCESSES].count_documents({}) == 1
 
 
 async def test_two_processes_share_the_rate_limit_and_the_connection_cap(
@@ -118,9 +123,9 @@ async def test_two_processes_share_the_rate_limit_and_the_connection_cap(
 
 async def released(api: Api, held: int) -> None:
     """Until `held` subscription leases are left (one's release follows its end)."""
-    leases = api.app.state.services.db.db.leases
+    held_leases = api.app.state.services.db.db.leases
     async with asyncio.timeout(5):
-        while await leases.count_documents({"kind": "subscription"}) != held:  # noqa: ASYNC110
+        while await held_leases.count_documents({"kind": "subscription"}) != held:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 
