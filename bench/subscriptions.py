@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
@@ -43,6 +44,7 @@ from api.settings import load_settings
 from api.tokens import mint_token
 from bench.api import SECRET, GraphQL, _env, _token
 from bench.harness import Database, Server, benchmark, cpu_seconds, peak_rss_mib, percentile
+from domain.ids import global_id
 from domain.party import Role
 from migrations.runner import migrate
 from seed import dataset
@@ -222,7 +224,8 @@ async def _watch_commits(uri: str, name: str, commits: dict[str, float], count: 
         async with await client[name].events.watch(pipeline) as stream:
             while len(commits) < count:
                 change = await stream.next()
-                commits[str(change["fullDocument"]["entityId"])] = time.time()
+                # Keyed as subscribers see the SOW: by its global id.
+                commits[global_id("Sow", str(change["fullDocument"]["entityId"]))] = time.time()
     finally:
         await client.close()
 
@@ -276,7 +279,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
             staff = GraphQL(http, _token(Role.COMPLIANCE))
             for sow_id in sow_ids:
-                requests[sow_id] = time.time()
+                requests[global_id("Sow", sow_id)] = time.time()
                 await staff(START_REVIEW, {"id": sow_id})
                 await asyncio.sleep(args.gap)
         await asyncio.wait_for(watcher, 10)
@@ -307,7 +310,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     expected = args.subscribers * args.events
     per_event = [
         max((at - commits[sow]) * 1000 for entity, at, recipient in received if entity == sow)
-        for sow in sow_ids
+        for sow in map(partial(global_id, "Sow"), sow_ids)
         if any(entity == sow for entity, _, _ in received)
     ]
     return {
