@@ -27,31 +27,13 @@ from domain.sow import BillingTerm, DisputeResolution, SowStatus
 from domain.values import Channel, PricingUnit, SlaMetric, TargetDirection, Weekday
 from domain.versioning import SignatureParty, VersionState
 
-
-class ContractStatus(StrEnum):
-    """The statuses of `ContractEvent.fromStatus`/`toStatus`: every SowStatus, CsaStatus and
-    OccurrenceStatus value, once (tests/test_schema_types.py checks the union)."""
-
-    DRAFT = "DRAFT"
-    SUBMITTED = "SUBMITTED"
-    UNDER_REVIEW = "UNDER_REVIEW"
-    CHANGES_REQUESTED = "CHANGES_REQUESTED"
-    SIGNED = "SIGNED"
-    SENT = "SENT"
-    AGENT_SIGNED = "AGENT_SIGNED"
-    EXECUTED = "EXECUTED"
-    ACTIVE = "ACTIVE"
-    EXPIRED = "EXPIRED"
-    DECLINED = "DECLINED"
-    WITHDRAWN = "WITHDRAWN"
-    TERMINATED = "TERMINATED"
-    OPEN = "OPEN"
-    OVERDUE = "OVERDUE"
-    FULFILLED = "FULFILLED"
-    FULFILLED_LATE = "FULFILLED_LATE"
-
-
 STATUS_ENUMS: tuple[type[StrEnum], ...] = (SowStatus, CsaStatus, OccurrenceStatus)
+
+# The statuses of `ContractEvent.fromStatus`/`toStatus`: every SowStatus, CsaStatus and
+# OccurrenceStatus value, once, made from them so that a new status is never missing.
+ContractStatus = StrEnum(  # type: ignore[misc]
+    "ContractStatus", {status.value: status.value for e in STATUS_ENUMS for status in e}
+)
 
 
 def _owners(status: ContractStatus) -> list[str]:
