@@ -159,7 +159,7 @@ def sow_terms(n: int, status: SowStatus, today: date) -> dict[str, Any]:
         # Its term covers the sample's month, whatever the day it is seeded, and its first
         # year ended a few days ago: its operations plan is due (`obligation_history`).
         assert status is SowStatus.ACTIVE
-        start = min(go_live, SLA_SAMPLE_MONTH.first_day, today - timedelta(days=367))
+        start = _year_ended_before(today, min(go_live, SLA_SAMPLE_MONTH.first_day))
         end = max(
             start + timedelta(days=364),
             today + timedelta(days=180),
@@ -172,6 +172,21 @@ def sow_terms(n: int, status: SowStatus, today: date) -> dict[str, Any]:
             obligations=OBLIGATIONS,
         )
     return terms
+
+
+def _year_ended_before(today: date, latest: date) -> date:
+    """A start on or before `latest` with an anniversary two days before `today`: an annual
+    period (they start on go-live) ended then, so its obligation is due, on any seeding day."""
+    anniversary = today - timedelta(days=2)
+    years = 1
+    while (start := _years_before(anniversary, years)) > latest:
+        years += 1
+    return start
+
+
+def _years_before(day: date, years: int) -> date:
+    # 29 February has no anniversary in most years: the 28th stands in.
+    return day.replace(year=day.year - years, day=min(day.day, 28) if day.month == 2 else day.day)
 
 
 # --- obligations --------------------------------------------------------------------------

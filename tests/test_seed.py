@@ -59,9 +59,17 @@ query($id: ID!) { sow(id: $id) { terms { obligations { key } } occurrences(first
 """
 
 
+def period(occurrence: dict[str, str]) -> str:
+    return occurrence["period"]
+
+
+# Seeded on the test clock's day, and well after the SLA sample's month (October 2026), which
+# the live SOW's term must still cover: its operations plan is due on either.
+@pytest.mark.parametrize("seeded", [None, datetime(2028, 3, 1, 9, tzinfo=UTC)], ids=["now", "2028"])
 async def test_the_data_set_has_obligations_due_fulfilled_late_and_overdue(
-    api: Api, clock: Clock
+    api: Api, clock: Clock, seeded: datetime | None
 ) -> None:
+    clock.now = seeded or clock.now
     store = api.app.state.services.store
     loaded = await load(store, SMALL, clock())
     assert loaded.sla_sample_sow is not None
@@ -71,8 +79,9 @@ async def test_the_data_set_has_obligations_due_fulfilled_late_and_overdue(
     keys = [o["key"] for o in data["sow"]["terms"]["obligations"]]
     assert keys == ["operations-plan", "calibration", "recordings", "transcripts"]
     found = [edge["node"] for edge in data["sow"]["occurrences"]["edges"]]
-    (plan,) = [o for o in found if o["key"] == "operations-plan"]
+    *earlier, plan = sorted((o for o in found if o["key"] == "operations-plan"), key=period)
     assert plan["status"] == "OPEN"
+    assert {o["status"] for o in earlier} <= {"OVERDUE"}
     assert datetime.fromisoformat(plan["dueAt"]) > clock()
     assert plan["sections"] == dataset.OBLIGATIONS[0]["sections"]
     recordings = sorted(o["status"] for o in found if o["key"] == "recordings")
