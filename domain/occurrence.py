@@ -301,16 +301,33 @@ class Schedule:
         return self.sow.revision
 
 
-def _ended(sow: Sow, now: datetime) -> list[tuple[Period, datetime]]:
-    """Every period of every recurrence that ended while the SOW was in its term, each with
-    the instant it ended. A period ending on the end date ends with the SOW (EXPIRED at the
-    start of that day): it gets no occurrence."""
+# A SOW that left ACTIVE is looked at until its periods are closed: a period can end at the
+# instant the SOW expires (the month before an end date on the 1st), or before a termination
+# the scheduler had not yet caught up with.
+LEFT_ACTIVE = frozenset({SowStatus.EXPIRED, SowStatus.TERMINATED})
+
+
+def _active_until(sow: Sow, now: datetime) -> datetime | None:
+    """Until when the SOW's periods count: `now` while ACTIVE or expired (the end date
+    bounds them), the termination for a TERMINATED one (nothing changes it after, so its
+    `updated_at`); None once its periods are closed, or when it never was ACTIVE."""
+    if sow.status is SowStatus.ACTIVE:
+        return now
+    if sow.status not in LEFT_ACTIVE or sow.periods_closed:
+        return None
+    return sow.updated_at if sow.status is SowStatus.TERMINATED else now
+
+
+def _ended(sow: Sow, until: datetime) -> list[tuple[Period, datetime]]:
+    """Every period of every recurrence that ended by `until` while the SOW was in its term,
+    each with the instant it ended. A period ending on the end date ends with the SOW
+    (EXPIRED at the start of that day): it gets no occurrence."""
     terms = sow.terms
     zone = ZoneInfo(terms.service_hours.time_zone)
     ended = [
         (period, local_end_of_day(period.last_day, zone) + timedelta(seconds=1))
         for recurrence in Recurrence
-        for period in ended_periods(recurrence, terms.go_live_date, now, zone)
+        for period in ended_periods(recurrence, terms.go_live_date, until, zone)
         if period.last_day < terms.end_date
     ]
     # In the order they ended: a catch-up opens them as they would have been, oldest first.
@@ -319,24 +336,27 @@ def _ended(sow: Sow, now: datetime) -> list[tuple[Period, datetime]]:
 
 def versions_needed(sow: Sow, now: datetime) -> frozenset[int]:
     """The terms versions other than the current one in force when a period ended."""
-    if len(in_force(sow)) < 2:
+    until = _active_until(sow, now)
+    if until is None or len(in_force(sow)) < 2:
         return frozenset()
-    numbers = {terms_version_at(sow, ended) for _, ended in _ended(sow, now)}
+    numbers = {terms_version_at(sow, ended) for _, ended in _ended(sow, until)}
     return frozenset(numbers - {sow.version})
 
 
 def recurring_due(schedule: Schedule, now: datetime) -> list[Change[Any]]:
     """An OPEN occurrence, with OBLIGATION_REQUESTED, for each period of a RECURRING
-    obligation that ended while the SOW is ACTIVE and has none yet; due `dueBusinessDays`
+    obligation that ended while the SOW was ACTIVE and has none yet; due `dueBusinessDays`
     after the period's last day. The SOW is written too (its revision only): two passes
-    racing on the same SOW conflict there, and the loser finds the winner's occurrences."""
+    racing on the same SOW conflict there, and the loser finds the winner's occurrences.
+    A SOW that has left ACTIVE gets its last periods, then is closed (`periods_closed`)."""
     sow = schedule.sow
-    if sow.status is not SowStatus.ACTIVE:
+    until = _active_until(sow, now)
+    if until is None:
         return []
     zone = ZoneInfo(sow.terms.service_hours.time_zone)
     created = MACHINE.created(DateReached("period_end"))
     changes: list[Change[Any]] = []
-    for period, ended in _ended(sow, now):
+    for period, ended in _ended(sow, until):
         number = terms_version_at(sow, ended)
         terms = schedule.versions.get(number, sow.terms) if number != sow.version else sow.terms
         for obligation in terms.obligations:
@@ -349,4 +369,7 @@ def recurring_due(schedule: Schedule, now: datetime) -> list[Change[Any]]:
                 schedule.new_id(), sow, obligation, number, due, now, period=period.name
             )
             changes.append(Change(None, occurrence, (), (event(occurrence, created, SYSTEM, now),)))
+    if sow.status in LEFT_ACTIVE:
+        closed = dataclasses.replace(sow, periods_closed=True, revision=sow.revision + 1)
+        return [Change(sow, closed), *changes]
     return [lifecycle.touch(sow), *changes] if changes else []

@@ -226,6 +226,9 @@ class Sow:
     created_at: datetime
     updated_at: datetime
     created_by: Actor
+    # Set once it has left ACTIVE and every recurring period that ended while it was has
+    # its occurrence (`domain.occurrence.recurring_due`): the scheduler looks at it no more.
+    periods_closed: bool = False
 
     ENTITY_TYPE: ClassVar[EntityType] = EntityType.SOW
 

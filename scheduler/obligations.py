@@ -1,5 +1,6 @@
 """The obligations jobs: open each recurring occurrence when its period ends (the SOW
-ACTIVE), and mark each open occurrence OVERDUE once its deadline has passed."""
+ACTIVE; a SOW that left ACTIVE gets its last ones, then is closed), and mark each open
+occurrence OVERDUE once its deadline has passed."""
 
 from __future__ import annotations
 

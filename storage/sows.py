@@ -12,6 +12,7 @@ from bson import ObjectId
 
 from domain.events import EntityType
 from domain.machine import DateReached
+from domain.occurrence import LEFT_ACTIVE
 from domain.scope import Scope
 from domain.sow import MACHINE, Amendment, Sow, SowStatus, SowTerms
 from domain.versioning import Signature, SignatureParty
@@ -110,6 +111,7 @@ def to_bson(sow: Sow) -> Document:
         "createdAt": sow.created_at,
         "updatedAt": sow.updated_at,
         "createdBy": actor_to_bson(sow.created_by),
+        "periodsClosed": sow.periods_closed,
     }
 
 
@@ -137,6 +139,7 @@ def from_bson(doc: Mapping[str, Any]) -> Sow:
         created_at=doc["createdAt"],
         updated_at=doc["updatedAt"],
         created_by=actor_from_bson(doc["createdBy"]),
+        periods_closed=doc.get("periodsClosed", False),
     )
 
 
@@ -217,9 +220,28 @@ class SowStore:
         return [from_bson(doc) async for doc in cursor]
 
     async def with_recurring_obligations(self, after: str | None, limit: int) -> list[Sow]:
-        """ACTIVE SOWs whose terms have a RECURRING obligation, in id order after the id
-        `after` (one batch of the scheduler)."""
-        query: Document = {"status": SowStatus.ACTIVE.value, "terms.obligations.kind": "RECURRING"}
+        """The SOWs that may have a recurring period to open (`occurrence.recurring_due`),
+        in id order after the id `after` (one batch of the scheduler): ACTIVE ones, and
+        those that left ACTIVE with their periods not yet closed, whose current terms have a
+        RECURRING obligation or whose signed terms are not their first version (an earlier
+        one may have had one)."""
+        left = [status.value for status in LEFT_ACTIVE]
+        query: Document = {
+            "$and": [
+                {
+                    "$or": [
+                        {"status": SowStatus.ACTIVE.value},
+                        {"status": {"$in": left}, "periodsClosed": {"$ne": True}},
+                    ]
+                },
+                {
+                    "$or": [
+                        {"terms.obligations.kind": "RECURRING"},
+                        {"signatures.version": {"$gt": 1}},
+                    ]
+                },
+            ]
+        }
         if after is not None:
             query["_id"] = {"$gt": ObjectId(after)}
         cursor = self._db.db.sows.find(query).sort("_id", 1).limit(limit)

@@ -4,7 +4,7 @@ on time or late, the overdue step, and which recurring occurrences a pass opens.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -339,15 +339,43 @@ def test_annual_periods_start_on_go_live_and_quarters_are_calendar_ones() -> Non
     assert plan.due_at == datetime(2027, 6, 15, 3, 59, 59, tzinfo=UTC)
 
 
-def test_nothing_opens_unless_active_nor_for_the_period_ending_with_the_sow() -> None:
+def test_nothing_opens_before_active_once_closed_nor_for_the_period_ending_with_the_sow() -> None:
     sow = active_sow()
-    for status in (SowStatus.SIGNED, SowStatus.EXPIRED, SowStatus.TERMINATED):
-        stopped = dataclasses.replace(sow, status=status)
-        assert rules.recurring_due(schedule(stopped), datetime(2026, 9, 15, tzinfo=UTC)) == []
+    signed = dataclasses.replace(sow, status=SowStatus.SIGNED)
+    assert rules.recurring_due(schedule(signed), datetime(2026, 9, 15, tzinfo=UTC)) == []
+    for status in rules.LEFT_ACTIVE:
+        closed = dataclasses.replace(sow, status=status, periods_closed=True)
+        assert rules.recurring_due(schedule(closed), datetime(2026, 9, 15, tzinfo=UTC)) == []
     # Still ACTIVE after its end (the SOW job not yet run): May 2027 ends with the SOW.
     late = opened_at(schedule(sow), datetime(2027, 6, 5, tzinfo=UTC))
     assert ("calibration", "2027-04") in late
     assert ("calibration", "2027-05") not in late
+
+
+def test_a_sow_that_left_active_gets_the_periods_ended_while_it_was_then_is_closed() -> None:
+    sow = active_sow()
+    june = {("calibration", "2026-06")}
+    later = datetime(2027, 9, 15, tzinfo=UTC)
+    # Expired: every month to April 2027 (May, and the first year, end with the SOW).
+    expired = dataclasses.replace(sow, status=SowStatus.EXPIRED)
+    months = [
+        f"{day:%Y-%m}" for day in (date(2026, 7, 1) + timedelta(days=31 * n) for n in range(10))
+    ]
+    assert closed_with(schedule(expired, june), later) == months
+    # Terminated as August began: July had ended, August had not.
+    at = datetime(2026, 8, 1, 5, tzinfo=UTC)
+    terminated = dataclasses.replace(sow, status=SowStatus.TERMINATED, updated_at=at)
+    assert closed_with(schedule(terminated, june), later) == ["2026-07"]
+    # Closed even with nothing left to open: it is not looked at again.
+    assert closed_with(schedule(terminated, june | {("calibration", "2026-07")}), later) == []
+
+
+def closed_with(plan: Schedule, now: datetime) -> list[str | None]:
+    """The periods `plan`'s SOW, which has left ACTIVE, opens as it is closed."""
+    closing, *created = rules.recurring_due(plan, now)
+    closed = dataclasses.replace(plan.sow, periods_closed=True, revision=plan.sow.revision + 1)
+    assert (closing.before, closing.after) == (plan.sow, closed)
+    return sorted(change.after.period for change in created)
 
 
 def amended(sow: Sow, at: datetime, **patch: Any) -> Sow:

@@ -18,7 +18,7 @@ from tests.conftest import Api, Clock, iso, serve
 from tests.delivery_helpers import deliver
 from tests.scheduler_helpers import run
 from tests.sla_helpers import amend
-from tests.sow_helpers import create_client, create_sow, signed_sow
+from tests.sow_helpers import create_client, create_sow, signed_sow, transition
 from tests.terms import OBLIGATIONS
 from tests.test_subscriptions import live, take
 from tests.ws import connected, websocket_client
@@ -356,3 +356,63 @@ async def test_the_sows_client_and_compliance_see_the_events_live(api: Api, cloc
         # The rival's next event is one of its own.
         theirs = await create_sow(api, rival_id)
         assert [e["entityId"] for e in await take(rival, 1)] == [theirs["id"]]
+
+
+PERIODS = """
+query($id: ID!) { sow(id: $id) { status occurrences(first: 50) { edges { node { period } } } } }
+"""
+
+
+async def opened_periods(api: Api, sow_id: str) -> tuple[str, list[str]]:
+    data = (await api.ok(PERIODS, {"id": sow_id}, token=staff(api)))["sow"]
+    return data["status"], sorted(e["node"]["period"] for e in data["occurrences"]["edges"])
+
+
+async def test_the_last_period_is_opened_when_the_sow_expires_as_it_ends(
+    api: Api, clock: Clock
+) -> None:
+    _, ending = await active_sow(api, clock, endDate="2026-10-01")
+    clock.now = datetime(2026, 9, 1, 12, tzinfo=UTC)
+    await run(api, clock)  # June, July and August
+    # September's period and the SOW end at the same instant, midnight in New York.
+    clock.now = datetime(2026, 10, 1, 4, 0, 30, tzinfo=UTC)
+    await run(api, clock)
+    assert await opened_periods(api, ending["id"]) == (
+        "EXPIRED",
+        ["2026-06", "2026-07", "2026-08", "2026-09"],
+    )
+    # Closed: later passes open nothing, and only mark September's deadline.
+    clock.now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    assert (await run(api, clock)).events == {"SOW:OBLIGATION_OVERDUE": 1}
+
+
+async def test_periods_that_ended_while_active_are_opened_after_an_outage(
+    api: Api, clock: Clock
+) -> None:
+    client_id, expired = await active_sow(api, clock, endDate="2026-10-01")
+    terminated = await signed_sow(api, client_id, obligations=OBLIGATIONS)
+    await run(api, clock)
+    # No pass from go-live until after July ended and the second SOW was terminated...
+    clock.now = datetime(2026, 8, 1, 4, 0, 30, tzinfo=UTC)
+    variables = {"id": terminated["id"], "v": terminated["version"], "reason": "Withdrawn"}
+    await api.ok(transition("terminateSow", "reason"), variables, token=staff(api))
+    # ...nor until the first had ended.
+    clock.now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    await run(api, clock)
+    assert await opened_periods(api, expired["id"]) == (
+        "EXPIRED",
+        ["2026-06", "2026-07", "2026-08", "2026-09"],
+    )
+    assert await opened_periods(api, terminated["id"]) == ("TERMINATED", ["2026-06", "2026-07"])
+
+
+async def test_a_period_under_an_obligation_since_dropped_still_opens(
+    api: Api, clock: Clock
+) -> None:
+    client_id, sow = await active_sow(api, clock)
+    # The amendment drops every recurring obligation after July ended, before a pass.
+    clock.now = datetime(2026, 8, 10, tzinfo=UTC)
+    await amend(api, client_id, sow["id"], 1, obligations=OBLIGATIONS[2:])
+    clock.now = datetime(2026, 10, 15, tzinfo=UTC)
+    await run(api, clock)
+    assert await opened_periods(api, sow["id"]) == ("ACTIVE", ["2026-06", "2026-07"])
