@@ -36,7 +36,7 @@ class ErrorCode(Enum):
     BAD_USER_INPUT = strawberry.enum_value(
         "BAD_USER_INPUT",
         description=(
-            "A value is invalid: an argument, a variable, or a malformed HTTP request. "
+            "A value is invalid: an argument, a variable's value, or a malformed HTTP request. "
             "Extensions: `field`, the path of the offending input, when known."
         ),
     )
