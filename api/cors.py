@@ -16,8 +16,9 @@ from api.responses import graphql_error_response
 from schema.error_codes import ErrorCode
 
 # What browser GraphQL clients send (Apollo Client's CSRF and operation-name headers, its
-# and other clients' name/version headers, W3C trace context) and may read: a preflight that
-# names a header not listed here is refused with 400, and the request never leaves.
+# and other clients' name/version headers, W3C trace context and baggage, Sentry's trace
+# header, the `X-Requested-With` of jQuery and Angular-era clients) and may read: a preflight
+# that names a header not listed here is refused with 400, and the request never leaves.
 ALLOW_HEADERS = [
     "authorization",
     "content-type",
@@ -31,6 +32,10 @@ ALLOW_HEADERS = [
     "graphql-client-version",
     "traceparent",
     "tracestate",
+    "baggage",
+    # Sentry's browser SDK adds it (and `baggage`) to requests to allowed trace targets.
+    "sentry-trace",
+    "x-requested-with",
     # A document download revalidated by its ETag (GET /documents/{id}).
     "if-none-match",
 ]

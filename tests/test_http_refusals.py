@@ -101,6 +101,15 @@ async def test_a_refused_preflight_is_graphql_json(cors: Api) -> None:
     assert "headers" in error["message"]
 
 
+async def test_the_tracing_and_framework_headers_pass_a_preflight(cors: Api) -> None:
+    names = "baggage,sentry-trace,x-requested-with,traceparent,tracestate"
+    response = await cors.http.options("/graphql", headers=preflight(ORIGIN, names))
+    assert response.status_code == 200, response.text
+    allowed = response.headers["access-control-allow-headers"].lower()
+    for name in names.split(","):
+        assert name in allowed, name
+
+
 async def test_a_413_carries_the_cors_headers(cors: Api) -> None:
     response = await cors.http.post(
         "/graphql",
