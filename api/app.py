@@ -9,17 +9,19 @@ from typing import Any
 
 import strawberry
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from api.body_limit import BodySizeLimit
+from api.cors import cors
 from api.documents import DocumentDownload
 from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
+from api.http_errors import http_refusal
 from api.lifespan import delivering, running, scheduling, sharing_limits
 from api.logging import RequestIdMiddleware
 from api.persisted_queries import PersistedQueries
@@ -29,28 +31,6 @@ from api.settings import Settings, load_settings
 from domain.policy import CsaPolicy
 from resolvers.context import Limits
 from schema.schema import SchemaLimits, build_schema
-
-# What browser GraphQL clients send (Apollo Client's CSRF and operation-name headers, its
-# and other clients' name/version headers, W3C trace context) and may read: a preflight that
-# names a header not listed here is refused with 400, and the request never leaves.
-CORS_ALLOW_HEADERS = [
-    "authorization",
-    "content-type",
-    "accept",
-    "x-request-id",
-    "apollo-require-preflight",
-    "x-apollo-operation-name",
-    "apollographql-client-name",
-    "apollographql-client-version",
-    "graphql-client-name",
-    "graphql-client-version",
-    "traceparent",
-    "tracestate",
-    # A document download revalidated by its ETag (GET /documents/{id}).
-    "if-none-match",
-]
-# A browser app downloading a document reads its hash and file name too.
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "ETag", "Content-Disposition"]
 
 
 class _Deferred:
@@ -153,24 +133,19 @@ def create_app(
             async with sharing_limits(services, limiter):
                 yield
 
-    middleware = [
-        Middleware(RequestIdMiddleware),
+    # Outermost first. The request id is on every answer; CORS wraps every refusal after it
+    # (a 413 of the body limit, a 404 or 405 of the router, a 429 of the view), so that the
+    # browser lets the application read the refusal rather than report a CORS failure.
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(cors(settings.cors_origins))
+    middleware.append(
         Middleware(
             BodySizeLimit,
             max_bytes=settings.max_body_bytes,
             max_upload_bytes=settings.max_upload_bytes,
-        ),
-    ]
-    if settings.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=CORS_ALLOW_HEADERS,
-                expose_headers=CORS_EXPOSE_HEADERS,
-            )
         )
+    )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -184,5 +159,7 @@ def create_app(
     return Starlette(
         routes=routes,
         middleware=middleware,
+        # The router's 404 and 405 and the assets' 404, as GraphQL JSON (api/http_errors.py).
+        exception_handlers={HTTPException: http_refusal},
         lifespan=lifespan,
     )

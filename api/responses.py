@@ -3,7 +3,8 @@
 Clients parse every answer of `/graphql` as `{"errors": [...]}` with `extensions.code`
 (docs/errors.md), whichever layer refused: the body limit, the rate limiter or the request
 parser. A client that asks for `application/graphql-response+json` (the GraphQL over HTTP
-spec's media type) gets it; any other gets `application/json`, the legacy default.
+spec's media type) gets it; any other gets `application/json`, the legacy default. None may
+be kept by a cache (`no-store`): a refusal is of its moment.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse
 
+from api.http_cache import NO_STORE
 from schema.error_codes import ErrorCode
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -59,5 +61,8 @@ def graphql_error_response(
     """`{"errors": [...]}` with one error of `code`; `accept` is the request's header."""
     error = {"message": message, "extensions": {"code": code.value, **extensions}}
     return JSONResponse(
-        {"errors": [error]}, status_code=status, headers=headers, media_type=media_type(accept)
+        {"errors": [error]},
+        status_code=status,
+        headers={"Cache-Control": NO_STORE, **(headers or {})},
+        media_type=media_type(accept),
     )

@@ -30,13 +30,13 @@ class ErrorCode(Enum):
         "NOT_FOUND",
         description=(
             "No such document, or one outside the viewer's scope (its existence is not "
-            "told). Extensions: `kind`, `id`."
+            "told). Extensions: `kind`, `id`. Also HTTP 404: no such path."
         ),
     )
     BAD_USER_INPUT = strawberry.enum_value(
         "BAD_USER_INPUT",
         description=(
-            "A value is invalid: an argument, a variable, or a malformed HTTP request. "
+            "A value is invalid: an argument, a variable's value, or a malformed HTTP request. "
             "Extensions: `field`, the path of the offending input, when known."
         ),
     )
@@ -78,7 +78,17 @@ class ErrorCode(Enum):
     )
     METHOD_NOT_ALLOWED = strawberry.enum_value(
         "METHOD_NOT_ALLOWED",
-        description="HTTP 405: a mutation by GET, or a method other than GET and POST.",
+        description=(
+            "HTTP 405: a mutation by GET, or a method the path does not serve (the `Allow` "
+            "header lists those it does)."
+        ),
+    )
+    CORS_PREFLIGHT_REFUSED = strawberry.enum_value(
+        "CORS_PREFLIGHT_REFUSED",
+        description=(
+            "HTTP 400: a CORS preflight refused: its origin is not in `CORS_ORIGINS`, or it "
+            "asks for a method or header the service does not take. The message says which."
+        ),
     )
     PAYLOAD_TOO_LARGE = strawberry.enum_value(
         "PAYLOAD_TOO_LARGE",

@@ -25,7 +25,7 @@ from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError
 from schema.error_codes import ErrorCode
-from schema.input_errors import input_field
+from schema.input_errors import input_field, literal_field
 
 log = logging.getLogger("contracts.graphql")
 
@@ -94,8 +94,13 @@ def code(
     elif original is None or error.path is None:
         # No field path: the error is about the document or its variables (validation, a
         # value a scalar cannot parse), never about running a resolver. A value refused by
-        # its type, a literal one included, is bad input with the field it is for.
-        field = input_field(error, document, schema, variables)
+        # its type, a literal one included, is bad input with the field it is for; a rule
+        # broken by a variable's declaration or use is the document's (GRAPHQL_VALIDATION_FAILED).
+        field = (
+            literal_field(error, document)
+            if validation
+            else input_field(error, document, schema, variables)
+        )
         if validation and field is None:
             error.extensions = {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value}
         else:

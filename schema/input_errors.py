@@ -55,6 +55,21 @@ def input_field(
     return next((path for node, path in _values(document) if _same(node, target)), None)
 
 
+def literal_field(error: GraphQLError, document: DocumentNode | None) -> str | None:
+    """The path of the literal value a validation error refuses, or None.
+
+    Of the validation rules, only ValuesOfCorrectTypeRule judges a value, and it reports at
+    the literal's own node. The others that point into an argument point at a variable (one
+    undefined, or used where its type does not fit) or at its definition (unused, of another
+    type): the document's fault, not a value's."""
+    if document is None or not error.nodes:
+        return None
+    target = error.nodes[0]
+    if isinstance(target, VariableNode | VariableDefinitionNode):
+        return None
+    return next((path for node, path in _values(document) if _same(node, target)), None)
+
+
 def _in_variable(
     error: GraphQLError,
     definition: VariableDefinitionNode,

@@ -79,6 +79,41 @@ async def test_a_variable_of_the_wrong_type_stays_bad_user_input(api: Api) -> No
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+# A variable the document misuses is the document's fault, found by validation: not a value.
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Declared String, used where an Int goes (VariablesInAllowedPosition).
+        "query($n: String) { sows(first: $n) { totalCount } }",
+        # Used, never declared (NoUndefinedVariables).
+        "query { sows(first: $n) { totalCount } }",
+        # Declared, never used (NoUnusedVariables).
+        "query($n: Int) { sows { totalCount } }",
+        # Declared twice (UniqueVariableNames).
+        "query($n: Int, $n: Int) { sows(first: $n) { totalCount } }",
+        # Of a type that is not an input (VariablesAreInputTypes).
+        "query($n: Sow) { sows { totalCount } }",
+    ],
+    ids=["wrong-type", "undefined", "unused", "twice", "output-type"],
+)
+async def test_a_variable_the_document_misuses_is_graphql_validation_failed(
+    api: Api, query: str
+) -> None:
+    token = api.token(Role.COMPLIANCE)
+    response = await post(api, query, {"n": 5}, token=token, headers=GRAPHQL_RESPONSE)
+    assert response.status_code == 400, response.text
+    assert "data" not in response.json()
+    errors = response.json()["errors"]
+    assert {error["extensions"]["code"] for error in errors} == {"GRAPHQL_VALIDATION_FAILED"}
+    assert all("field" not in error["extensions"] for error in errors), errors
+
+
+async def test_a_value_refused_for_a_well_used_variable_stays_bad_user_input(api: Api) -> None:
+    query = "query($n: Int) { sows(first: $n) { totalCount } }"
+    error = await api.error(query, {"n": "ten"}, token=api.token(Role.COMPLIANCE))
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}
+
+
 # Limits -------------------------------------------------------------------------------------
 
 

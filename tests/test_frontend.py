@@ -11,6 +11,7 @@ only when package-lock.json is newer than the last install.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from graphql import (
     DocumentNode,
@@ -41,9 +43,10 @@ from api.tokens import mint_token
 from domain.party import Role
 from storage.database import Database
 from storage.persisted_queries import COLLECTION as PERSISTED
-from tests.conftest import Client
+from tests.conftest import Client, configured
 from tests.ids import seq
 from tests.processes import api_process
+from tests.served import serving
 from tests.sow_helpers import create_sow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -276,3 +279,78 @@ async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
         listening.close()
     ids = [seq(event["id"]) for event in received]
     assert ids == sorted(set(ids)), received
+
+
+# Rate limits: the client waits as long as the service says --------------------------------
+
+# Runs one query with the compiled client (from build/, where its packages resolve),
+# recording every answer the service gives it: when, its status, its Retry-After. The
+# requests still go to the real service.
+RATE_LIMITED_QUERY = """
+import WebSocket from "ws";
+
+import { ContractClient } from "./src/client.js";
+import { ViewerDocument } from "./src/generated/graphql.js";
+
+const answers = [];
+const send = globalThis.fetch;
+globalThis.fetch = async (...args) => {
+  const response = await send(...args);
+  const retryAfter = response.headers.get("retry-after");
+  answers.push({ at: Date.now(), status: response.status, retryAfter });
+  return response;
+};
+const client = new ContractClient({
+  httpUrl: process.env.CONTRACTS_HTTP_URL,
+  wsUrl: process.env.CONTRACTS_HTTP_URL.replace(/^http/, "ws"),
+  token: async () => process.env.CONTRACTS_TOKEN,
+  webSocketImpl: WebSocket,
+  maxRetryWaitMs: 30000,
+});
+const { viewer } = await client.request(ViewerDocument, {});
+console.log(JSON.stringify({ viewer, answers }));
+await client.dispose();
+"""
+
+
+async def test_the_client_waits_the_retry_after_the_service_asks_for(
+    built: Path, settings: Settings
+) -> None:
+    # 20 a minute: one request every 3 s once the burst is spent, so RATE_LIMITED says 3.
+    settings = configured(settings, rate_limit_per_minute=20)
+    script = built.parent / "rate_limited.mjs"
+    script.write_text(RATE_LIMITED_QUERY)
+    token = mint_token(settings, Role.COMPLIANCE, subject="hasty")
+    async with serving(settings) as (_app, server, _task):
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        endpoint = f"http://{host}:{port}/graphql"
+        async with httpx.AsyncClient() as http:
+            for _ in range(100):
+                spent = await http.post(
+                    endpoint,
+                    json={"query": "{ viewer { id } }"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                if spent.status_code == 429:
+                    break
+            assert spent.status_code == 429
+        node = await asyncio.create_subprocess_exec(
+            "node",
+            str(script),
+            env={**os.environ, "CONTRACTS_HTTP_URL": endpoint, "CONTRACTS_TOKEN": token},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(EVENT_SECONDS):
+            out, err = await node.communicate()
+    assert node.returncode == 0, err.decode()
+    ran = json.loads(out)
+    assert ran["viewer"] == {"id": "hasty", "role": "COMPLIANCE"}
+    answers = ran["answers"]
+    assert answers[0]["status"] == 429, answers
+    assert answers[-1]["status"] == 200, answers
+    # After each refusal, the next request leaves no sooner than the service asked.
+    for refused, following in itertools.pairwise(answers):
+        if refused["status"] == 429:
+            waited = following["at"] - refused["at"]
+            assert waited >= int(refused["retryAfter"]) * 1000, answers

@@ -2,18 +2,21 @@
 
 The page's scripts, styles and Monaco's workers are bundled from pinned npm packages into
 api/static/graphiql/ by tools/graphiql/build.sh; SHA256SUMS guards them against hand edits.
+The browser test needs chromium (Debian's `chromium`): without it, it is skipped, saying so,
+and in CI (`CI` set) it fails.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -149,14 +152,43 @@ def test_the_build_is_pinned() -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _missing(message: str) -> NoReturn:
+    """Skips, saying what was not checked (`-ra` lists it); in CI (`CI` set) fails, as
+    tests/test_frontend.py does, so the browser check cannot silently go."""
+    message = f"NOT CHECKED: GraphiQL in a browser needs {message}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def chromium(found: str | None = CHROMIUM) -> str:
+    if found is None:
+        _missing("chromium on PATH (Debian: apt-get install chromium)")
+    return found
+
+
+def test_without_chromium_the_browser_test_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Caught as BaseException: a skip must not pass for this test's own skip.
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(BaseException, match="chromium") as in_ci:
+        chromium(None)
+    assert in_ci.type is pytest.fail.Exception
+    monkeypatch.delenv("CI")
+    with pytest.raises(BaseException, match="chromium") as elsewhere:
+        chromium(None)
+    assert elsewhere.type is pytest.skip.Exception
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    playwright = pytest.importorskip("playwright.async_api")
-    if CHROMIUM is None:
-        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
+    executable = chromium()
+    try:
+        import playwright.async_api as playwright
+    except ImportError:
+        _missing("playwright (the test extras: ./run test installs them)")
     async with playwright.async_playwright() as driver:
         # Debian's chromium, by its path: Playwright's own browser download is not needed.
-        launched = await driver.chromium.launch(executable_path=CHROMIUM, headless=True)
+        launched = await driver.chromium.launch(executable_path=executable, headless=True)
         try:
             yield launched
         finally:

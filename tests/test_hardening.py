@@ -179,6 +179,9 @@ CLIENT_HEADERS = [
     "graphql-client-version",
     "traceparent",
     "tracestate",
+    "baggage",
+    "sentry-trace",
+    "x-requested-with",
 ]
 
 

@@ -39,13 +39,35 @@ export interface ContractClientOptions {
 export class ServiceError extends Error {
   readonly code: string | undefined;
   readonly errors: readonly GraphQLFormattedError[];
+  /** How long the service asks to wait before trying again (RATE_LIMITED), if it says. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(errors: readonly GraphQLFormattedError[]) {
+  constructor(errors: readonly GraphQLFormattedError[], retryAfterHeader: string | null = null) {
     super(errors.map((error) => error.message).join("; "));
     this.errors = errors;
     const code = errors[0]?.extensions?.["code"];
     this.code = typeof code === "string" ? code : undefined;
+    this.retryAfterMs = retryAfterMs(errors, retryAfterHeader);
   }
+}
+
+/**
+ * The wait RATE_LIMITED asks for, in milliseconds: its `extensions.retryAfter` (seconds), else
+ * the `Retry-After` header (seconds); undefined when neither says. Sooner is only refused
+ * again: a request wasted, on a service that asked for fewer.
+ */
+export function retryAfterMs(
+  errors: readonly GraphQLFormattedError[],
+  header: string | null = null,
+): number | undefined {
+  for (const error of errors) {
+    const seconds = error.extensions?.["retryAfter"];
+    if (typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0) {
+      return seconds * 1000;
+    }
+  }
+  const seconds = header === null || header.trim() === "" ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 // Refused before anything ran: the same request may pass later, mutations included.
@@ -58,6 +80,20 @@ const FATAL_CLOSE = new Set([4400, 4406, 4409, 4429]);
 /** Exponential backoff with full jitter: up to 0.5 s, 1 s, 2 s … then `maxMs`. */
 export function backoff(attempt: number, maxMs: number, random: () => number = Math.random): number {
   return Math.round(random() * Math.min(maxMs, 500 * 2 ** attempt));
+}
+
+/**
+ * The wait before the next attempt: what the service asked for, when it did, plus up to
+ * 0.5 s so that the clients it refused together do not all come back at the same instant;
+ * else `backoff`.
+ */
+export function retryWait(
+  asked: number | undefined,
+  attempt: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  return asked === undefined ? backoff(attempt, maxMs, random) : asked + backoff(0, 500, random);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,9 +131,10 @@ export class ContractClient {
   /**
    * Runs a query or mutation by POST, as a persisted query first (its SHA-256 only), with the
    * whole document when the service does not know it yet. Retries what may pass later: a
-   * refusal made before anything ran (RATE_LIMITED), and for a query, which changes nothing,
-   * a failure of the network too (a mutation may have been applied before the answer was lost:
-   * the caller decides, e.g. by reading the document again).
+   * refusal made before anything ran (RATE_LIMITED, after the `retryAfter` it names), and for
+   * a query, which changes nothing, a failure of the network too (a mutation may have been
+   * applied before the answer was lost: the caller decides, e.g. by reading the document
+   * again).
    */
   async request<Result, Variables extends Record<string, unknown>>(
     document: TypedDocumentNode<Result, Variables>,
@@ -110,14 +147,23 @@ export class ContractClient {
         definition.kind !== Kind.OPERATION_DEFINITION ||
         definition.operation === OperationTypeNode.QUERY,
     );
+    // Once the service has said it does not know the hash, every attempt sends the document:
+    // a retry that asked by hash again would spend a request of the rate budget on it, and
+    // with the budget refilled by one request per wait, the document would never go.
+    let withQuery = false;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        let result = await this.post<Result>({ variables, extensions: { persistedQuery } });
-        if (result.errors?.[0]?.extensions?.["code"] === "PERSISTED_QUERY_NOT_FOUND") {
-          result = await this.post<Result>({ query, variables, extensions: { persistedQuery } });
+        const extensions = { persistedQuery };
+        let answer = await this.post<Result>(
+          withQuery ? { query, variables, extensions } : { variables, extensions },
+        );
+        if (answer.result.errors?.[0]?.extensions?.["code"] === "PERSISTED_QUERY_NOT_FOUND") {
+          withQuery = true;
+          answer = await this.post<Result>({ query, variables, extensions });
         }
+        const result = answer.result;
         if (result.errors?.length) {
-          throw new ServiceError(result.errors);
+          throw new ServiceError(result.errors, answer.retryAfter);
         }
         if (result.data === undefined || result.data === null) {
           throw new ServiceError([{ message: "no data" }]);
@@ -132,7 +178,8 @@ export class ContractClient {
         if (!transient) {
           throw error;
         }
-        await sleep(backoff(attempt, this.maxWaitMs));
+        const asked = error instanceof ServiceError ? error.retryAfterMs : undefined;
+        await sleep(retryWait(asked, attempt, this.maxWaitMs));
       }
     }
   }
@@ -160,12 +207,15 @@ export class ContractClient {
         return;
       }
       let resumable = false;
+      // What RATE_LIMITED asked to wait before subscribing again, if it ended the operation.
+      let asked: number | undefined;
       const sink: Sink<FormattedExecutionResult<ContractEventsSubscription>> = {
         next: (result) => {
           const codes = codesOf(result.errors ?? []);
           if (codes.length) {
             // Ends the operation; `complete` follows. Resumable: continue from `last`.
             resumable = codes.every((code) => RESUMABLE.has(code));
+            asked = retryAfterMs(result.errors ?? []);
             if (!resumable) {
               onFatal(new ServiceError(result.errors ?? []));
             }
@@ -182,15 +232,17 @@ export class ContractClient {
           if (isCloseEvent(error)) {
             resumable = !FATAL_CLOSE.has(error.code);
           } else if (Array.isArray(error)) {
-            const codes = codesOf(error as GraphQLFormattedError[]);
+            const errors = error as GraphQLFormattedError[];
+            const codes = codesOf(errors);
             resumable = codes.length > 0 && codes.every((code) => RESUMABLE.has(code));
+            asked = retryAfterMs(errors);
           }
           if (!resumable) {
             onFatal(error);
           }
-          restart(resumable);
+          restart(resumable, asked);
         },
-        complete: () => restart(resumable),
+        complete: () => restart(resumable, asked),
       };
       unsubscribe = this.ws.subscribe(
         {
@@ -205,11 +257,11 @@ export class ContractClient {
       );
     };
 
-    const restart = (resumable: boolean): void => {
+    const restart = (resumable: boolean, asked: number | undefined): void => {
       if (stopped || !resumable) {
         return;
       }
-      const wait = backoff(attempt, this.maxWaitMs);
+      const wait = retryWait(asked, attempt, this.maxWaitMs);
       attempt += 1;
       setTimeout(start, wait);
     };
@@ -230,7 +282,7 @@ export class ContractClient {
     await this.ws.dispose();
   }
 
-  private async post<Result>(body: Record<string, unknown>): Promise<FormattedExecutionResult<Result>> {
+  private async post<Result>(body: Record<string, unknown>): Promise<Answer<Result>> {
     const response = await fetch(this.options.httpUrl, {
       method: "POST",
       headers: {
@@ -241,8 +293,15 @@ export class ContractClient {
       body: JSON.stringify(body),
     });
     // Every answer of the service is GraphQL JSON, refusals (4xx) included.
-    return (await response.json()) as FormattedExecutionResult<Result>;
+    const result = (await response.json()) as FormattedExecutionResult<Result>;
+    return { result, retryAfter: response.headers.get("retry-after") };
   }
+}
+
+/** A result and the `Retry-After` header it came with (a 429's). */
+interface Answer<Result> {
+  readonly result: FormattedExecutionResult<Result>;
+  readonly retryAfter: string | null;
 }
 
 function isCloseEvent(value: unknown): value is { code: number; reason: string } {
