@@ -21,7 +21,7 @@ from api.cors import cors
 from api.documents import DocumentDownload
 from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
-from api.http_errors import http_refusal
+from api.http_errors import InternalErrors, http_refusal
 from api.lifespan import delivering, running, scheduling, sharing_limits
 from api.logging import RequestIdMiddleware
 from api.persisted_queries import PersistedQueries
@@ -134,11 +134,13 @@ def create_app(
                 yield
 
     # Outermost first. The request id is on every answer; CORS wraps every refusal after it
-    # (a 413 of the body limit, a 404 or 405 of the router, a 429 of the view), so that the
-    # browser lets the application read the refusal rather than report a CORS failure.
+    # (a 500 of an unhandled error, a 413 of the body limit, a 404 or 405 of the router, a 429
+    # of the view), so that the browser lets the application read the refusal rather than
+    # report a CORS failure.
     middleware = [Middleware(RequestIdMiddleware)]
     if settings.cors_origins:
         middleware.append(cors(settings.cors_origins))
+    middleware.append(Middleware(InternalErrors))
     middleware.append(
         Middleware(
             BodySizeLimit,

@@ -1,12 +1,16 @@
 """Starlette's own refusals (no route for the path, a method the route does not serve, an
-asset GraphiQL no longer has) in the GraphQL shape every other answer has (docs/errors.md),
-instead of its plain-text reason: a client parses one shape, whichever layer refused."""
+asset GraphiQL no longer has) and an error no handler caught, in the GraphQL shape every
+other answer has (docs/errors.md), instead of plain text: a client parses one shape,
+whichever layer refused."""
 
 from __future__ import annotations
+
+import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.responses import graphql_error_response
 from schema.error_codes import ErrorCode
@@ -28,3 +32,39 @@ async def http_refusal(request: Request, exc: Exception) -> Response:
         accept=request.headers.get("accept"),
         headers=exc.headers,
     )
+
+
+log = logging.getLogger("contracts")
+
+
+class InternalErrors:
+    """An exception no handler caught, before the response started: logged with its trace,
+    answered `500 INTERNAL_SERVER_ERROR` without its text. Inside the request id and CORS
+    middleware, so the answer carries `X-Request-ID` and the CORS headers and the access
+    line its status; Starlette's own 500, outside them all, would be plain text and bare."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            accept = Request(scope).headers.get("accept")
+            response = graphql_error_response(
+                500, "Internal server error", ErrorCode.INTERNAL_SERVER_ERROR, accept=accept
+            )
+            await response(scope, receive, send)

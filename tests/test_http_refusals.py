@@ -5,11 +5,15 @@ browser needs to let the application read them (docs/errors.md)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from api.graphiql import PREFIX, assets_path
 from api.settings import Settings
@@ -140,3 +144,27 @@ async def test_a_404_and_a_405_carry_the_cors_headers(cors: Api) -> None:
     ):
         assert response.status_code == status
         assert response.headers["access-control-allow-origin"] == ORIGIN
+
+
+# An unhandled error -------------------------------------------------------------------------
+
+
+async def test_an_unhandled_error_is_a_graphql_500_with_its_request_id_logged(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("a bug in a handler")
+
+    async with serve(configured(settings, cors_origins=[ORIGIN])) as api:
+        # No route fails on any input (tests/test_fuzz_raw.py): one is added that does.
+        api.app.router.routes.append(Route("/broken", broken))
+        with caplog.at_level(logging.INFO, logger="contracts.access"):
+            headers = {"Origin": ORIGIN, "X-Request-ID": "r1"}
+            response = await api.http.get("/broken", headers=headers)
+    error = refusal(response, 500, "INTERNAL_SERVER_ERROR")
+    assert "bug" not in error["message"]
+    assert response.headers["x-request-id"] == "r1"
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert [r for r in caplog.records if r.exc_info and r.exc_info[0] is RuntimeError]
+    (access,) = [r for r in caplog.records if r.name == "contracts.access"]
+    assert access.__dict__["status"] == 500
