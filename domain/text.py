@@ -4,8 +4,10 @@ Contract text must read the same wherever it is shown and signed. Refused everyw
 C0 and C1 control characters (NUL, ESC, ...), DEL, and the bidirectional embedding,
 override and isolate characters (U+202A to U+202E, U+2066 to U+2069), which make text render
 in another order than the one it is stored and signed in. Tabs and line breaks (`\\t`,
-`\\n`, `\\r`) only in the multi-line fields, `MULTILINE_FIELDS`; titles, names, e-mails and
-every other field are single-line.
+`\\n`, `\\r`, and Unicode's line and paragraph separators U+2028 and U+2029) only in the
+multi-line fields, `MULTILINE_FIELDS`; titles, names, e-mails and every other field are
+single-line. Marks a script needs (the right-to-left mark in a Hebrew name, the zero-width
+joiner of an emoji) are text, not formatting, and are kept.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ MULTILINE_FIELDS = frozenset(
 )
 
 _BIDI = "\u202a-\u202e\u2066-\u2069"
-_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
 _MULTILINE_REFUSED = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")
 # An input path's last field name: `terms.obligations[2]` is an obligation.
 _LAST_NAME = re.compile(r"(\w+)(?:\[\d+\])*$")
@@ -46,7 +48,7 @@ def check_text(value: str, path: str) -> None:
     if refused is None:
         return
     what = "a control or bidirectional formatting character"
-    if not multiline and refused[0] in "\t\n\r":
+    if not multiline and refused[0] in "\t\n\r\u2028\u2029":
         what = "a tab or line break (a single-line field)"
     raise BadUserInput(
         f"{path}: {what} is not allowed (U+{ord(refused[0]):04X} at {refused.start()})",

@@ -11,7 +11,14 @@ from domain.text import check_text, is_multiline
 
 @pytest.mark.parametrize(
     "value",
-    ["Acme", "Ünïcödé — “quotes” 日本語 עברית", "emoji 🎉", "a\u200bzero-width space is text"],
+    [
+        "Acme",
+        "Ünïcödé — “quotes” 日本語 עברית",
+        "emoji 🎉",
+        "family 👩\u200d👧",
+        "a\u200bzero-width space is text",
+        "שלום\u200f (RLM)",
+    ],
 )
 def test_ordinary_text_passes_everywhere(value: str) -> None:
     check_text(value, "name")
@@ -34,7 +41,7 @@ def test_controls_and_bidirectional_formatting_are_refused_everywhere(character:
         assert f"U+{ord(character):04X}" in refused.value.message
 
 
-@pytest.mark.parametrize("character", ["\t", "\n", "\r"])
+@pytest.mark.parametrize("character", ["\t", "\n", "\r", "\u2028", "\u2029"])
 def test_tabs_and_line_breaks_only_in_multiline_fields(character: str) -> None:
     check_text(f"first{character}second", "reason")
     check_text(f"first{character}second", "terms.obligations[0]")
