@@ -209,17 +209,14 @@ def check_term(terms: CsaTerms, policy: CsaPolicy, field: str = "terms") -> None
         )
 
 
-def check_within_sow(
-    terms: CsaTerms, go_live: date, end: date | None, field: str = "terms"
-) -> None:
-    """A CSA staffs its SOW: its term lies inside the SOW's, from goLiveDate to endDate
-    (`end` None: not known here)."""
+def check_within_sow(terms: CsaTerms, go_live: date, end: date, field: str = "terms") -> None:
+    """A CSA staffs its SOW: its term lies inside the SOW's, from goLiveDate to endDate."""
     if terms.effective_date < go_live:
         raise BadUserInput(
             f"{field}.effectiveDate: before the SOW's goLiveDate {go_live}",
             field=f"{field}.effectiveDate",
         )
-    if end is not None and terms.expiration_date > end:
+    if terms.expiration_date > end:
         raise BadUserInput(
             f"{field}.expirationDate: after the SOW's endDate {end}",
             field=f"{field}.expirationDate",
@@ -341,14 +338,15 @@ def produce(
 
 
 def update_draft(
-    csa: Csa, command: UpdateCsaDraft, viewer: Viewer, now: datetime, policy: CsaPolicy
+    csa: Csa, command: UpdateCsaDraft, viewer: Viewer, now: datetime, policy: CsaPolicy, sow: Sow
 ) -> Change[Csa]:
-    """A new version of a draft's terms."""
+    """A new version of a draft's terms, inside the term of `sow`, the SOW it staffs as it
+    is now (an amendment may have moved its dates since the draft was produced)."""
     admitted(csa, command, viewer)
     MACHINE.step(csa.status, UpdateCsaDraft, "terms change in place only in DRAFT")
     terms = patch_csa_terms(csa.terms, command.patch)
     check_term(terms, policy)
-    check_within_sow(terms, csa.sow_go_live_date, None)
+    check_within_sow(terms, sow.terms.go_live_date, sow.terms.end_date)
     return lifecycle.revised(csa, terms, viewer, command.change_summary, now)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Collection, Sequence
-from functools import partial
 from typing import Any
 
 from domain import csa as rules
@@ -18,7 +17,6 @@ from domain.party import Agent, Viewer
 from domain.policy import CsaPolicy
 from domain.scope import EVERYTHING, Scope
 from domain.sow import Sow
-from resolvers.changing import ChangeOne
 from resolvers.context import Context
 from resolvers.loaders import Soon, at_once
 from storage.csas import CsaQuery
@@ -101,10 +99,22 @@ async def produce_csas(ctx: Context, viewer: Viewer, command: ProduceCsas) -> li
 
 
 async def update_csa_draft(ctx: Context, viewer: Viewer, command: UpdateCsaDraft) -> Csa:
-    """`domain.csa.update_draft` under the configured policy."""
-    rule = partial(rules.update_draft, policy=policy(ctx))
-    change: ChangeOne[Csa, UpdateCsaDraft] = ChangeOne(csa, rule)
-    return await change(ctx, viewer, command)
+    """`domain.csa.update_draft` under the configured policy, against the SOW as it is; the
+    SOW is written too (its revision), so an amendment moving its dates at the same moment
+    conflicts with the edit instead of missing it."""
+
+    async def load() -> tuple[Csa, Sow]:
+        current = await csa(ctx, viewer, command.id)
+        return current, await _sow_of(ctx, current.sow_id)
+
+    def decide(state: tuple[Csa, Sow]) -> Sequence[Change[Any]]:
+        current, sow = state
+        edited = rules.update_draft(current, command, viewer, ctx.clock(), policy(ctx), sow)
+        return [edited, lifecycle.touch(sow)]
+
+    changes = await ctx.store.writer.read_decide_commit(load, decide)
+    edited: Csa = changes[0].after
+    return edited
 
 
 async def renew_csa(ctx: Context, viewer: Viewer, command: RenewCsa) -> Csa:

@@ -120,7 +120,7 @@ def _cascade(csa: Csa) -> Change[Csa]:
 
 CSA_RULES: dict[type[Command[Any]], Rule[Csa]] = {
     commands.UpdateCsaDraft: applying(
-        partial(csas.update_draft, policy=POLICY),
+        partial(csas.update_draft, policy=POLICY, sow=signed_sow()),
         commands.UpdateCsaDraft(id=CSA, expected_version=1, patch={"obligations": ["Chats"]}),
         STAFF,
     ),

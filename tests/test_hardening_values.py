@@ -214,3 +214,17 @@ async def test_live_events_show_a_client_the_display_identity_too(api: Api) -> N
             seen[party] = message["payload"]["data"]["contractEvents"]["actor"]
     assert seen["client"] == {"id": "compliance", "role": "COMPLIANCE"}
     assert seen["compliance"] == {"id": "jane.doe@compliance.example", "role": "COMPLIANCE"}
+
+
+async def test_a_draft_cannot_be_moved_past_its_sows_end(api: Api) -> None:
+    _, sow, agents = await setup(api)
+    (csa,) = await produce(api, sow["id"], agents)
+    update = csa_transition("updateCsaDraft", ("terms", "CsaTermsPatch!"))
+    # The SOW ends 2027-05-31; the draft's four months would run past it.
+    patch = {"effectiveDate": "2027-03-01", "expirationDate": "2027-06-30"}
+    body = await api.post(update, {"id": csa["id"], "v": 1, "terms": patch}, token=staff(api))
+    assert "endDate" in refused(body, "terms.expirationDate")
+    found = await api.ok(
+        "query($id: ID!) { csa(id: $id) { version } }", {"id": csa["id"]}, token=staff(api)
+    )
+    assert found["csa"]["version"] == 1
