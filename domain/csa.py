@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -35,7 +35,7 @@ from domain.machine import DateReached, Machine, in_place, moves
 from domain.party import SYSTEM, Actor, Agent, AgentStatus, Viewer
 from domain.policy import CsaPolicy
 from domain.schedule import local_date
-from domain.sow import IN_FORCE, Sow
+from domain.sow import IN_FORCE, Sow, SowTerms
 from domain.values import (
     CurrencyCode,
     LongText,
@@ -221,6 +221,26 @@ def check_within_sow(terms: CsaTerms, go_live: date, end: date, field: str = "te
             f"{field}.expirationDate: after the SOW's endDate {end}",
             field=f"{field}.expirationDate",
         )
+
+
+def check_staffed_within(terms: SowTerms, csas: Iterable[Csa], proposed: bool) -> None:
+    """New terms of a SOW (an amendment's) keep each of its CSAs not ended inside them, as
+    `check_within_sow` keeps a new CSA: a CSA is ended before its SOW's term shrinks past
+    it. The refusal names `terms.goLiveDate` or `terms.endDate` when the terms are being
+    `proposed`, the amendment's `id` when they are being accepted."""
+    for csa in csas:
+        if csa.ended:
+            continue
+        for name, outside in (
+            ("goLiveDate", csa.terms.effective_date < terms.go_live_date),
+            ("endDate", csa.terms.expiration_date > terms.end_date),
+        ):
+            if outside:
+                raise BadUserInput(
+                    f"the amended {name} leaves {csa.number} ({csa.terms.effective_date} to "
+                    f"{csa.terms.expiration_date}) outside the SOW's term: end that CSA first",
+                    field=f"terms.{name}" if proposed else "id",
+                )
 
 
 def overlaps(csa: Csa, terms: CsaTerms) -> bool:

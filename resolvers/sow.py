@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Collection
+from collections.abc import Awaitable, Callable, Collection
+from datetime import datetime
 from typing import Any
 
 from domain import access, ids
 from domain import csa as csa_rules
 from domain import sow as rules
 from domain.changes import Change
-from domain.commands import CreateSow, TerminateSow
+from domain.commands import CreateSow, OnDocument, TerminateSow
 from domain.csa import Csa
 from domain.errors import BadUserInput
 from domain.party import Viewer
@@ -75,3 +76,34 @@ async def terminate_sow(ctx: Context, viewer: Viewer, command: TerminateSow) -> 
     changes = await ctx.store.writer.read_decide_commit(load, decide)
     after: Sow = changes[0].after
     return after
+
+
+type AmendmentRule[C] = Callable[[Sow, C, Viewer, datetime], Change[Sow]]
+
+
+def staffed[C: OnDocument[Any]](
+    rule: AmendmentRule[C],
+) -> Callable[[Context, Viewer, C], Awaitable[Sow]]:
+    """The handler of an amendment's proposal or acceptance (`rule`), refused when the terms
+    it leads to would leave a CSA of the SOW outside them (`domain.csa.check_staffed_within`).
+    CSAs produced, renewed or edited under the SOW write its revision: they conflict with it."""
+
+    async def handle(ctx: Context, viewer: Viewer, command: C) -> Sow:
+        async def load() -> tuple[Sow, list[Csa]]:
+            current = await sow(ctx, viewer, command.id)
+            return current, await ctx.store.csas.open_of_sow(current.id)
+
+        def decide(state: tuple[Sow, list[Csa]]) -> list[Change[Any]]:
+            current, csas = state
+            change = rule(current, command, viewer, ctx.clock())
+            # A proposal is pending after it; an acceptance has made it the SOW's terms.
+            pending = change.after.pending_amendment
+            terms = change.after.terms if pending is None else pending.terms
+            csa_rules.check_staffed_within(terms, csas, proposed=pending is not None)
+            return [change]
+
+        changes = await ctx.store.writer.read_decide_commit(load, decide)
+        after: Sow = changes[0].after
+        return after
+
+    return handle

@@ -12,8 +12,9 @@ import pytest
 
 from domain.party import Role
 from tests.conftest import Api
-from tests.csa_helpers import PRODUCE, produce, setup, staff
+from tests.csa_helpers import PRODUCE, produce, setup, staff, step
 from tests.csa_helpers import transition as csa_transition
+from tests.sla_helpers import ACCEPT, PROPOSE
 from tests.sow_helpers import CREATE as CREATE_SOW
 from tests.sow_helpers import create_client, create_sow, signed_sow, transition
 from tests.terms import CSA_TERMS, SOW_TERMS
@@ -228,3 +229,28 @@ async def test_a_draft_cannot_be_moved_past_its_sows_end(api: Api) -> None:
         "query($id: ID!) { csa(id: $id) { version } }", {"id": csa["id"]}, token=staff(api)
     )
     assert found["csa"]["version"] == 1
+
+
+async def test_an_amendment_cannot_leave_a_csa_outside_the_sows_term(api: Api) -> None:
+    client_id, sow, agents = await setup(api, agents=2)
+    await produce(api, sow["id"], agents[:1])  # June to August 2026
+    client = api.token(Role.CLIENT, client_id=client_id)
+    variables = {"id": sow["id"], "v": sow["version"]}
+    for patch, field in (
+        ({"endDate": "2026-07-31"}, "terms.endDate"),
+        ({"goLiveDate": "2026-07-01"}, "terms.goLiveDate"),
+    ):
+        body = await api.post(PROPOSE, {**variables, "t": patch}, token=staff(api))
+        assert "CSA-" in refused(body, field)
+    # Proposed while no CSA ran past October; one produced since does, so it is not accepted.
+    await api.ok(PROPOSE, {**variables, "t": {"endDate": "2026-10-31"}}, token=staff(api))
+    dates = {"effectiveDate": "2026-09-01", "expirationDate": "2026-12-31"}
+    (later,) = await produce(api, sow["id"], agents[1:], **dates)
+    assert "2026-12-31" in refused(await api.post(ACCEPT, variables, token=client), "id")
+    # Once that CSA has ended, the amendment is accepted.
+    await step(api, "withdrawCsa", later, staff(api), reason="Not needed")
+    await api.ok(ACCEPT, variables, token=client)
+    terms = await api.ok(
+        "query($id: ID!) { sow(id: $id) { terms { endDate } } }", {"id": sow["id"]}, token=client
+    )
+    assert terms["sow"]["terms"]["endDate"] == "2026-10-31"
