@@ -360,6 +360,10 @@ MISSPELT = [
     "{ sows(filter: { status: [DRAFTT] }) { totalCount } }",
     "{ viewer { rol } }",
     "query($f: SowFilte) { sows(filter: $f) { totalCount } }",
+    # "Did you mean to use an inline fragment on 'Agent', ...?"
+    '{ node(id: "x") { titl } }',
+    # "Did you mean 'viewer { ... }'?": the suggestion quotes more than a name.
+    "{ viewer }",
 ]
 
 
