@@ -22,6 +22,7 @@ from graphql import (
     OperationDefinitionNode,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from domain.errors import DomainError
 from schema.error_codes import ErrorCode
@@ -31,6 +32,10 @@ log = logging.getLogger("contracts.graphql")
 
 # graphql-core's parser stops at the token limit with a syntax error of its own.
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than (\d+) tokens")
+
+# Strawberry's refusals of the operation itself (which one, of which type), which its
+# streaming path hands on wrapped in a GraphQLError.
+_REFUSALS = (CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
 def _refuse_ambiguous(context: Any) -> None:
@@ -64,6 +69,20 @@ def unselected_operation(name: str | None) -> GraphQLError:
     )
 
 
+def _about_the_request(error: GraphQLError) -> bool:
+    """Whether an error with an original exception is still the request's fault.
+
+    graphql-core's refusals of a value carry the value's own error (a GraphQLError) or the
+    scalar's exception with the place in the document (`nodes`); Strawberry's refusals of the
+    operation carry its own exceptions. An exception without a path or a place is something
+    that failed while running: a subscription's source before its first event (graphql-core
+    gives it no path), an extension's hook. That is internal, whatever its message says."""
+    if error.path is not None:
+        return False
+    original = error.original_error
+    return isinstance(original, (GraphQLError, *_REFUSALS)) or bool(error.nodes)
+
+
 def code(
     error: GraphQLError,
     document: DocumentNode | None = None,
@@ -91,11 +110,11 @@ def code(
             }
         else:
             error.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
-    elif original is None or error.path is None:
-        # No field path: the error is about the document or its variables (validation, a
-        # value a scalar cannot parse), never about running a resolver. A value refused by
-        # its type, a literal one included, is bad input with the field it is for; a rule
-        # broken by a variable's declaration or use is the document's (GRAPHQL_VALIDATION_FAILED).
+    elif original is None or _about_the_request(error):
+        # The error is about the document or its variables (validation, a value a scalar
+        # cannot parse), never about running a resolver. A value refused by its type, a
+        # literal one included, is bad input with the field it is for; a rule broken by a
+        # variable's declaration or use is the document's (GRAPHQL_VALIDATION_FAILED).
         field = (
             literal_field(error, document)
             if validation
