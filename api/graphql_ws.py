@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from graphql import GraphQLFormattedError
+from graphql import GraphQLError, GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -264,13 +264,19 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except OperationStreamClosed:
             return
-        except Exception as error:
-            # As Strawberry's own `run_operation`, of which this is the copy with `context`.
-            await self.handle_task_exception(error)
+        except Exception as exc:
+            # What `Schema.execute` does over HTTP and Strawberry's `stream` does not: an
+            # exception of the operation's lifecycle is its error, coded as any other (a
+            # syntax error, raised by the parser cache's hook before `stream` catches
+            # anything, is GRAPHQL_PARSE_FAILED; anything unexpected is logged and masked).
+            # Strawberry's copy logged a crash and sent a bare `complete`.
+            error = (
+                exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            )
+            self.schema.process_errors([error])
             with contextlib.suppress(Exception):
-                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+                await operation.send_initial_errors([error])
             self.operations.pop(operation.id, None)
-            raise
 
     async def cleanup_operation(self, operation_id: str) -> None:
         self._outbox.discard(operation_id)

@@ -33,10 +33,6 @@ log = logging.getLogger("contracts.graphql")
 # graphql-core's parser stops at the token limit with a syntax error of its own.
 _TOO_MANY_TOKENS = re.compile(r"Document contains more than (\d+) tokens")
 
-# Strawberry's refusals of the operation itself (which one, of which type), which its
-# streaming path hands on wrapped in a GraphQLError.
-_REFUSALS = (CannotGetOperationTypeError, InvalidOperationTypeError)
-
 
 def _refuse_ambiguous(context: Any) -> None:
     """Several operations and no `operationName`: the GraphQL spec's request error
@@ -73,14 +69,14 @@ def _about_the_request(error: GraphQLError) -> bool:
     """Whether an error with an original exception is still the request's fault.
 
     graphql-core's refusals of a value carry the value's own error (a GraphQLError) or the
-    scalar's exception with the place in the document (`nodes`); Strawberry's refusals of the
-    operation carry its own exceptions. An exception without a path or a place is something
+    scalar's exception with the place in the document (`nodes`); Strawberry's refusal of an
+    operation type, its own exception. An exception without a path or a place is something
     that failed while running: a subscription's source before its first event (graphql-core
     gives it no path), an extension's hook. That is internal, whatever its message says."""
     if error.path is not None:
         return False
     original = error.original_error
-    return isinstance(original, (GraphQLError, *_REFUSALS)) or bool(error.nodes)
+    return isinstance(original, GraphQLError | InvalidOperationTypeError) or bool(error.nodes)
 
 
 def code(
@@ -110,6 +106,11 @@ def code(
             }
         else:
             error.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
+    elif isinstance(original, CannotGetOperationTypeError):
+        # Over the WebSocket, Strawberry's stream answers with its own wording of what HTTP
+        # answers with `unselected_operation`: the same request error for both.
+        unselected = unselected_operation(original.operation_name)
+        error.message, error.extensions = unselected.message, unselected.extensions
     elif original is None or _about_the_request(error):
         # The error is about the document or its variables (validation, a value a scalar
         # cannot parse), never about running a resolver. A value refused by its type, a
