@@ -316,6 +316,15 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     log.warning("connection lease %s not released: %r", lease, error)
 
 
+# The subscribe payload's members besides `query`, as graphql-transport-ws has them: each
+# of one JSON type, or null, or missing.
+_SUBSCRIBE_OPTIONS: dict[str, tuple[type, str]] = {
+    "variables": (dict, "an object"),
+    "operationName": (str, "a string"),
+    "extensions": (dict, "an object"),
+}
+
+
 def _malformed(message: object) -> str | None:
     """What is wrong with a client's message that Strawberry lets through, if anything."""
     if not isinstance(message, dict):
@@ -326,10 +335,14 @@ def _malformed(message: object) -> str | None:
     if not isinstance(message.get("id"), str):
         return "an operation's `id` must be a string"
     payload = message.get("payload")
-    if message["type"] == "subscribe" and not (
-        isinstance(payload, dict) and isinstance(payload.get("query"), str)
-    ):
+    if message["type"] != "subscribe":
+        return None
+    if not (isinstance(payload, dict) and isinstance(payload.get("query"), str)):
         return "a subscribe message needs `payload.query`, a string"
+    # Strawberry would run the operation without them (its HTTP view answers 400).
+    for name, (kind, described) in _SUBSCRIBE_OPTIONS.items():
+        if payload.get(name) is not None and not isinstance(payload[name], kind):
+            return f"`payload.{name}` must be {described} or null"
     return None
 
 
