@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from graphql import GraphQLError, GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected as SocketClosed
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -174,7 +175,9 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _write(self, text: str) -> None:
         try:
             await self._socket.send_text(text)
-        except WebSocketDisconnect as exc:
+        except (WebSocketDisconnect, SocketClosed) as exc:
+            # The client went away, or the socket was closed here (4400, 4401) while an
+            # operation was still answering: either way no frame can go out any more.
             raise WebSocketDisconnected from exc
 
     async def handle_message(self, message: Message) -> None:
@@ -262,9 +265,13 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             async with aclosing(result_source):
                 await self._send_result_stream(operation, result_source)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
-        except OperationStreamClosed:
-            return
+        except (OperationStreamClosed, WebSocketDisconnected):
+            return  # it closed the socket itself, or the socket is gone: no one to answer
         except Exception as exc:
+            if self.operations.get(operation.id) is not operation:
+                # Completed by its client, or its connection is ending: no answer is due.
+                log.debug("operation %s ended after it was discarded: %r", operation.id, exc)
+                return
             # What `Schema.execute` does over HTTP and Strawberry's `stream` does not: an
             # exception of the operation's lifecycle is its error, coded as any other (a
             # syntax error, raised by the parser cache's hook before `stream` catches
