@@ -74,10 +74,12 @@ LEGACY_REFUSAL = "graphql-ws is not supported: use the graphql-transport-ws subp
 # A JSON escape of a UTF-16 surrogate, `\ud800` to `\udfff`.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
-# graphql-core's " Did you mean 'a', 'b', or 'c'?" (also "... the enum value 'X'?" and "...
-# to use an inline fragment on 'T'?"), wherever it sits in a message. Strawberry offers no
-# switch for it (graphql-core's `hide_suggestions` is not passed through).
-_SUGGESTION = re.compile(r" Did you mean (?:[a-z ]+ )?'\w*'(?:,? (?:or )?'\w*')*\?")
+# graphql-core's " Did you mean 'a', 'b', or 'c'?" in all its forms ("... the enum value
+# 'X'?", "... to use an inline fragment on 'T'?", "... 'viewer { ... }'?"), wherever it sits
+# in a message: up to the first `?` outside quotes, whatever is quoted, or to the message's
+# end. Strawberry offers no switch for it (graphql-core's `hide_suggestions` is not passed
+# through).
+_SUGGESTION = re.compile(r" ?Did you mean\b(?:'[^']*'|[^?])*?(?:\?|$)")
 
 
 # The codes of the HTTP refusals that are not bad input.

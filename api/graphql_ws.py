@@ -27,8 +27,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from graphql import GraphQLFormattedError
+from graphql import GraphQLError, GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected as SocketClosed
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -174,7 +175,9 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _write(self, text: str) -> None:
         try:
             await self._socket.send_text(text)
-        except WebSocketDisconnect as exc:
+        except (WebSocketDisconnect, SocketClosed) as exc:
+            # The client went away, or the socket was closed here (4400, 4401) while an
+            # operation was still answering: either way no frame can go out any more.
             raise WebSocketDisconnected from exc
 
     async def handle_message(self, message: Message) -> None:
@@ -262,15 +265,25 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             async with aclosing(result_source):
                 await self._send_result_stream(operation, result_source)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
-        except OperationStreamClosed:
-            return
-        except Exception as error:
-            # As Strawberry's own `run_operation`, of which this is the copy with `context`.
-            await self.handle_task_exception(error)
+        except (OperationStreamClosed, WebSocketDisconnected):
+            return  # it closed the socket itself, or the socket is gone: no one to answer
+        except Exception as exc:
+            if self.operations.get(operation.id) is not operation:
+                # Completed by its client, or its connection is ending: no answer is due.
+                log.debug("operation %s ended after it was discarded: %r", operation.id, exc)
+                return
+            # What `Schema.execute` does over HTTP and Strawberry's `stream` does not: an
+            # exception of the operation's lifecycle is its error, coded as any other (a
+            # syntax error, raised by the parser cache's hook before `stream` catches
+            # anything, is GRAPHQL_PARSE_FAILED; anything unexpected is logged and masked).
+            # Strawberry's copy logged a crash and sent a bare `complete`.
+            error = (
+                exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            )
+            self.schema.process_errors([error])
             with contextlib.suppress(Exception):
-                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+                await operation.send_initial_errors([error])
             self.operations.pop(operation.id, None)
-            raise
 
     async def cleanup_operation(self, operation_id: str) -> None:
         self._outbox.discard(operation_id)
@@ -310,6 +323,15 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     log.warning("connection lease %s not released: %r", lease, error)
 
 
+# The subscribe payload's members besides `query`, as graphql-transport-ws has them: each
+# of one JSON type, or null, or missing.
+_SUBSCRIBE_OPTIONS: dict[str, tuple[type, str]] = {
+    "variables": (dict, "an object"),
+    "operationName": (str, "a string"),
+    "extensions": (dict, "an object"),
+}
+
+
 def _malformed(message: object) -> str | None:
     """What is wrong with a client's message that Strawberry lets through, if anything."""
     if not isinstance(message, dict):
@@ -320,10 +342,14 @@ def _malformed(message: object) -> str | None:
     if not isinstance(message.get("id"), str):
         return "an operation's `id` must be a string"
     payload = message.get("payload")
-    if message["type"] == "subscribe" and not (
-        isinstance(payload, dict) and isinstance(payload.get("query"), str)
-    ):
+    if message["type"] != "subscribe":
+        return None
+    if not (isinstance(payload, dict) and isinstance(payload.get("query"), str)):
         return "a subscribe message needs `payload.query`, a string"
+    # Strawberry would run the operation without them (its HTTP view answers 400).
+    for name, (kind, described) in _SUBSCRIBE_OPTIONS.items():
+        if payload.get(name) is not None and not isinstance(payload[name], kind):
+            return f"`payload.{name}` must be {described} or null"
     return None
 
 

@@ -22,6 +22,7 @@ from graphql import (
     OperationDefinitionNode,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from domain.errors import DomainError
 from schema.error_codes import ErrorCode
@@ -64,6 +65,20 @@ def unselected_operation(name: str | None) -> GraphQLError:
     )
 
 
+def _about_the_request(error: GraphQLError) -> bool:
+    """Whether an error with an original exception is still the request's fault.
+
+    graphql-core's refusals of a value carry the value's own error (a GraphQLError) or the
+    scalar's exception with the place in the document (`nodes`); Strawberry's refusal of an
+    operation type, its own exception. An exception without a path or a place is something
+    that failed while running: a subscription's source before its first event (graphql-core
+    gives it no path), an extension's hook. That is internal, whatever its message says."""
+    if error.path is not None:
+        return False
+    original = error.original_error
+    return isinstance(original, GraphQLError | InvalidOperationTypeError) or bool(error.nodes)
+
+
 def code(
     error: GraphQLError,
     document: DocumentNode | None = None,
@@ -91,11 +106,16 @@ def code(
             }
         else:
             error.extensions = {"code": ErrorCode.GRAPHQL_PARSE_FAILED.value}
-    elif original is None or error.path is None:
-        # No field path: the error is about the document or its variables (validation, a
-        # value a scalar cannot parse), never about running a resolver. A value refused by
-        # its type, a literal one included, is bad input with the field it is for; a rule
-        # broken by a variable's declaration or use is the document's (GRAPHQL_VALIDATION_FAILED).
+    elif isinstance(original, CannotGetOperationTypeError):
+        # Over the WebSocket, Strawberry's stream answers with its own wording of what HTTP
+        # answers with `unselected_operation`: the same request error for both.
+        unselected = unselected_operation(original.operation_name)
+        error.message, error.extensions = unselected.message, unselected.extensions
+    elif original is None or _about_the_request(error):
+        # The error is about the document or its variables (validation, a value a scalar
+        # cannot parse), never about running a resolver. A value refused by its type, a
+        # literal one included, is bad input with the field it is for; a rule broken by a
+        # variable's declaration or use is the document's (GRAPHQL_VALIDATION_FAILED).
         field = (
             literal_field(error, document)
             if validation

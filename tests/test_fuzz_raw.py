@@ -2,11 +2,13 @@
 
 Generated HTTP bodies (JSON of odd shapes, invalid UTF-8, deep nesting, huge numbers) under
 odd encodings and content types, well-formed multipart bodies with odd `operations`, `map` and
-file parts, signed tokens with odd claims, and WebSocket frames (binary, text that is not
-JSON, wrong types, unknown message types, any order). Whatever arrives: no HTTP 5xx, no
-INTERNAL_SERVER_ERROR, every refusal GraphQL JSON with a code (never plain text), no abnormal
-close (1006, 1011), and the access log records the status that was sent. Derandomized, with
-a fixed budget, so CI runs the same cases in a few seconds.
+file parts, signed tokens with odd claims (by HTTP and in `connection_init`), and WebSocket
+frames (binary, text that is not JSON, wrong types, unknown message types, any order).
+Whatever arrives: no HTTP 5xx, no INTERNAL_SERVER_ERROR, every refusal GraphQL JSON with a
+code (never plain text), no abnormal close (1006, 1011), every operation on a socket
+answered with data or errors that each have a code (never a bare `complete`), and the access
+log records the status that was sent. Derandomized, with a fixed budget, so CI runs the same
+cases in a few seconds.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import httpx
 import jwt
 import pytest
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from wsproto.utilities import LocalProtocolError
 
@@ -43,6 +45,8 @@ QUERIES = [
     "query A { viewer { id } } query B { viewer { role } }",
     "{ sows(first: 1) { edges { node { id } } } }",
     "{",
+    "{ viewer { id } } \u0007",
+    "fragment F on Query { viewer { id } }",
 ]
 NOW = int(datetime.now(UTC).timestamp())
 
@@ -321,9 +325,28 @@ MESSAGES = st.one_of(
     ),
     JSON_VALUES,
 )
+# What a GraphQL client sends: a subscribe of one of QUERIES, well-formed.
+SUBSCRIBES = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["1", "2"]),
+        "type": st.just("subscribe"),
+        "payload": st.fixed_dictionaries(
+            {"query": st.sampled_from(QUERIES)},
+            optional={
+                # Of the protocol's shape (anything else closes with 4400), odd inside.
+                "variables": st.one_of(
+                    st.none(), st.dictionaries(st.sampled_from(["n", "f", "x"]), JSON_VALUES)
+                ),
+                "operationName": st.sampled_from(["A", "B", None]),
+            },
+        ),
+    }
+)
 # A frame: ("init", None) stands for a valid connection_init, sent when drawn.
+INIT = ("init", None)
 FRAMES = st.one_of(
-    st.just(("init", None)),
+    st.just(INIT),
+    SUBSCRIBES.map(lambda message: ("text", _dumped(message, ascii=True))),
     MESSAGES.map(lambda message: ("text", _dumped(message, ascii=True))),
     st.text(max_size=30).map(lambda text: ("text", text)),
     st.binary(max_size=30).map(lambda data: ("bytes", data)),
@@ -344,32 +367,166 @@ async def _send(ws: AsyncWebSocketSession, api: Api, kind: str, frame: object) -
 
 
 @settings(BUDGET, max_examples=50)
-@given(frames=st.lists(FRAMES, min_size=1, max_size=5))
+@given(opened=st.booleans(), frames=st.lists(FRAMES, min_size=1, max_size=5))
+# A syntax error once ended its operation with a bare `complete`, and was logged as a crash.
+@example(
+    opened=True, frames=[("text", '{"id": "1", "type": "subscribe", "payload": {"query": "{"}}')]
+)
 async def test_no_frames_cause_an_abnormal_close(
-    api: Api, frames: list[tuple[str, object]]
+    api: Api, caplog: pytest.LogCaptureFixture, opened: bool, frames: list[tuple[str, object]]
 ) -> None:
-    async with websocket_client(api) as sockets, connect(sockets) as ws:
-        closed = await _exchange(ws, api, frames)
+    """`opened`: the frames follow a valid connection_init (most operations need one)."""
+    closed = await _on_a_socket(api, caplog, [INIT, *frames] if opened else frames)
     assert closed not in ABNORMAL, closed
+
+
+@settings(BUDGET, max_examples=30)
+@given(operations=st.lists(SUBSCRIBES, min_size=1, max_size=3))
+async def test_every_operation_on_a_socket_is_answered(
+    api: Api, caplog: pytest.LogCaptureFixture, operations: list[dict[str, Any]]
+) -> None:
+    """Well-formed subscribes of odd operations on an acknowledged socket: each gets data,
+    or errors with a code (`_exchange` checks), never a bare `complete`."""
+    frames: list[tuple[str, object]] = [INIT]
+    frames += [("text", _dumped(operation, ascii=True)) for operation in operations]
+    closed = await _on_a_socket(api, caplog, frames)
+    # 4400: a value JSON text cannot hold (a lone surrogate); 4409: the id of an operation
+    # still running, sent again.
+    assert closed in (None, 4400, 4409), closed
+
+
+# Where `connection_init` may carry the token (api/graphql.py), with or without "Bearer ".
+TOKEN_KEYS = st.sampled_from(["token", "authorization", "Authorization"])
+
+
+@settings(BUDGET, max_examples=40)
+@given(claims=CLAIMS, key=TOKEN_KEYS, bearer=st.booleans())
+async def test_no_signed_claims_in_connection_init_cause_an_abnormal_close(
+    api: Api, caplog: pytest.LogCaptureFixture, claims: dict[str, Any], key: str, bearer: bool
+) -> None:
+    try:
+        token = _token(claims)
+    except (TypeError, ValueError):
+        return  # not encodable as a JWT at all: nothing to send
+    init = {"type": "connection_init", "payload": {key: f"Bearer {token}" if bearer else token}}
+    query = {"query": "{ viewer { id role } clients { totalCount } }"}
+    frames: list[tuple[str, object]] = [
+        ("text", _dumped(init)),
+        ("text", _dumped({"id": "1", "type": "subscribe", "payload": query})),
+    ]
+    closed = await _on_a_socket(api, caplog, frames)
+    # Acknowledged and answered, or refused (4403; 4401 for a token that expired meanwhile).
+    assert closed in (None, 4401, 4403), closed
+
+
+class _Operations:
+    """The operations a client began on one socket, and what the server answered each.
+
+    An operation's answer is data, or errors that each have a code: a `complete` with
+    neither before it is a refusal without a reason (a parse error once ended so)."""
+
+    def __init__(self) -> None:
+        self.pending: set[str] = set()
+        self.answered: set[str] = set()
+        # Completed by the client, or begun twice: a frame of its earlier run may still come.
+        self.unclear: set[str] = set()
+        # Subscriptions: nothing is due until an event happens.
+        self.live: set[str] = set()
+
+    def sent(self, kind: str, frame: object) -> None:
+        try:
+            message = json.loads(frame) if kind == "text" and isinstance(frame, str) else None
+        except (ValueError, RecursionError):
+            return  # not JSON, or nested past the parser: no operation
+        if not isinstance(message, dict) or not isinstance(message.get("id"), str):
+            return
+        operation = message["id"]
+        if message.get("type") == "complete" or operation in self.pending:
+            self.unclear.add(operation)
+        if message.get("type") == "subscribe":
+            self.pending.add(operation)
+            payload = message.get("payload")
+            query = payload.get("query") if isinstance(payload, dict) else None
+            if isinstance(query, str) and query.lstrip().startswith("subscription"):
+                self.live.add(operation)
+
+    def received(self, message: dict[str, Any]) -> None:
+        _no_internal_error(message)
+        operation, kind, payload = message.get("id"), message.get("type"), message.get("payload")
+        if not isinstance(operation, str) or kind not in ("next", "error", "complete"):
+            return
+        if kind == "next":
+            assert isinstance(payload, dict), message
+            _coded(payload.get("errors") or [])
+            assert payload.get("data") is not None or payload.get("errors"), message
+            self.answered.add(operation)
+            return
+        if kind == "error":
+            assert isinstance(payload, list), message
+            assert payload, message
+            _coded(payload)
+        elif operation not in self.unclear:
+            assert operation in self.answered, f"{message}: no data and no error before it"
+        self.pending.discard(operation)
+        self.answered.discard(operation)
+
+    def settled(self) -> bool:
+        """Every operation begun has ended or been answered, but subscriptions."""
+        return self.pending <= self.answered | self.unclear | self.live
+
+
+def _coded(errors: object) -> None:
+    assert isinstance(errors, list), errors
+    for error in errors:
+        assert isinstance(error, dict), errors
+        assert isinstance(error.get("extensions"), dict), errors
+        assert error["extensions"].get("code"), errors
+
+
+async def _on_a_socket(
+    api: Api, caplog: pytest.LogCaptureFixture, frames: list[tuple[str, object]]
+) -> int | None:
+    """`_exchange` on a new socket: the code it closed with, or None. Nothing it caused is
+    a server error: nothing is logged at ERROR."""
+    caplog.clear()
+    with caplog.at_level(logging.ERROR):
+        async with websocket_client(api) as sockets, connect(sockets) as ws:
+            closed = await _exchange(ws, api, frames)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [(r.name, r.getMessage(), r.exc_text) for r in errors]
+    return closed
+
+
+# After the pong, how long an operation begun but not yet answered may take to answer.
+SETTLE_SECONDS = 1.0
 
 
 async def _exchange(
     ws: AsyncWebSocketSession, api: Api, frames: list[tuple[str, object]]
 ) -> int | None:
-    """Sends `frames`, then a ping: None once the pong comes, or the code the socket closed
-    with. Every message on the way is checked."""
+    """Sends `frames`, then a ping: None once the pong comes and every operation begun has
+    been answered (or SETTLE_SECONDS passed), or the code the socket closed with. Every
+    message on the way is checked."""
+    operations = _Operations()
     try:
         try:
             for kind, frame in frames:
                 await _send(ws, api, kind, frame)
+                operations.sent(kind, frame)
             # Whatever state it is in, the connection still answers a ping (or has closed).
             await ws.send_json({"type": "ping"})
         except LocalProtocolError:
             pass  # the server closed it meanwhile: its close frame tells how, below
-        while True:
-            message = await ws.receive_json(timeout=5)
-            _no_internal_error(message)
-            if message.get("type") == "pong":
-                return None
+        ponged = False
+        while not (ponged and operations.settled()):
+            try:
+                message = await ws.receive_json(timeout=SETTLE_SECONDS if ponged else 5)
+            except TimeoutError:
+                if ponged:
+                    return None  # a subscription, still running: no answer is due
+                raise
+            operations.received(message)
+            ponged = ponged or message.get("type") == "pong"
+        return None
     except WebSocketDisconnect as disconnect:
         return disconnect.code

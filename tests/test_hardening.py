@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
@@ -117,30 +118,55 @@ async def test_introspection_and_graphiql_are_off_unless_enabled(settings: Setti
         assert "graphiql" in page.text.lower()
 
 
-async def test_internal_errors_are_masked_and_logged(
-    settings: Settings, caplog: pytest.LogCaptureFixture
-) -> None:
+@asynccontextmanager
+async def database_lost(settings: Settings) -> AsyncIterator[Api]:
+    """The app of `settings`, running, whose MongoDB client is closed: every database call
+    fails as with the server gone. (Nothing is written, so there is nothing to drop after.)"""
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        api = Api(
-            http=httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"),
-            settings=settings,
-            app=app,
-        )
-        # A lost database is an internal failure: the caller learns nothing of it. (The
-        # database is never written, so there is nothing to drop after.)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
         await app.state.services.db.client.close()
+        yield Api(http=http, settings=settings, app=app)
+
+
+async def errors_of(api: Api, transport: str, query: str) -> list[dict[str, Any]]:
+    """The errors of the first answer to `query`, by HTTP or over a WebSocket."""
+    token = api.token(Role.COMPLIANCE)
+    if transport == "http":
+        errors: list[dict[str, Any]] = (await api.post(query, token=token))["errors"]
+        return errors
+    async with websocket_client(api) as sockets, connected(sockets, token) as ws:
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        message = await receive(ws)
+    assert message["type"] == "next", message
+    return list(message["payload"]["errors"])
+
+
+@pytest.mark.parametrize(
+    ("transport", "query"),
+    [
+        ("http", "{ clients { totalCount } }"),
+        ("ws", "{ clients { totalCount } }"),
+        # Its source fails before the first event: graphql-core gives that error no path.
+        ("ws", "subscription { contractEvents { id } }"),
+    ],
+)
+async def test_internal_errors_are_masked_and_logged(
+    settings: Settings, caplog: pytest.LogCaptureFixture, transport: str, query: str
+) -> None:
+    # A lost database is an internal failure: the caller learns nothing of it.
+    async with database_lost(settings) as api:
         with caplog.at_level(logging.ERROR, logger="contracts.graphql"):
-            body = await api.post("{ clients { totalCount } }", token=api.token(Role.COMPLIANCE))
-        await api.http.aclose()
-    error = body["errors"][0]
+            (error,) = await errors_of(api, transport, query)
     assert error["message"] == "Internal server error"
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
-    assert "AsyncMongoClient" not in json.dumps(body)
+    assert "AsyncMongoClient" not in json.dumps(error)
     assert any(
         "AsyncMongoClient after close" in record.exc_text
         for record in caplog.records
-        if record.exc_text
+        if record.name == "contracts.graphql" and record.exc_text
     )
 
 
