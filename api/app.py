@@ -98,13 +98,13 @@ def create_app(
             app.state.services = services
             app.state.scheduler = task
             app.state.delivery = sender
-            app.state.download = DocumentDownload(
-                services.store, services.verifier, limits, services.now
-            )
             limiter = (
                 RateLimiter(settings.rate_limit_per_minute, services.store.rate_budgets)
                 if settings.rate_limit_per_minute
                 else None
+            )
+            app.state.download = DocumentDownload(
+                services.store, services.verifier, limits, services.now, limiter
             )
             graphql.app = GraphQLApp(
                 schema,

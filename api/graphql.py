@@ -43,9 +43,10 @@ from api.auth import TokenVerifier, bearer_token
 from api.graphiql import page
 from api.graphql_ws import handler_class
 from api.http_cache import cached
+from api.http_rate_limit import rate_limited
 from api.multipart import map_error
 from api.persisted_queries import NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound
-from api.rate_limit import RateLimiter, rate_key
+from api.rate_limit import RateLimiter
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
 from domain.errors import ConcurrencyLimited, Unauthenticated
 from live import Live
@@ -179,7 +180,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # Set by process_result: a GET query's result with no error.
         request.state.cacheable = False
         await self._authenticate(request)
-        response = await self._rate_limited(request)
+        response = await rate_limited(self.rate_limiter, request, request.state.viewer)
         if response is None:
             try:
                 response = await self.run(request)
@@ -249,24 +250,6 @@ class GraphQLApp(GraphQL[Context, None]):
             body.pop("data", None)
             request.state.status = 400
         return body
-
-    async def _rate_limited(self, request: Request) -> Response | None:
-        if self.rate_limiter is None:
-            return None
-        viewer = request.state.viewer
-        client = request.client.host if request.client else "unknown"
-        key = rate_key(viewer.subject) if viewer else f"ip:{client}"
-        wait = await self.rate_limiter.acquire(key)
-        if not wait:
-            return None
-        return graphql_error_response(
-            429,
-            f"rate limit exceeded: retry after {wait} seconds",
-            ErrorCode.RATE_LIMITED,
-            accept=request.headers.get("accept"),
-            headers={"Retry-After": str(wait)},
-            retryAfter=wait,
-        )
 
     async def pick_websocket_subprotocol(self, request: WebSocket) -> str | None:
         # graphql-transport-ws whenever offered; else the legacy one, to refuse it clearly.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from httpx_ws import WebSocketDisconnect
 
@@ -18,8 +19,10 @@ from storage.database import Database
 from storage.leases import LEASE_SECONDS, Held, Leases
 from storage.rate_limits import RateBudgets
 from tests.conftest import Api, configured, serve
+from tests.csa_helpers import create_agent, staff
 from tests.processes import api_process
 from tests.test_subscriptions import eventually, hub
+from tests.upload_helpers import PDF, post_file
 from tests.ws import connect, connected, receive, websocket_client
 
 VIEWER = "{ viewer { role } }"
@@ -166,3 +169,44 @@ async def test_subscriptions_per_subject_are_capped_across_connections(
                     {"id": "e", "type": "subscribe", "payload": {"query": EVENTS}}
                 )
                 await eventually(lambda: hub(api).subscribers == 3)
+
+
+UPLOAD = """
+mutation($a: ID!, $f: Upload!) { uploadAgentDocument(agentId: $a, title: "ID", file: $f) { url } }
+"""
+
+
+def refused_for(response: httpx.Response) -> int:
+    """The wait a 429 `RATE_LIMITED` names, in its header and its extensions alike."""
+    assert response.status_code == 429, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert int(response.headers["retry-after"]) == error["extensions"]["retryAfter"] >= 1
+    wait: int = error["extensions"]["retryAfter"]
+    return wait
+
+
+async def test_document_downloads_draw_on_the_budget_of_graphql_requests(
+    settings: Settings,
+) -> None:
+    async with serve(configured(settings, rate_limit_per_minute=5)) as api:
+        token = staff(api)
+        headers = {"Authorization": f"Bearer {token}"}
+        agent_id = await create_agent(api)
+        status, body = await post_file(api, UPLOAD, {"a": agent_id}, PDF, token)
+        assert status == 200, body
+        url = body["data"]["uploadAgentDocument"]["url"]
+        # Two of the subject's five spent on GraphQL; three downloads (a revalidation among
+        # them) spend the rest.
+        first = await api.http.get(url, headers=headers)
+        assert first.status_code == 200
+        etag = {"If-None-Match": first.headers["etag"]}
+        assert (await api.http.get(url, headers={**headers, **etag})).status_code == 304
+        assert (await api.http.get(url, headers=headers)).status_code == 200
+        refused_for(await api.http.get(url, headers={**headers, **etag}))
+        refused_for(await api.http.get(url, headers=headers))
+        refused_for(await api.http.post("/graphql", json={"query": VIEWER}, headers=headers))
+        # Without a token, downloads draw on the address's budget, as GraphQL requests do.
+        anonymous = [(await api.http.get(url)).status_code for _ in range(5)]
+        assert anonymous == [401] * 5
+        refused_for(await api.http.get(url))
