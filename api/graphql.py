@@ -54,7 +54,7 @@ from resolvers.context import Context, Limits, utc_now
 from schema.error_codes import ErrorCode
 from schema.errors import unselected_operation
 from schema.limits import too_complex
-from storage.leases import Held
+from storage.leases import RETRY_AFTER_SECONDS, Held
 from storage.store import Store
 
 log = logging.getLogger("contracts")
@@ -434,9 +434,12 @@ class GraphQLApp(GraphQL[Context, None]):
             context.viewer = viewer
             return None
         if lease is None:
-            limited = ConcurrencyLimited("connections", maximum)
+            limited = ConcurrencyLimited("connections", maximum, RETRY_AFTER_SECONDS)
             if isinstance(context, ContractContext):
-                context.refusal = (4403, f"{limited.code}: {limited.message}")
+                # A close reason has no extensions: the code and the wait lead it, in a form
+                # a client can read without parsing the message.
+                wait = f"retryAfter={limited.retry_after}"
+                context.refusal = (4403, f"{limited.code} {wait}: {limited.message}")
             raise ConnectionRejectionError({"message": limited.message})
         if isinstance(context, ContractContext):
             context.lease = lease

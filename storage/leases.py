@@ -11,6 +11,7 @@ document expires, and the next renewal of any process removes them.
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from datetime import datetime, timedelta
 
@@ -20,6 +21,11 @@ COLLECTION = "leases"
 PROCESSES = "lease_processes"
 # How long a process's leases count without its renewing them; it renews far more often.
 LEASE_SECONDS = 30.0
+# The wait a refused taker is told (`CONCURRENCY_LIMITED`'s `retryAfter`). A place comes
+# back when its holder ends it, which only the caller can know, or when the process holding
+# it dies, which takes up to LEASE_SECONDS to show: after that long no dead holder is
+# counted, so a retry then is refused only for places really in use.
+RETRY_AFTER_SECONDS = math.ceil(LEASE_SECONDS)
 
 
 class Held(enum.StrEnum):

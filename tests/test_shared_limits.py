@@ -16,7 +16,7 @@ from api.settings import Settings
 from domain.party import Role
 from storage import leases
 from storage.database import Database
-from storage.leases import LEASE_SECONDS, Held, Leases
+from storage.leases import LEASE_SECONDS, RETRY_AFTER_SECONDS, Held, Leases
 from storage.rate_limits import RateBudgets
 from tests.conftest import Api, configured, serve
 from tests.csa_helpers import create_agent, staff
@@ -155,6 +155,7 @@ async def test_subscriptions_per_subject_are_capped_across_connections(
                 "code": "CONCURRENCY_LIMITED",
                 "limit": "subscriptions",
                 "maximum": 2,
+                "retryAfter": RETRY_AFTER_SECONDS,
             }
             assert (await receive(second))["type"] == "complete"
             # Another subject is not held back; a completed subscription frees its place.

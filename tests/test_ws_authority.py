@@ -14,6 +14,7 @@ from httpx_ws import WebSocketDisconnect
 from api.settings import Settings
 from api.tokens import mint_token
 from domain.party import Role
+from storage.leases import RETRY_AFTER_SECONDS
 from tests.conftest import Api, configured, serve
 from tests.ids import gid
 from tests.ws import connect, connected, receive, websocket_client
@@ -108,6 +109,11 @@ async def test_connections_per_subject_are_capped(settings: Settings) -> None:
             with pytest.raises(WebSocketDisconnect) as closed:
                 await receive(third)
             assert closed.value.code == 4403
+            # The code and the wait, then the message; within a close reason's 123 bytes.
+            reason = closed.value.reason or ""
+            wait = f"retryAfter={RETRY_AFTER_SECONDS}"
+            assert reason.startswith(f"CONCURRENCY_LIMITED {wait}: at most 2 connections ")
+            assert len(reason.encode()) <= 123
             # Another user is not held back by this one's sockets.
             async with connected(sockets, api.token(Role.CLIENT, client_id=CLIENT_ID)):
                 pass
