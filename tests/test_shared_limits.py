@@ -5,15 +5,18 @@ replicas cannot multiply them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
-from httpx_ws import WebSocketDisconnect
+from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect
 
 from api.rate_limit import RateLimiter
 from api.settings import Settings
 from domain.party import Role
+from migrations.runner import Migrator
 from storage import leases
 from storage.database import Database
 from storage.leases import LEASE_SECONDS, RETRY_AFTER_SECONDS, Held, Leases
@@ -87,6 +90,22 @@ async def test_a_lease_not_renewed_stops_counting(target: Database) -> None:
     await alive.renew(after_expiry)
     assert await target.db[leases.COLLECTION].count_documents({"owner": dead.owner}) == 0
     assert await target.db[leases.PROCESSES].count_documents({}) == 1
+
+
+async def test_takers_racing_for_the_last_places_get_every_one(target: Database) -> None:
+    """Five at once for three places, from two processes: three win and two are refused,
+    whatever the interleaving (counted after taking, they could all be refused)."""
+    await Migrator(target).up()  # the index that gives each place once
+    now = datetime.now(UTC)
+    one, two = Leases(target), Leases(target)
+    for round in range(5):
+        subject = f"alice-{round}"
+        taken = await asyncio.gather(
+            *((one, two)[n % 2].take(subject, Held.SUBSCRIPTION, 3, now) for n in range(5))
+        )
+        assert sum(lease is not None for lease in taken) == 3, taken
+        held = {"subject": subject, "kind": Held.SUBSCRIPTION.value}
+        assert await target.db[leases.COLLECTION].count_documents(held) == 3
 
 
 async def test_two_processes_share_the_rate_limit_and_the_connection_cap(
@@ -211,3 +230,33 @@ async def test_document_downloads_draw_on_the_budget_of_graphql_requests(
         anonymous = [(await api.http.get(url)).status_code for _ in range(5)]
         assert anonymous == [401] * 5
         refused_for(await api.http.get(url))
+
+
+async def answers(ws: AsyncWebSocketSession) -> list[dict[str, Any]]:
+    """Every message until the socket stays quiet for a second, keep-alive pings aside."""
+    received = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            received.append(await receive(ws, seconds=1))
+    return received
+
+
+async def test_subscribes_racing_for_the_last_places_fill_them(settings: Settings) -> None:
+    """Five subscribes at once, on as many connections, for three places: three run, two
+    are refused. A few rounds, one subject each: the race does not show every time."""
+    async with serve(configured(settings, subscriptions_per_subject=3)) as api:
+        for round in range(3):
+            token = api.token(Role.COMPLIANCE, subject=f"racer-{round}")
+            async with websocket_client(api) as sockets, contextlib.AsyncExitStack() as stack:
+                racers = [
+                    await stack.enter_async_context(connected(sockets, token)) for _ in range(5)
+                ]
+                subscribe = {"id": "1", "type": "subscribe", "payload": {"query": EVENTS}}
+                await asyncio.gather(*(ws.send_json(subscribe) for ws in racers))
+                said = [m for ms in await asyncio.gather(*map(answers, racers)) for m in ms]
+                refused = [m for m in said if m["type"] == "next"]
+                assert [m["payload"]["errors"][0]["extensions"]["code"] for m in refused] == [
+                    "CONCURRENCY_LIMITED"
+                ] * 2, said
+                assert hub(api).subscribers == 3
+            await eventually(lambda: hub(api).subscribers == 0)
