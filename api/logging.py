@@ -22,20 +22,29 @@ class _RequestIdFilter(logging.Filter):
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Every line to stdout, JSON or text; `pid` tells the workers of `WORKERS > 1` apart.
+    Run by each serving process (api/main.py), and by `contracts serve` for its own lines."""
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_RequestIdFilter())
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(
-                "{asctime}{levelname}{name}{message}{request_id}",
+                "{asctime}{levelname}{name}{process}{message}{request_id}",
                 style="{",
                 datefmt="%Y-%m-%dT%H:%M:%S%z",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                rename_fields={
+                    "asctime": "time",
+                    "levelname": "level",
+                    "name": "logger",
+                    "process": "pid",
+                },
             )
         )
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s %(process)d [%(request_id)s] %(message)s"
+            )
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]
