@@ -1,9 +1,11 @@
 """One access line per HTTP request or WebSocket, with the request id it ran under.
 
-An HTTP request's `status` is the one sent. A WebSocket's is its handshake's: 101 once
-accepted, 403 when the service closed it before accepting (uvicorn's answer then), or the
-status of a denial response; `close_code` is the code of the close, from whichever side
-closed first (`closed_by`: `server` or `client`; 1006 when the client vanished).
+An HTTP request's `status` is the one sent, or 499 when the client left before the answer (a
+disconnect while its body was read: logged at INFO, no trace, nothing sent). A WebSocket's
+is its handshake's: 101 once accepted, 403 when the service closed it before accepting
+(uvicorn's answer then), or the status of a denial response; `close_code` is the code of
+the close, from whichever side closed first (`closed_by`: `server` or `client`; 1006 when
+the client vanished).
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging import request_id
 
 access_log = logging.getLogger("contracts.access")
 
-# What uvicorn sends when an application raises: a 500 before a WebSocket is accepted,
-# a close with 1011 (internal error) after.
-_FAILED_HANDSHAKE = 500
+# nginx's "client closed request": the request ended before the service answered it.
+CLIENT_CLOSED_REQUEST = 499
+# What the client gets when the application raises: a 500 (from Starlette for HTTP, from
+# uvicorn for a WebSocket not accepted yet), or a close with 1011 for an accepted WebSocket.
+_FAILED = 500
 _FAILED_SOCKET = 1011
 
 
@@ -63,12 +68,16 @@ class RequestIdMiddleware:
             receive, send = _watched(receive, send, outcome)
         try:
             await self.app(scope, receive, send)
+        except ClientDisconnect:
+            # The client left before the answer (its body cut short, or a chunk uvicorn
+            # refused): nothing failed here and no one is left to answer. nginx's 499.
+            outcome.status = outcome.status or CLIENT_CLOSED_REQUEST
         except Exception:
             # Starlette's ServerErrorMiddleware, outside this one, turns it into a 500.
             if scope["type"] == "websocket" and outcome.status == 101:
                 outcome.closed(_FAILED_SOCKET, "server")
             elif outcome.status == 0:
-                outcome.status = _FAILED_HANDSHAKE
+                outcome.status = _FAILED
             raise
         finally:
             access_log.info(
