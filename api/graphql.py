@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 # Strawberry's view raises cross_web's HTTPException for requests it cannot take.
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -46,7 +46,7 @@ from api.http_cache import cached
 from api.http_rate_limit import rate_limited
 from api.multipart import map_error
 from api.persisted_queries import NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound
-from api.rate_limit import RateLimiter
+from api.rate_limit import RateLimiter, exceeded, rate_key
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
 from domain.errors import ConcurrencyLimited, Unauthenticated
 from live import Live
@@ -421,6 +421,12 @@ class GraphQLApp(GraphQL[Context, None]):
             viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from None
+        # A connection is work done for its subject (a lease taken, kept and released): it
+        # draws on the budget of the subject's requests and operations.
+        if self.rate_limiter and (
+            wait := await self.rate_limiter.acquire(rate_key(viewer.subject))
+        ):
+            _refuse(context, ErrorCode.RATE_LIMITED.name, wait, exceeded(wait))
         # The handler releases it at its end (api.graphql_ws).
         maximum = self.connections_per_subject
         try:
@@ -435,13 +441,16 @@ class GraphQLApp(GraphQL[Context, None]):
             return None
         if lease is None:
             limited = ConcurrencyLimited("connections", maximum, RETRY_AFTER_SECONDS)
-            if isinstance(context, ContractContext):
-                # A close reason has no extensions: the code and the wait lead it, in a form
-                # a client can read without parsing the message.
-                wait = f"retryAfter={limited.retry_after}"
-                context.refusal = (4403, f"{limited.code} {wait}: {limited.message}")
-            raise ConnectionRejectionError({"message": limited.message})
+            _refuse(context, limited.code, limited.retry_after, limited.message)
         if isinstance(context, ContractContext):
             context.lease = lease
         context.viewer = viewer
         return None
+
+
+def _refuse(context: Context, code: str, retry_after: int, message: str) -> NoReturn:
+    """Refuses `connection_init` with 4403 and a reason naming the code and the wait: a
+    close has no extensions, so they lead the reason in a form read without the message."""
+    if isinstance(context, ContractContext):
+        context.refusal = (4403, f"{code} retryAfter={retry_after}: {message}")
+    raise ConnectionRejectionError({"message": message})

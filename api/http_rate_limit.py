@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.rate_limit import RateLimiter, rate_key
+from api.rate_limit import RateLimiter, exceeded, rate_key
 from api.responses import graphql_error_response
 from domain.party import Viewer
 from schema.error_codes import ErrorCode
@@ -33,7 +33,7 @@ async def rate_limited(
         return None
     return graphql_error_response(
         429,
-        f"rate limit exceeded: retry after {wait} seconds",
+        exceeded(wait),
         ErrorCode.RATE_LIMITED,
         accept=request.headers.get("accept"),
         headers={"Retry-After": str(wait)},

@@ -98,7 +98,9 @@ class ErrorCode(Enum):
         "RATE_LIMITED",
         description=(
             "HTTP 429: too many requests; retry after `retryAfter` seconds (also the "
-            "`Retry-After` header). Extensions: `retryAfter`."
+            "`Retry-After` header). A WebSocket operation gets it as an error; a "
+            "`connection_init` is closed with 4403 and the reason "
+            "`RATE_LIMITED retryAfter=N: ...`. Extensions: `retryAfter`."
         ),
     )
     CONCURRENCY_LIMITED = strawberry.enum_value(

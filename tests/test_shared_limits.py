@@ -131,6 +131,8 @@ async def test_two_processes_share_the_rate_limit_and_the_connection_cap(
         assert error["extensions"]["code"] == "RATE_LIMITED"
         assert error["extensions"]["retryAfter"] >= 1
 
+        # Another subject, whose budget is whole: its connections draw on it.
+        token = one.token(Role.COMPLIANCE, subject="bob")
         async with connected(one.http, token):
             async with connect(two.http) as second:
                 await second.send_json({"type": "connection_init", "payload": {"token": token}})
