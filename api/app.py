@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from api.access_log import RequestIdMiddleware
 from api.body_limit import BodySizeLimit
 from api.cors import cors
 from api.documents import DocumentDownload
@@ -23,7 +24,6 @@ from api.graphiql import assets_mount
 from api.graphql import GraphQLApp
 from api.http_errors import InternalErrors, http_refusal
 from api.lifespan import delivering, running, scheduling, sharing_limits
-from api.logging import RequestIdMiddleware
 from api.persisted_queries import PersistedQueries
 from api.rate_limit import RateLimiter
 from api.routes import healthz, readyz
@@ -98,13 +98,13 @@ def create_app(
             app.state.services = services
             app.state.scheduler = task
             app.state.delivery = sender
-            app.state.download = DocumentDownload(
-                services.store, services.verifier, limits, services.now
-            )
             limiter = (
                 RateLimiter(settings.rate_limit_per_minute, services.store.rate_budgets)
                 if settings.rate_limit_per_minute
                 else None
+            )
+            app.state.download = DocumentDownload(
+                services.store, services.verifier, limits, services.now, limiter
             )
             graphql.app = GraphQLApp(
                 schema,

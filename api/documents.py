@@ -3,7 +3,8 @@
 Scoped like the document's owner (an agent their own, a client its SOWs' copies, compliance
 all); anything outside the scope is a 404, exactly as a document that does not exist, so
 ids cannot be probed. The SHA-256 is the ETag: a copy never changes, so a client holding it
-gets a 304 without the bytes.
+gets a 304 without the bytes. Each download draws on its caller's rate budget, the one its
+GraphQL requests draw on (api/http_rate_limit.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from api.auth import TokenVerifier, bearer_token
+from api.http_rate_limit import rate_limited
+from api.rate_limit import RateLimiter
 from api.responses import graphql_error_response
 from domain.document import Document
 from domain.errors import NotFound, Unauthenticated
+from domain.party import Viewer
 from resolvers import document as resolve
 from resolvers.context import Context, Limits
 from schema.error_codes import ErrorCode
@@ -59,28 +63,37 @@ class DocumentDownload:
         verifier: TokenVerifier,
         limits: Limits,
         clock: Callable[[], datetime],
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.store = store
         self.verifier = verifier
         self.limits = limits
         self.clock = clock
+        self.rate_limiter = rate_limiter
 
     async def __call__(self, request: Request) -> Response:
+        viewer: Viewer | None = None
+        refusal: Unauthenticated | None = None
         try:
-            token = bearer_token(request.headers.get("authorization"))
-            if token is None:
-                raise Unauthenticated("a valid bearer token is required")
-            viewer = await self.verifier.verify(token)
-            context = Context(store=self.store, viewer=viewer, limits=self.limits, clock=self.clock)
-            document = await resolve.downloadable(context, viewer, request.path_params["id"])
+            viewer = await self._viewer(request)
         except Unauthenticated as exc:
+            refusal = exc
+        # A download is work done for its caller: it draws on the budget its GraphQL
+        # requests draw on, a 304 and a refusal included.
+        if limited := await rate_limited(self.rate_limiter, request, viewer):
+            return limited
+        if viewer is None:
+            assert refusal is not None
             return graphql_error_response(
                 401,
-                exc.message,
+                refusal.message,
                 ErrorCode.UNAUTHENTICATED,
                 accept=request.headers.get("accept"),
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        context = Context(store=self.store, viewer=viewer, limits=self.limits, clock=self.clock)
+        try:
+            document = await resolve.downloadable(context, viewer, request.path_params["id"])
         except NotFound:
             document = None
         if document is None:
@@ -95,3 +108,9 @@ class DocumentDownload:
         return StreamingResponse(
             resolve.chunks(context, document), media_type=document.content_type, headers=headers
         )
+
+    async def _viewer(self, request: Request) -> Viewer:
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            raise Unauthenticated("a valid bearer token is required")
+        return await self.verifier.verify(token)

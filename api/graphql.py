@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 # Strawberry's view raises cross_web's HTTPException for requests it cannot take.
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -43,9 +43,10 @@ from api.auth import TokenVerifier, bearer_token
 from api.graphiql import page
 from api.graphql_ws import handler_class
 from api.http_cache import cached
+from api.http_rate_limit import rate_limited
 from api.multipart import map_error
 from api.persisted_queries import NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound
-from api.rate_limit import RateLimiter, rate_key
+from api.rate_limit import RateLimiter, exceeded, rate_key
 from api.responses import GRAPHQL_RESPONSE, JSON, graphql_error_response, media_type
 from domain.errors import ConcurrencyLimited, Unauthenticated
 from live import Live
@@ -53,7 +54,7 @@ from resolvers.context import Context, Limits, utc_now
 from schema.error_codes import ErrorCode
 from schema.errors import unselected_operation
 from schema.limits import too_complex
-from storage.leases import Held
+from storage.leases import RETRY_AFTER_SECONDS, Held
 from storage.store import Store
 
 log = logging.getLogger("contracts")
@@ -181,7 +182,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # Set by process_result: a GET query's result with no error.
         request.state.cacheable = False
         await self._authenticate(request)
-        response = await self._rate_limited(request)
+        response = await rate_limited(self.rate_limiter, request, request.state.viewer)
         if response is None:
             try:
                 response = await self.run(request)
@@ -251,24 +252,6 @@ class GraphQLApp(GraphQL[Context, None]):
             body.pop("data", None)
             request.state.status = 400
         return body
-
-    async def _rate_limited(self, request: Request) -> Response | None:
-        if self.rate_limiter is None:
-            return None
-        viewer = request.state.viewer
-        client = request.client.host if request.client else "unknown"
-        key = rate_key(viewer.subject) if viewer else f"ip:{client}"
-        wait = await self.rate_limiter.acquire(key)
-        if not wait:
-            return None
-        return graphql_error_response(
-            429,
-            f"rate limit exceeded: retry after {wait} seconds",
-            ErrorCode.RATE_LIMITED,
-            accept=request.headers.get("accept"),
-            headers={"Retry-After": str(wait)},
-            retryAfter=wait,
-        )
 
     async def pick_websocket_subprotocol(self, request: WebSocket) -> str | None:
         # graphql-transport-ws whenever offered; else the legacy one, to refuse it clearly.
@@ -440,6 +423,12 @@ class GraphQLApp(GraphQL[Context, None]):
             viewer = await self.verifier.verify(token.removeprefix("Bearer ").strip())
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message}) from None
+        # A connection is work done for its subject (a lease taken, kept and released): it
+        # draws on the budget of the subject's requests and operations.
+        if self.rate_limiter and (
+            wait := await self.rate_limiter.acquire(rate_key(viewer.subject))
+        ):
+            _refuse(context, ErrorCode.RATE_LIMITED.name, wait, exceeded(wait))
         # The handler releases it at its end (api.graphql_ws).
         maximum = self.connections_per_subject
         try:
@@ -453,11 +442,17 @@ class GraphQLApp(GraphQL[Context, None]):
             context.viewer = viewer
             return None
         if lease is None:
-            limited = ConcurrencyLimited("connections", maximum)
-            if isinstance(context, ContractContext):
-                context.refusal = (4403, f"{limited.code}: {limited.message}")
-            raise ConnectionRejectionError({"message": limited.message})
+            limited = ConcurrencyLimited("connections", maximum, RETRY_AFTER_SECONDS)
+            _refuse(context, limited.code, limited.retry_after, limited.message)
         if isinstance(context, ContractContext):
             context.lease = lease
         context.viewer = viewer
         return None
+
+
+def _refuse(context: Context, code: str, retry_after: int, message: str) -> NoReturn:
+    """Refuses `connection_init` with 4403 and a reason naming the code and the wait: a
+    close has no extensions, so they lead the reason in a form read without the message."""
+    if isinstance(context, ContractContext):
+        context.refusal = (4403, f"{code} retryAfter={retry_after}: {message}")
+    raise ConnectionRejectionError({"message": message})

@@ -47,7 +47,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.utils.aio import aclosing
 
-from api.rate_limit import rate_key
+from api.rate_limit import exceeded, rate_key
 from domain.errors import Unauthenticated
 from live.delivery import LiveOperation
 from resolvers.context import Context
@@ -194,7 +194,7 @@ class KeepAliveHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if wait := await self._rate_limited():
                 await self._refuse(
                     operation,
-                    f"rate limit exceeded: retry after {wait} seconds",
+                    exceeded(wait),
                     ErrorCode.RATE_LIMITED.name,
                     retryAfter=wait,
                 )

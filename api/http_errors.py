@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,6 +59,8 @@ class InternalErrors:
 
         try:
             await self.app(scope, receive, watched)
+        except ClientDisconnect:
+            raise  # no error of the service's, and no one to answer (api/access_log.py)
         except Exception:
             if started:
                 raise

@@ -40,8 +40,14 @@ LOCAL_SHARE = 0.25
 
 
 def rate_key(subject: str) -> str:
-    """A token subject's budget: one for its HTTP requests and its WebSocket operations."""
+    """A token subject's budget: one for its HTTP requests, its WebSocket connections and
+    their operations."""
     return f"sub:{subject}"
+
+
+def exceeded(wait: int) -> str:
+    """The message of every RATE_LIMITED refusal, whichever transport."""
+    return f"rate limit exceeded: retry after {wait} seconds"
 
 
 @dataclass(slots=True)

@@ -102,16 +102,19 @@ class QueryTooComplex(DomainError):
 
 class ConcurrencyLimited(DomainError):
     """The subject holds as many connections or subscriptions (`limit`) as it may, counted
-    across every process of the service."""
+    across every process of the service; `retry_after`: seconds after which a place still
+    counted is one really held (the caller's own, unless it closes one)."""
 
     code = "CONCURRENCY_LIMITED"
 
-    def __init__(self, limit: str, maximum: int) -> None:
+    def __init__(self, limit: str, maximum: int, retry_after: int) -> None:
         super().__init__(
             f"at most {maximum} {limit} open at once per user: close one first",
             limit=limit,
             maximum=maximum,
+            retryAfter=retry_after,
         )
+        self.retry_after = retry_after
 
 
 class SubscriberTooSlow(DomainError):

@@ -12,7 +12,7 @@ from domain.party import Viewer
 from domain.scope import Scope
 from live.subscription import follow
 from resolvers.context import Context, utc_now
-from storage.leases import Held
+from storage.leases import RETRY_AFTER_SECONDS, Held
 from storage.pages import Page, Window
 
 
@@ -39,7 +39,7 @@ async def contract_events(
     maximum = ctx.limits.subscriptions_per_subject
     lease = await ctx.store.leases.take(viewer.subject, Held.SUBSCRIPTION, maximum, utc_now())
     if lease is None:
-        raise ConcurrencyLimited("subscriptions", maximum)
+        raise ConcurrencyLimited("subscriptions", maximum, RETRY_AFTER_SECONDS)
     try:
         direct = None if ctx.operation is None else ctx.operation.direct()
         stream = follow(

@@ -98,7 +98,9 @@ class ErrorCode(Enum):
         "RATE_LIMITED",
         description=(
             "HTTP 429: too many requests; retry after `retryAfter` seconds (also the "
-            "`Retry-After` header). Extensions: `retryAfter`."
+            "`Retry-After` header). A WebSocket operation gets it as an error; a "
+            "`connection_init` is closed with 4403 and the reason "
+            "`RATE_LIMITED retryAfter=N: ...`. Extensions: `retryAfter`."
         ),
     )
     CONCURRENCY_LIMITED = strawberry.enum_value(
@@ -106,8 +108,10 @@ class ErrorCode(Enum):
         description=(
             "The token subject already holds `CONNECTIONS_PER_SUBJECT` WebSocket connections "
             "or `SUBSCRIPTIONS_PER_SUBJECT` subscriptions, counted across every process: "
-            "close one first. A subscription gets it as an error; a `connection_init` is "
-            "closed with 4403 and this code in the reason. Extensions: `limit`, `maximum`."
+            "close one first, or retry after `retryAfter` seconds. A subscription gets it as "
+            "an error; a `connection_init` is closed with 4403 and the reason "
+            "`CONCURRENCY_LIMITED retryAfter=N: ...`. Extensions: `limit`, `maximum`, "
+            "`retryAfter`."
         ),
     )
     PERSISTED_QUERY_NOT_FOUND = strawberry.enum_value(

@@ -1,5 +1,6 @@
 """What each token subject holds open across every process (collection `leases`): one
-document per WebSocket connection or subscription, naming the process that holds it.
+document per WebSocket connection or subscription, naming the process that holds it and the
+place it takes among its subject's (`slot`: 0 to the cap, each held once).
 
 A lease counts while its process is alive: each process renews one document of its own in
 `lease_processes` (`expires`), never its leases one by one, which on the embedded engine
@@ -11,8 +12,12 @@ document expires, and the next renewal of any process removes them.
 from __future__ import annotations
 
 import enum
+import math
+import random
 import uuid
 from datetime import datetime, timedelta
+
+from pymongo.errors import DuplicateKeyError
 
 from storage.database import Database
 
@@ -20,6 +25,11 @@ COLLECTION = "leases"
 PROCESSES = "lease_processes"
 # How long a process's leases count without its renewing them; it renews far more often.
 LEASE_SECONDS = 30.0
+# The wait a refused taker is told (`CONCURRENCY_LIMITED`'s `retryAfter`). A place comes
+# back when its holder ends it, which only the caller can know, or when the process holding
+# it dies, which takes up to LEASE_SECONDS to show: after that long no dead holder is
+# counted, so a retry then is refused only for places really in use.
+RETRY_AFTER_SECONDS = math.ceil(LEASE_SECONDS)
 
 
 class Held(enum.StrEnum):
@@ -39,22 +49,34 @@ class Leases:
     async def take(self, subject: str, kind: Held, cap: int, now: datetime) -> str | None:
         """A new lease of `kind` for `subject` (its id), or None when `cap` are held already.
 
-        Taken first and counted after: two racing for the last place may both be refused,
-        never both admitted."""
+        The lease holds one of `cap` numbered places, each given once by the database (a
+        unique index): of takers racing for the last places, each place goes to one of
+        them, so the cap is filled, never exceeded. A place whose process died is taken
+        over. Each taker tries the free places in an order of its own: racers starting
+        together mostly claim different places at the first try."""
         if self._alive_until is None or self._alive_until <= now:
             await self._beat(now)
+        alive = {doc["_id"] async for doc in self.processes.find({"expires": {"$gt": now}})}
+        mine = {"subject": subject, "kind": kind.value}
+        held = {
+            doc["slot"]: doc["owner"]
+            async for doc in self.collection.find(
+                {**mine, "slot": {"$lt": cap}}, {"slot": True, "owner": True}
+            )
+        }
+        free = [slot for slot in range(cap) if held.get(slot) not in alive]
         lease = uuid.uuid4().hex
-        await self.collection.insert_one(
-            {"_id": lease, "subject": subject, "kind": kind.value, "owner": self.owner}
-        )
-        alive = [doc["_id"] async for doc in self.processes.find({"expires": {"$gt": now}})]
-        held = await self.collection.count_documents(
-            {"subject": subject, "kind": kind.value, "owner": {"$in": alive}}
-        )
-        if held > cap:
-            await self.collection.delete_one({"_id": lease})
-            return None
-        return lease
+        for slot in random.sample(free, len(free)):
+            if (owner := held.get(slot)) is not None:
+                await self.collection.delete_one({**mine, "slot": slot, "owner": owner})
+            try:
+                await self.collection.insert_one(
+                    {"_id": lease, **mine, "slot": slot, "owner": self.owner}
+                )
+            except DuplicateKeyError:
+                continue  # another taker claimed it first
+            return lease
+        return None
 
     async def release(self, lease: str) -> None:
         await self.collection.delete_one({"_id": lease})

@@ -7,7 +7,6 @@ import email
 import email.policy
 import hashlib
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from scheduler import delivery
 from scheduler.mail import Mailer
 from tests.conftest import Api
+from tests.processes import free_port
 
 OPTIONS = delivery.Options(
     mail_from="contracts@operator.example",
@@ -68,13 +68,6 @@ class Inbox:
         assert isinstance(parsed, EmailMessage)
         self.received.append(Received(list(envelope.rcpt_tos), parsed))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

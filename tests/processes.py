@@ -12,6 +12,7 @@ from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -37,16 +38,25 @@ def _environment(settings: Settings) -> dict[str, str]:
     }
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @asynccontextmanager
 async def api_process(
     settings: Settings,
     environment: Mapping[str, str] | None = None,
     listening: socket.socket | None = None,
+    output: IO[bytes] | None = None,
 ) -> AsyncIterator[Client]:
     """A client of the service of `settings` running in a process of its own; `environment`
     adds to or overrides the variables it is configured with. On `listening` when given (kept
     open by the caller: a process started on it after this one serves the same address, as a
-    restarted service does), else on a socket of its own."""
+    restarted service does), else on a socket of its own. Its stdout and stderr go to
+    `output` when given."""
     # Bound here and handed over: no port to pick free and lose before the child binds it.
     own = listening is None
     listening = listening or socket.create_server(("127.0.0.1", 0))
@@ -63,9 +73,32 @@ async def api_process(
         env={**_environment(settings), **(environment or {})},
         cwd=ROOT,
         pass_fds=(listening.fileno(),),
+        stdout=output,
+        stderr=output,
     )
     if own:
         listening.close()  # the child holds it now
+    async with served_by(process, port, settings) as client:
+        yield client
+
+
+@asynccontextmanager
+async def serve_command(
+    settings: Settings,
+    environment: Mapping[str, str] | None = None,
+    output: IO[bytes] | None = None,
+) -> AsyncIterator[Client]:
+    """A client of `contracts serve`, as a user starts it (WORKERS and all), on the test's
+    database; `environment` and `output` as for `api_process`."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "contracts"),
+        "serve",
+        env={**_environment(settings), "PORT": str(port), **(environment or {})},
+        cwd=ROOT,
+        stdout=output,
+        stderr=output,
+    )
     async with served_by(process, port, settings) as client:
         yield client
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
@@ -21,7 +20,7 @@ from domain.party import Role
 from storage.database import Database
 from storage.embedded import STATE_FILE, STORAGE_DIR, _serves, _State, client_uri
 from tests.conftest import Client
-from tests.processes import served_by
+from tests.processes import free_port, served_by
 from tests.sow_helpers import create_sow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,13 +49,6 @@ def environment(data_dir: Path, port: int, workers: int) -> dict[str, str]:
         "RATE_LIMIT_PER_MINUTE": "0",
         "LOG_LEVEL": "WARNING",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

@@ -18,7 +18,7 @@ import pytest
 from httpx_ws import WebSocketDisconnect
 from starlette.types import Receive, Scope, Send
 
-from api.logging import RequestIdMiddleware
+from api.access_log import RequestIdMiddleware
 from api.settings import Settings
 from domain.party import Role
 from tests.conftest import SECRET, Api, configured, serve

@@ -47,6 +47,7 @@ LATEST = [
     "m0008_persisted_queries",
     "m0009_sow_evidence",
     "m0010_lease_processes",
+    "m0011_lease_slots",
 ]
 
 
@@ -208,6 +209,10 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
     with pytest.raises(MigrationError, match="m0099_x is not applied"):
         await Migrator(database).down(to="m0099_x")
 
+    assert await Migrator(database).down() == ["m0011_lease_slots"]
+    assert "lease_subject_kind_owner" in {
+        index["name"] async for index in await database.db.leases.list_indexes()
+    }
     assert await Migrator(database).down() == ["m0010_lease_processes"]
     assert "lease_processes" not in await database.db.list_collection_names()
     assert "lease_subject_kind_expires" in {
@@ -245,6 +250,7 @@ async def test_down_reverts_the_last_step_and_is_refused_where_none_is_defined(
         index["name"] async for index in await database.db.documents.list_indexes()
     }
     assert await Migrator(database).down(to="m0003_sla_collections") == [
+        "m0011_lease_slots",
         "m0010_lease_processes",
         "m0009_sow_evidence",
         "m0008_persisted_queries",
@@ -281,7 +287,8 @@ async def test_evidence_keeps_copies_unique_and_holds_back_its_own_down(
     await Migrator(database).down(to="m0009_sow_evidence")
     with pytest.raises(MigrationError, match="while evidence documents exist"):
         await Migrator(database).down()
-    assert (await Migrator(database).status())[-2].state == "applied"  # m0009
+    states = {row.id: row.state for row in await Migrator(database).status()}
+    assert states["m0009_sow_evidence"] == "applied"
     await documents.delete_many({"kind": "EVIDENCE"})
     assert await Migrator(database).down() == ["m0009_sow_evidence"]
     with pytest.raises(WriteError):
@@ -337,6 +344,8 @@ def test_the_migrate_command_lists_applies_and_refuses_to_revert(
     assert capsys.readouterr().out.split() == [word for i in LATEST for word in ("pending", i)]
     main(["migrate"])
     assert capsys.readouterr().out == f"applied: {', '.join(LATEST)}\n"
+    main(["migrate", "down"])
+    assert capsys.readouterr().out == "reverted: m0011_lease_slots\n"
     main(["migrate", "down"])
     assert capsys.readouterr().out == "reverted: m0010_lease_processes\n"
     main(["migrate", "down"])

@@ -4,6 +4,7 @@ after that are refused, and the socket is closed with 4401."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from httpx_ws import WebSocketDisconnect
 from api.settings import Settings
 from api.tokens import mint_token
 from domain.party import Role
+from storage.leases import RETRY_AFTER_SECONDS
 from tests.conftest import Api, configured, serve
 from tests.ids import gid
 from tests.ws import connect, connected, receive, websocket_client
@@ -80,14 +82,23 @@ async def test_a_claim_holding_the_global_id_of_another_type_closes_with_4403(
 
 
 async def test_operations_over_a_socket_share_the_subjects_rate_limit(settings: Settings) -> None:
-    async with serve(configured(settings, rate_limit_per_minute=3)) as api:
+    async with serve(configured(settings, rate_limit_per_minute=4)) as api:
         token = api.token(Role.COMPLIANCE)
-        # The HTTP request and the socket's operations draw on one budget.
+        # The HTTP request, the connection and its operations draw on one budget.
         await api.ok("{ clients { totalCount } }", token=token)
         async with websocket_client(api) as sockets, connected(sockets, token) as ws:
             for n in range(3):
                 await ws.send_json({"id": str(n), "type": "subscribe", "payload": {"query": LIST}})
             answers = [await receive(ws) for _ in range(5)]
+            # A connection is work for its subject too: refused once the budget is spent.
+            async with connect(sockets) as another:
+                await another.send_json({"type": "connection_init", "payload": {"token": token}})
+                with pytest.raises(WebSocketDisconnect) as closed:
+                    await receive(another)
+    assert closed.value.code == 4403
+    assert re.fullmatch(
+        r"RATE_LIMITED retryAfter=\d+: rate limit exceeded: .*", closed.value.reason
+    )
     kinds = [answer["type"] for answer in answers]
     assert kinds.count("next") == 2
     refused = next(answer for answer in answers if answer["type"] == "error")
@@ -108,6 +119,11 @@ async def test_connections_per_subject_are_capped(settings: Settings) -> None:
             with pytest.raises(WebSocketDisconnect) as closed:
                 await receive(third)
             assert closed.value.code == 4403
+            # The code and the wait, then the message; within a close reason's 123 bytes.
+            reason = closed.value.reason or ""
+            wait = f"retryAfter={RETRY_AFTER_SECONDS}"
+            assert reason.startswith(f"CONCURRENCY_LIMITED {wait}: at most 2 connections ")
+            assert len(reason.encode()) <= 123
             # Another user is not held back by this one's sockets.
             async with connected(sockets, api.token(Role.CLIENT, client_id=CLIENT_ID)):
                 pass
