@@ -354,3 +354,22 @@ async def test_the_client_waits_the_retry_after_the_service_asks_for(
         if refused["status"] == 429:
             waited = following["at"] - refused["at"]
             assert waited >= int(refused["retryAfter"]) * 1000, answers
+
+
+CLOSE_REASONS = """
+import { closeRetryAfterMs } from "./src/client.js";
+
+console.log(JSON.stringify([
+  "RATE_LIMITED retryAfter=3: the rate budget is spent",
+  "CONCURRENCY_LIMITED retryAfter=30: 3 connections at most",
+  "Service restart",
+].map(closeRetryAfterMs)));
+"""
+
+
+def test_the_client_reads_the_wait_a_close_reason_asks_for(built: Path) -> None:
+    script = built.parent / "close_reasons.mjs"
+    script.write_text(CLOSE_REASONS)
+    ran = subprocess.run(["node", str(script)], capture_output=True, text=True, check=True)
+    # JSON has no undefined: the reason without a wait is null.
+    assert json.loads(ran.stdout) == [3000, 30000, None]

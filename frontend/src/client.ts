@@ -106,10 +106,17 @@ async function sha256(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** The wait a close reason asks for (`… retryAfter=N: …`, seconds), in milliseconds. */
+export function closeRetryAfterMs(reason: string): number | undefined {
+  const match = /\bretryAfter=(\d+)/.exec(reason);
+  return match === null ? undefined : Number(match[1]) * 1000;
+}
+
 export class ContractClient {
   readonly ws: Client;
   private readonly options: ContractClientOptions;
   private readonly maxWaitMs: number;
+  private askedOnClose: number | undefined;
 
   constructor(options: ContractClientOptions) {
     this.options = options;
@@ -123,8 +130,17 @@ export class ContractClient {
       // Reconnect for as long as it takes (1012 when the service restarts, 1006 when the
       // network drops), waiting longer each time.
       retryAttempts: Number.POSITIVE_INFINITY,
-      retryWait: (retries) => sleep(backoff(retries, this.maxWaitMs)),
-      shouldRetry: (event) => !(isCloseEvent(event) && FATAL_CLOSE.has(event.code)),
+      retryWait: (retries) => {
+        const asked = this.askedOnClose;
+        this.askedOnClose = undefined;
+        return sleep(retryWait(asked, retries, this.maxWaitMs));
+      },
+      // Called on each close before `retryWait`: a 4403 for a spent rate budget or a full
+      // cap names its wait in the reason (`RATE_LIMITED retryAfter=30: …`).
+      shouldRetry: (event) => {
+        this.askedOnClose = isCloseEvent(event) ? closeRetryAfterMs(event.reason) : undefined;
+        return !(isCloseEvent(event) && FATAL_CLOSE.has(event.code));
+      },
     });
   }
 
