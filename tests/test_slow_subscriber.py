@@ -49,6 +49,14 @@ def small_receive_window(server: Any) -> socket.socket:
     return sock
 
 
+def pin_send_buffer(server: Any) -> None:
+    """Fixes the send buffer of the connections `server` accepts from now on (they inherit
+    it from the listening socket) at far less than the flood: left to autotuning, Linux
+    grows it up to 4 MiB, enough to hold every flooded event, and the slow subscriber would
+    be ended only when the hub outpaced the sender, which a loaded machine does not."""
+    server.servers[0].sockets[0].setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+
+
 async def append(db: Database, *new: NewEvent) -> None:
     await db.in_transaction(lambda session: event_log.append(db, session, new))
 
@@ -69,6 +77,7 @@ async def test_a_subscriber_that_does_not_read_is_ended_with_its_cursor_and_resu
     small = configured(settings, subscriber_queue_size=10)
     flooded, calm = Store.new_id(), Store.new_id()
     async with serving(small) as (app, server, _):
+        pin_send_buffer(server)
         hub: EventHub = app.state.services.live.hub
         db: Database = app.state.services.db
         slow_token = mint_token(small, Role.AGENT, subject="slow", agent_id=flooded)
