@@ -160,6 +160,7 @@ class Follower:
         self.process = process
         self.log: list[str] = []
         self.connected = asyncio.Event()
+        self.closed = asyncio.Event()
         self.reading = asyncio.create_task(self._read_log())
 
     async def _read_log(self) -> None:
@@ -168,6 +169,8 @@ class Follower:
             self.log.append(line.decode().strip())
             if self.log[-1] == "connected":
                 self.connected.set()
+            elif self.log[-1] == "closed":
+                self.closed.set()
 
     async def event(self) -> dict[str, Any]:
         assert self.process.stdout is not None
@@ -184,12 +187,19 @@ class Follower:
             json.loads(line.removeprefix(prefix)) for line in self.log if line.startswith(prefix)
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, seconds: float = EVENT_SECONDS) -> None:
+        """SIGTERM, then the exit it must lead to within `seconds`; killed if it does not,
+        so that a hanging client fails the test it hangs in, not a later one."""
         if self.process.returncode is None:
             self.process.terminate()
-        async with asyncio.timeout(EVENT_SECONDS):
-            await self.process.wait()
-        await self.reading
+        try:
+            async with asyncio.timeout(seconds):
+                await self.process.wait()
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()
+            await self.reading
 
 
 @asynccontextmanager
@@ -279,6 +289,34 @@ async def test_the_client_resumes_after_restarts_of_the_service_and_of_itself(
         listening.close()
     ids = [seq(event["id"]) for event in received]
     assert ids == sorted(set(ids)), received
+
+
+async def test_the_client_stops_at_once_on_sigterm_while_the_service_is_down(
+    built: Path, settings: Settings, tmp_path: Path
+) -> None:
+    # The address still listens, as it does while a service restarts: the client's
+    # reconnection is accepted by the kernel and then waits, answered by nobody.
+    listening = socket.create_server(("127.0.0.1", 0))
+    token = tmp_path / "token"
+    token.write_text(mint_token(settings, Role.COMPLIANCE, subject="leaving"))
+    environment = {
+        "CONTRACTS_WS_URL": f"ws://127.0.0.1:{listening.getsockname()[1]}/graphql",
+        "CONTRACTS_TOKEN_FILE": str(token),
+        "CONTRACTS_CURSOR_FILE": str(tmp_path / "cursor"),
+        "CONTRACTS_MAX_RETRY_WAIT_MS": "100",
+    }
+    try:
+        async with follower(built, environment) as client:
+            async with api_process(settings, listening=listening):
+                async with asyncio.timeout(EVENT_SECONDS):
+                    await client.connected.wait()
+            async with asyncio.timeout(EVENT_SECONDS):
+                await client.closed.wait()
+            await asyncio.sleep(0.5)  # past its retry wait: it is connecting again
+            await client.stop(seconds=5)
+            assert client.process.returncode == 0, client.log
+    finally:
+        listening.close()
 
 
 # Rate limits: the client waits as long as the service says --------------------------------

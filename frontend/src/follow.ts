@@ -63,9 +63,15 @@ const stop = client.subscribeToEvents(
   },
 );
 
+// Every event printed is in the cursor file already, so the process can go at once. It
+// must: graphql-ws's dispose waits for a connection being opened, and while the service
+// restarts its address accepts connections that nobody answers, so that wait has no end.
+const DISPOSE_MS = 1000;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     stop();
-    void client.dispose();
+    const exit = (): never => process.exit();
+    setTimeout(exit, DISPOSE_MS).unref();
+    client.dispose().then(exit, exit);
   });
 }
