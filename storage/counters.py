@@ -28,4 +28,6 @@ async def take(db: Database, session: AsyncClientSession, key: str, count: int) 
 async def reserve(db: Database, key: str, count: int) -> int:
     """`take` in a transaction of its own: numbers handed out even if the caller's write then
     fails (a gap, never a duplicate)."""
-    return await db.in_transaction(lambda session: take(db, session, key, count))
+    return await db.in_transaction(
+        lambda session: take(db, session, key, count), shared_counter=True
+    )

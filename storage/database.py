@@ -51,6 +51,12 @@ class Database:
             uri, tz_aware=True, appname="contract-service", **options
         )
         self.db: AsyncDatabase[Document] = self.client[name]
+        # Transactions that take from a counter every writer shares (the event sequence, the
+        # yearly numbers) commit one at a time whatever else they do. Racing for it, the
+        # losers of each round retry with backoff and no turn of their own, and on a loaded
+        # machine one can lose until its deadline; in line here they conflict only with
+        # other processes' writers.
+        self._counter_turn = asyncio.Lock()
 
     async def close(self) -> None:
         """Close the connections; bounded, since with the server gone closing can wait on
@@ -68,16 +74,26 @@ class Database:
         work: Callable[[AsyncClientSession], Awaitable[T]],
         *,
         deadline: float | None = None,
+        shared_counter: bool = False,
     ) -> T:
         """Run `work` in one multi-document transaction: all of its writes or none.
 
         `work` may run more than once (after a transient error), each time in a new
         transaction, until `deadline` (a `time.monotonic()` instant; by default
         `RETRY_SECONDS` from now); an error it raises itself aborts the transaction and
-        reaches the caller.
+        reaches the caller. With `shared_counter` (`work` takes from a counter all writers
+        share), the process's such transactions run one after the other.
         """
         if deadline is None:
             deadline = retry_deadline()
+        if shared_counter:
+            async with self._counter_turn:
+                return await self._retried(work, deadline)
+        return await self._retried(work, deadline)
+
+    async def _retried[T](
+        self, work: Callable[[AsyncClientSession], Awaitable[T]], deadline: float
+    ) -> T:
         attempt = 0
         async with self.client.start_session() as session:
             while True:

@@ -152,7 +152,7 @@ class OutboxStore:
             if event is not None:
                 await events.append(self._db, session, (event,))
 
-        await self._db.in_transaction(write)
+        await self._db.in_transaction(write, shared_counter=True)
 
     async def states(self, entity_id: str) -> list[tuple[str, str | None, str]]:
         """(kind, recipient, state) of an entity's tasks, oldest first: for tests and

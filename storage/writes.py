@@ -71,7 +71,7 @@ class Writer:
             batch.events += change.events
             batch.copies += change.copies
         try:
-            await self._db.in_transaction(batch.write, deadline=deadline)
+            await self._db.in_transaction(batch.write, deadline=deadline, shared_counter=True)
         except PyMongoError as exc:
             if is_write_conflict(exc):
                 raise StaleWrite from exc
@@ -119,7 +119,7 @@ class Writer:
             batch.document(mapper, document, None)
         for mapper, entity_id, version in last_versions.values():
             batch.version(mapper, entity_id, version)
-        await self._db.in_transaction(batch.write)
+        await self._db.in_transaction(batch.write, shared_counter=True)
 
     async def read_decide_commit[S](
         self,

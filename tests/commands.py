@@ -13,6 +13,7 @@ IGNORED = frozenset({"endSessions", "hello", "isMaster", "ismaster", "ping", "ki
 class CommandCounter(monitoring.CommandListener):
     def __init__(self) -> None:
         self.commands: list[str] = []
+        self.failures: list[str] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name not in IGNORED and event.command.get("comment") != FEED_COMMENT:
@@ -22,7 +23,7 @@ class CommandCounter(monitoring.CommandListener):
         pass
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        self.failures.append(f"{event.command_name} {event.failure.get('codeName')}")
 
     def reset(self) -> None:
         self.commands.clear()
