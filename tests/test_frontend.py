@@ -11,6 +11,7 @@ only when package-lock.json is newer than the last install.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import json
 import os
@@ -136,15 +137,24 @@ def _install() -> None:
 
 
 @pytest.fixture(scope="module")
-def built() -> Path:
+def built(testrun_uid: str) -> Path:
     """frontend/ installed, its types generated and compiled with `tsc --strict` (which
-    fails on any type error): the compiled client's folder."""
+    fails on any type error): the compiled client's folder.
+
+    Built once per run, whichever worker comes first: each worker rebuilding it for its share
+    of this module's tests deleted the compiled client from under another worker's node
+    (seen once under load). The others wait on the lock, then find the run's stamp."""
     _tools()
-    _install()
-    GENERATED.unlink(missing_ok=True)
-    shutil.rmtree(BUILD, ignore_errors=True)
-    _run("node_modules/.bin/graphql-codegen", "--config", "codegen.ts")
-    _run("node_modules/.bin/tsc", "--strict", "-p", "tsconfig.json")
+    stamp = BUILD / ".testrun"
+    with (FRONTEND / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.read_text() != testrun_uid:
+            _install()
+            GENERATED.unlink(missing_ok=True)
+            shutil.rmtree(BUILD, ignore_errors=True)
+            _run("node_modules/.bin/graphql-codegen", "--config", "codegen.ts")
+            _run("node_modules/.bin/tsc", "--strict", "-p", "tsconfig.json")
+            stamp.write_text(testrun_uid)
     return BUILD / "src"
 
 
